@@ -1,0 +1,288 @@
+/*
+ * cli.c - global options, configuration loading, the command table, help
+ * and the map from errors to exit codes (sysexits(3), INTERFACE.md).
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "autoconf.h"
+#include "log.h"
+#include "xalloc.h"
+
+#ifndef MO_SRCDIR
+#define MO_SRCDIR "."
+#endif
+#ifndef MO_BUILDDIR
+#define MO_BUILDDIR "."
+#endif
+#ifndef MO_PKGDATADIR
+#define MO_PKGDATADIR "/usr/local/share/mailout"
+#endif
+
+static const struct cli_command commands[] = {
+    {"db", "migrate", cmd_db_migrate, "db migrate", "apply the pending numbered migrations in sql/",
+     "Applies every pending sql/NNNN_name.sql in number order, each in its own\n"
+     "transaction, and records it with its SHA-256 checksum in mailout_migrations.\n"
+     "Running it again is a no-op.  A migration changed after it was applied is\n"
+     "refused.  A failing migration leaves the database as it was; the error names\n"
+     "the file and the line.  Connect as the schema owner (the role that may create\n"
+     "tables and the mailout_app role).\n"},
+    {"db", "status", cmd_db_status, "db status", "list applied and pending migrations",
+     "Prints one line per migration: 'applied', the time and the file, or\n"
+     "'pending' and the file.  With --json: {\"applied\": [...], \"pending\": [...]}.\n"},
+    {"test-mail", NULL, cmd_transport_test, "test-mail EMAIL [--count N] [--from ADDR]",
+     "send N plain test messages through the configured transport",
+     "Sends N (default 1) short test messages to EMAIL through the configured\n"
+     "transport, all over one SMTP session, and prints each outcome.  Checks the\n"
+     "transport settings; the messages carry no marketing.\n"
+     "\n"
+     "  -n, --count N     number of messages (1-100)\n"
+     "  -f, --from ADDR   envelope and header sender (default: the key from)\n"},
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void print_usage(FILE *out)
+{
+    fprintf(out, "usage: mailout [--config FILE] [--db CONNINFO] [--json] COMMAND [ARGS]\n"
+                 "\n"
+                 "mailout sends email campaigns only to people it may lawfully write to,\n"
+                 "and records every consent, send and unsubscribe in PostgreSQL.\n"
+                 "\n"
+                 "Commands:\n");
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        char name[64];
+        snprintf(name, sizeof(name), "%s%s%s", commands[i].name, commands[i].sub ? " " : "",
+                 commands[i].sub ? commands[i].sub : "");
+        fprintf(out, "  %-22s %s\n", name, commands[i].summary);
+    }
+    fprintf(out,
+            "\n"
+            "Global options:\n"
+            "  -c, --config FILE   configuration file (else $MAILOUT_CONFIG, ./mailout.conf)\n"
+            "  -d, --db CONNINFO   database (libpq conninfo or URI; overrides db and $MAILOUT_DB)\n"
+            "  -j, --json          print one JSON document on stdout\n"
+            "  -h, --help          this help; 'mailout COMMAND --help' for a command\n"
+            "  -V, --version       print the version\n"
+            "\n"
+            "Exit codes: 0 ok, 64 usage, 65 bad input, 66 missing file or named thing,\n"
+            "69 service unavailable, 70 internal error, 75 temporary failure.\n"
+            "See mailout(1).\n");
+}
+
+static void print_command_help(const struct cli_command *c)
+{
+    printf("usage: mailout %s\n\n%s.\n\n%s", c->synopsis, c->summary, c->help);
+}
+
+int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts,
+               const struct option *longopts,
+               int (*on_opt)(int c, const char *arg, void *ctx, struct mo_err *err), void *ctx,
+               int *optind_out, struct mo_err *err)
+{
+    struct option all[32];
+    size_t n = 0;
+    char so[64];
+    int c;
+
+    for (; longopts && longopts[n].name && n < 30; n++)
+        all[n] = longopts[n];
+    all[n++] = (struct option){"help", no_argument, NULL, 'h'};
+    all[n] = (struct option){NULL, 0, NULL, 0};
+    snprintf(so, sizeof(so), "+:%sh", shortopts ? shortopts : "");
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, so, all, NULL)) != -1) {
+        if (c == 'h') {
+            print_command_help(cli->cmd);
+            return 1;
+        }
+        if (c == '?')
+            return mo_err_set(err, MO_E_USAGE, "unknown option '%s' for '%s'", argv[optind - 1],
+                              cli->cmd->synopsis);
+        if (c == ':')
+            return mo_err_set(err, MO_E_USAGE, "option '%s' needs a value", argv[optind - 1]);
+        if (on_opt == NULL || on_opt(c, optarg, ctx, err) < 0)
+            return mo_err_set(err, MO_E_USAGE, "unexpected option '%s'", argv[optind - 1]);
+    }
+    *optind_out = optind;
+    return 0;
+}
+
+struct db *cli_db(struct cli *cli, struct mo_err *err)
+{
+    if (cli->cfg.db[0] == '\0') {
+        mo_err_set(err, MO_E_USAGE,
+                   "no database configured: set the key db in %s, $MAILOUT_DB or --db",
+                   *cli->cfg.path ? cli->cfg.path : "mailout.conf");
+        return NULL;
+    }
+    return db_connect(&cli->cfg, err);
+}
+
+int cli_data_path(const struct cli *cli, const char *sub, char *out, size_t n)
+{
+    int w = snprintf(out, n, "%s/%s", cli->data_dir, sub);
+    return w < 0 || (size_t)w >= n ? -1 : 0;
+}
+
+/* The source tree when the binary runs from its build tree, else the install. */
+static const char *default_data_dir(void)
+{
+    static char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    char real_build[PATH_MAX];
+
+    if (n > 0) {
+        exe[n] = '\0';
+        char *dir = dirname(exe);
+        if (realpath(MO_BUILDDIR, real_build) && strcmp(dir, real_build) == 0)
+            return MO_SRCDIR;
+    }
+    return MO_PKGDATADIR;
+}
+
+static int report(const struct mo_err *err)
+{
+    fprintf(stderr, "mailout: %s\n", err->msg[0] ? err->msg : "unknown error");
+    if (err->detail[0])
+        fprintf(stderr, "detail: %s\n", err->detail);
+    return mo_err_exit_code(err->code ? err->code : MO_E_INTERNAL);
+}
+
+int cli_main(int argc, char **argv)
+{
+    static const struct option global[] = {
+        {"config", required_argument, NULL, 'c'}, {"db", required_argument, NULL, 'd'},
+        {"json", no_argument, NULL, 'j'},         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0}};
+    struct cli cli;
+    struct mo_err err;
+    const char *config_path = NULL, *db = NULL;
+    int c, rc;
+
+    memset(&cli, 0, sizeof(cli));
+    mo_err_init(&err);
+    signal(SIGPIPE, SIG_IGN);
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+:c:d:jhV", global, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            config_path = optarg;
+            break;
+        case 'd':
+            db = optarg;
+            break;
+        case 'j':
+            cli.json = 1;
+            break;
+        case 'h':
+            print_usage(stdout);
+            return 0;
+        case 'V':
+            printf("mailout %s\n", PACKAGE_VERSION);
+            return 0;
+        case ':':
+            fprintf(stderr, "mailout: option '%s' needs a value\n", argv[optind - 1]);
+            return EX_USAGE;
+        default:
+            fprintf(stderr, "mailout: unknown option '%s'\n", argv[optind - 1]);
+            print_usage(stderr);
+            return EX_USAGE;
+        }
+    }
+    argc -= optind;
+    argv += optind;
+    if (argc == 0) {
+        fprintf(stderr, "mailout: no command given\n");
+        print_usage(stderr);
+        return EX_USAGE;
+    }
+    if (strcmp(argv[0], "help") == 0) {
+        if (argc == 1) {
+            print_usage(stdout);
+            return 0;
+        }
+        argv++;
+        argc--;
+        for (size_t i = 0; i < NCOMMANDS; i++)
+            if (strcmp(commands[i].name, argv[0]) == 0 &&
+                (commands[i].sub == NULL || (argc > 1 && strcmp(commands[i].sub, argv[1]) == 0))) {
+                print_command_help(&commands[i]);
+                return 0;
+            }
+        fprintf(stderr, "mailout: unknown command '%s'\n", argv[0]);
+        return EX_USAGE;
+    }
+    for (size_t i = 0; i < NCOMMANDS && cli.cmd == NULL; i++) {
+        if (strcmp(commands[i].name, argv[0]) != 0)
+            continue;
+        if (commands[i].sub == NULL)
+            cli.cmd = &commands[i];
+        else if (argc > 1 && strcmp(commands[i].sub, argv[1]) == 0) {
+            cli.cmd = &commands[i];
+            argc--;
+            argv++;
+        }
+    }
+    if (cli.cmd == NULL) {
+        int known = 0;
+        for (size_t i = 0; i < NCOMMANDS; i++)
+            known |= strcmp(commands[i].name, argv[0]) == 0;
+        if (known && (argc == 1 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+            printf("usage:\n");
+            for (size_t i = 0; i < NCOMMANDS; i++)
+                if (strcmp(commands[i].name, argv[0]) == 0)
+                    printf("  mailout %-40s %s\n", commands[i].synopsis, commands[i].summary);
+            return argc == 1 ? EX_USAGE : 0;
+        }
+        if (known)
+            fprintf(stderr, "mailout: unknown subcommand '%s %s'\n", argv[0], argv[1]);
+        else
+            fprintf(stderr, "mailout: unknown command '%s'; 'mailout --help' lists them\n",
+                    argv[0]);
+        return EX_USAGE;
+    }
+    /* --help needs no configuration */
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            break;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            print_command_help(cli.cmd);
+            return 0;
+        }
+    }
+    if (config_load(&cli.cfg, config_path, &err) < 0) {
+        config_release(&cli.cfg);
+        return report(&err);
+    }
+    if (db && config_set(&cli.cfg, "db", db, &err) < 0) {
+        config_release(&cli.cfg);
+        return report(&err);
+    }
+    if (strcmp(cli.cfg.log_level, "debug") == 0)
+        mo_log_set_level(MO_LOG_DEBUG);
+    else if (strcmp(cli.cfg.log_level, "warning") == 0)
+        mo_log_set_level(MO_LOG_WARN);
+    else if (strcmp(cli.cfg.log_level, "error") == 0)
+        mo_log_set_level(MO_LOG_ERROR);
+    cli.data_dir = *cli.cfg.data_dir ? cli.cfg.data_dir : default_data_dir();
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    rc = cli.cmd->run(&cli, argc, argv, &err);
+    curl_global_cleanup();
+    config_release(&cli.cfg);
+    if (rc < 0)
+        return report(&err);
+    return rc;
+}

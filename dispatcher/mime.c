@@ -1,0 +1,326 @@
+/*
+ * mime.c - header encoding (RFC 2047), quoted-printable bodies (RFC 2045),
+ * multipart/alternative assembly.  It does not render templates or sign.
+ */
+#include "mime.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <uuid/uuid.h>
+
+#define MIME_LINE 76
+
+void mime_init(struct mime_msg *m)
+{
+    buf_init(&m->head, 256 * 1024);
+    m->message_id[0] = '\0';
+}
+
+void mime_release(struct mime_msg *m)
+{
+    buf_release(&m->head);
+}
+
+int mime_utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+
+    while (i < n) {
+        unsigned c = p[i];
+        size_t len;
+        unsigned cp;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if ((c & 0xE0) == 0xC0) {
+            len = 2;
+            cp = c & 0x1F;
+        } else if ((c & 0xF0) == 0xE0) {
+            len = 3;
+            cp = c & 0x0F;
+        } else if ((c & 0xF8) == 0xF0) {
+            len = 4;
+            cp = c & 0x07;
+        } else
+            return 0;
+        if (i + len > n)
+            return 0;
+        for (size_t k = 1; k < len; k++) {
+            if ((p[i + k] & 0xC0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (p[i + k] & 0x3F);
+        }
+        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+            cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return 0;
+        i += len;
+    }
+    return 1;
+}
+
+static int is_ascii_printable(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7E)
+            return 0;
+    return 1;
+}
+
+static int check_value(const char *name, const char *v, struct mo_err *err)
+{
+    if (strpbrk(v, "\r\n"))
+        return mo_err_set(err, MO_E_INPUT, "header %s may not contain a line break", name);
+    if (!mime_utf8_valid(v, strlen(v)))
+        return mo_err_set(err, MO_E_INPUT, "header %s is not valid UTF-8", name);
+    return 0;
+}
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static void b64_encode(const unsigned char *in, size_t n, struct buf *out)
+{
+    size_t i = 0;
+    for (; i + 2 < n; i += 3) {
+        unsigned v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8 | in[i + 2];
+        char q[4] = {b64[v >> 18], b64[(v >> 12) & 63], b64[(v >> 6) & 63], b64[v & 63]};
+        buf_add(out, q, 4);
+    }
+    if (n - i == 1) {
+        unsigned v = (unsigned)in[i] << 16;
+        char q[4] = {b64[v >> 18], b64[(v >> 12) & 63], '=', '='};
+        buf_add(out, q, 4);
+    } else if (n - i == 2) {
+        unsigned v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8;
+        char q[4] = {b64[v >> 18], b64[(v >> 12) & 63], b64[(v >> 6) & 63], '='};
+        buf_add(out, q, 4);
+    }
+}
+
+/*
+ * Appends v as encoded words, each at most 75 characters, split only at
+ * UTF-8 character boundaries, separated by CRLF SP (folding).
+ */
+static void encode_words(struct buf *out, size_t col, const char *v)
+{
+    const unsigned char *p = (const unsigned char *)v;
+    size_t n = strlen(v), i = 0;
+    int first = 1;
+
+    while (i < n) {
+        /* a line holds at most 76 characters; "=?UTF-8?B?" + "?=" take 12 */
+        size_t room = 76 - (first ? (col < 40 ? col : 40) : 1) - 12;
+        size_t maxbytes = room / 4 * 3;
+        size_t take = 0;
+        while (i + take < n) {
+            size_t clen = 1;
+            unsigned c = p[i + take];
+            if (c >= 0xF0)
+                clen = 4;
+            else if (c >= 0xE0)
+                clen = 3;
+            else if (c >= 0xC0)
+                clen = 2;
+            if (take + clen > maxbytes)
+                break;
+            take += clen;
+        }
+        if (!first)
+            buf_puts(out, "\r\n ");
+        buf_puts(out, "=?UTF-8?B?");
+        b64_encode(p + i, take, out);
+        buf_puts(out, "?=");
+        i += take;
+        first = 0;
+    }
+}
+
+/* Appends ASCII text folded at spaces so lines stay under 78 characters. */
+static void fold_ascii(struct buf *out, size_t col, const char *v)
+{
+    const char *p = v;
+    while (*p) {
+        size_t wl = strcspn(p + 1, " ") + 1; /* word with its leading space */
+        if (col + wl > 76 && *p == ' ' && col > 1) {
+            buf_puts(out, "\r\n");
+            col = 0;
+        }
+        buf_add(out, p, wl);
+        col += wl;
+        p += wl;
+    }
+}
+
+static int valid_name(const char *name)
+{
+    if (*name == '\0')
+        return 0;
+    for (const char *p = name; *p; p++)
+        if (*p <= 32 || *p >= 127 || *p == ':')
+            return 0;
+    return 1;
+}
+
+int mime_header_text(struct mime_msg *m, const char *name, const char *value, struct mo_err *err)
+{
+    if (!valid_name(name))
+        return mo_err_set(err, MO_E_INTERNAL, "invalid header name '%s'", name);
+    if (check_value(name, value, err) < 0)
+        return -1;
+    buf_printf(&m->head, "%s: ", name);
+    if (is_ascii_printable(value) && strstr(value, "=?") == NULL)
+        fold_ascii(&m->head, strlen(name) + 2, value);
+    else
+        encode_words(&m->head, strlen(name) + 2, value);
+    buf_puts(&m->head, "\r\n");
+    return 0;
+}
+
+static int valid_addr_spec(const char *a)
+{
+    const char *at = strrchr(a, '@');
+    if (at == NULL || at == a || at[1] == '\0' || strlen(a) > 254)
+        return 0;
+    for (const char *p = a; *p; p++)
+        if (*p <= 32 || *p >= 127 || strchr("<>()[]\\,;:\"", *p))
+            return 0;
+    return 1;
+}
+
+int mime_header_addr(struct mime_msg *m, const char *name, const char *display, const char *addr,
+                     struct mo_err *err)
+{
+    if (!valid_addr_spec(addr))
+        return mo_err_set(err, MO_E_INPUT, "invalid address '%s' for header %s", addr, name);
+    buf_printf(&m->head, "%s: ", name);
+    if (display && *display) {
+        if (check_value(name, display, err) < 0)
+            return -1;
+        if (is_ascii_printable(display) && strstr(display, "=?") == NULL) {
+            buf_putc(&m->head, '"');
+            for (const char *p = display; *p; p++) {
+                if (*p == '"' || *p == '\\')
+                    buf_putc(&m->head, '\\');
+                buf_putc(&m->head, *p);
+            }
+            buf_putc(&m->head, '"');
+        } else
+            encode_words(&m->head, strlen(name) + 2, display);
+        buf_printf(&m->head, " <%s>\r\n", addr);
+    } else
+        buf_printf(&m->head, "%s\r\n", addr);
+    return 0;
+}
+
+int mime_header_raw(struct mime_msg *m, const char *name, const char *value, struct mo_err *err)
+{
+    if (!valid_name(name))
+        return mo_err_set(err, MO_E_INTERNAL, "invalid header name '%s'", name);
+    if (!is_ascii_printable(value))
+        return mo_err_set(err, MO_E_INPUT, "header %s must be printable ASCII", name);
+    buf_printf(&m->head, "%s: %s\r\n", name, value);
+    return 0;
+}
+
+int mime_header_date_and_id(struct mime_msg *m, const char *domain, struct mo_err *err)
+{
+    char date[64], id[UUID_STR_LEN];
+    time_t now = time(NULL);
+    struct tm tm;
+    uuid_t u;
+
+    gmtime_r(&now, &tm);
+    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
+    if (mime_header_raw(m, "Date", date, err) < 0)
+        return -1;
+    uuid_generate_random(u);
+    uuid_unparse_lower(u, id);
+    if (domain == NULL || *domain == '\0' || strpbrk(domain, "<>@ \t"))
+        domain = "mailout.invalid";
+    snprintf(m->message_id, sizeof(m->message_id), "%s@%s", id, domain);
+    buf_printf(&m->head, "Message-ID: <%s>\r\n", m->message_id);
+    return 0;
+}
+
+int mime_qp_encode(const char *in, struct buf *out)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t col = 0;
+    const unsigned char *p = (const unsigned char *)in;
+
+    for (; *p; p++) {
+        unsigned c = *p;
+        if (c == '\r')
+            continue;
+        if (c == '\n') {
+            buf_puts(out, "\r\n");
+            col = 0;
+            continue;
+        }
+        int trailing_ws = (c == ' ' || c == '\t') && (p[1] == '\n' || p[1] == '\r' || p[1] == 0);
+        int enc =
+            c == '=' || c > 126 || (c < 32 && c != '\t') || trailing_ws || (c == '.' && col == 0);
+        size_t need = enc ? 3 : 1;
+        if (col + need > 75) {
+            buf_puts(out, "=\r\n");
+            col = 0;
+        }
+        if (enc) {
+            char e[3] = {'=', hex[c >> 4], hex[c & 15]};
+            if (buf_add(out, e, 3) < 0)
+                return -1;
+        } else if (buf_putc(out, (char)c) < 0)
+            return -1;
+        col += need;
+    }
+    if (col)
+        buf_puts(out, "\r\n");
+    return 0;
+}
+
+static void boundary(char out[48])
+{
+    uuid_t u;
+    char s[UUID_STR_LEN];
+    uuid_generate_random(u);
+    uuid_unparse_lower(u, s);
+    snprintf(out, 48, "=_mo_%s", s);
+}
+
+int mime_finish(struct mime_msg *m, const char *text, const char *html, struct buf *out,
+                struct mo_err *err)
+{
+    if (!mime_utf8_valid(text, strlen(text)) || (html && !mime_utf8_valid(html, strlen(html))))
+        return mo_err_set(err, MO_E_INPUT, "message body is not valid UTF-8");
+    if (buf_add(out, m->head.s, m->head.len) < 0)
+        return mo_err_set(err, MO_E_INPUT, "message too large");
+    buf_puts(out, "MIME-Version: 1.0\r\n");
+    if (html == NULL) {
+        buf_puts(out, "Content-Type: text/plain; charset=utf-8\r\n"
+                      "Content-Transfer-Encoding: quoted-printable\r\n\r\n");
+        if (mime_qp_encode(text, out) < 0)
+            return mo_err_set(err, MO_E_INPUT, "message too large");
+        return 0;
+    }
+    char b[48];
+    boundary(b);
+    buf_printf(out, "Content-Type: multipart/alternative; boundary=\"%s\"\r\n\r\n", b);
+    buf_puts(out, "This is a multi-part message in MIME format.\r\n");
+    buf_printf(out,
+               "\r\n--%s\r\nContent-Type: text/plain; charset=utf-8\r\n"
+               "Content-Transfer-Encoding: quoted-printable\r\n\r\n",
+               b);
+    if (mime_qp_encode(text, out) < 0)
+        return mo_err_set(err, MO_E_INPUT, "message too large");
+    buf_printf(out,
+               "\r\n--%s\r\nContent-Type: text/html; charset=utf-8\r\n"
+               "Content-Transfer-Encoding: quoted-printable\r\n\r\n",
+               b);
+    if (mime_qp_encode(html, out) < 0)
+        return mo_err_set(err, MO_E_INPUT, "message too large");
+    if (buf_printf(out, "\r\n--%s--\r\n", b) < 0)
+        return mo_err_set(err, MO_E_INPUT, "message too large");
+    return 0;
+}

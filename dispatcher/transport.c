@@ -1,0 +1,43 @@
+/*
+ * transport.c - picks the implementation the configuration names.
+ */
+#include "transport.h"
+
+#include <stdlib.h>
+
+#include "transport_impl.h"
+
+struct transport *transport_new(const struct config *cfg, struct mo_err *err)
+{
+    switch (cfg->transport_kind) {
+    case TRANSPORT_SMTP:
+        return transport_smtp_new(cfg, err);
+    case TRANSPORT_MAILDIR:
+        return transport_maildir_new(cfg, err);
+    }
+    mo_err_set(err, MO_E_INTERNAL, "unknown transport");
+    return NULL;
+}
+
+void transport_free(struct transport *t)
+{
+    if (t)
+        t->ops->free(t);
+}
+
+int transport_send(struct transport *t, struct transport_msg *msgs, size_t n, struct mo_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        msgs[i].delivered = 0;
+        msgs[i].code = 0;
+        msgs[i].reply[0] = '\0';
+    }
+    if (n == 0)
+        return 0;
+    return t->ops->send(t, msgs, n, err);
+}
+
+const char *transport_describe(const struct transport *t)
+{
+    return t->describe;
+}

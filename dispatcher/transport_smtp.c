@@ -1,0 +1,209 @@
+/*
+ * transport_smtp.c - SMTP submission through libESMTP.
+ *
+ * One transport_send() is one SMTP session: connect, EHLO, optional
+ * STARTTLS and AUTH, one MAIL/RCPT/DATA per message, QUIT.  libESMTP gives a
+ * status per message and recipient; we copy them out before the session is
+ * destroyed.  No MX lookup: the configured host is a relay.
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <auth-client.h>
+#include <libesmtp.h>
+
+#include "log.h"
+#include "transport_impl.h"
+#include "xalloc.h"
+
+struct smtp_transport {
+    struct transport base;
+    char *server; /* host:port */
+    char *helo;
+    enum config_starttls starttls;
+    char *user;
+    char *password;
+};
+
+/* libESMTP message source: the whole message in one chunk. */
+static const char *msg_cb(void **ctx, int *len, void *arg)
+{
+    const struct transport_msg *m = arg;
+    int *done;
+
+    if (*ctx == NULL)
+        *ctx = xcalloc(1, sizeof(int)); /* libESMTP free()s it */
+    done = *ctx;
+    if (len == NULL) {
+        *done = 0;
+        return NULL;
+    }
+    if (*done) {
+        *len = 0;
+        return NULL;
+    }
+    *done = 1;
+    *len = (int)m->len;
+    return m->data;
+}
+
+static int auth_interact(auth_client_request_t req, char **result, int fields, void *arg)
+{
+    struct smtp_transport *st = arg;
+
+    for (int i = 0; i < fields; i++) {
+        if (req[i].flags & AUTH_USER)
+            result[i] = st->user;
+        else if (req[i].flags & AUTH_PASS)
+            result[i] = st->password;
+        else
+            return 0;
+    }
+    return 1;
+}
+
+static void copy_status(struct transport_msg *m, const smtp_status_t *s)
+{
+    if (s == NULL)
+        return;
+    m->code = s->code;
+    snprintf(m->reply, sizeof(m->reply), "%s", s->text ? s->text : "");
+    size_t n = strlen(m->reply);
+    while (n && (m->reply[n - 1] == '\n' || m->reply[n - 1] == '\r'))
+        m->reply[--n] = '\0';
+}
+
+static int smtp_send(struct transport *t, struct transport_msg *msgs, size_t n, struct mo_err *err)
+{
+    struct smtp_transport *st = (struct smtp_transport *)t;
+    smtp_session_t s = smtp_create_session();
+    auth_context_t a = NULL;
+    smtp_message_t *ms = NULL;
+    smtp_recipient_t *rs = NULL;
+    int rc = -1;
+
+    if (s == NULL)
+        return mo_err_set(err, MO_E_INTERNAL, "smtp: cannot create session");
+    if (!smtp_set_server(s, st->server) || !smtp_set_hostname(s, st->helo)) {
+        mo_err_set(err, MO_E_INTERNAL, "smtp: %s", smtp_strerror(smtp_errno(), NULL, 0));
+        goto out;
+    }
+    smtp_starttls_enable(s, st->starttls == STARTTLS_REQUIRED   ? Starttls_REQUIRED
+                            : st->starttls == STARTTLS_OPTIONAL ? Starttls_ENABLED
+                                                                : Starttls_DISABLED);
+    smtp_set_timeout(s, Timeout_GREETING | Timeout_OVERRIDE_RFC2822_MINIMUM, 30000);
+    smtp_set_timeout(s, Timeout_ENVELOPE | Timeout_OVERRIDE_RFC2822_MINIMUM, 30000);
+    smtp_set_timeout(s, Timeout_DATA | Timeout_OVERRIDE_RFC2822_MINIMUM, 30000);
+    smtp_set_timeout(s, Timeout_TRANSFER | Timeout_OVERRIDE_RFC2822_MINIMUM, 60000);
+    smtp_set_timeout(s, Timeout_DATA2 | Timeout_OVERRIDE_RFC2822_MINIMUM, 60000);
+    if (st->user) {
+        a = auth_create_context();
+        auth_set_mechanism_flags(a, AUTH_PLUGIN_PLAIN, 0);
+        auth_set_interact_cb(a, auth_interact, st);
+        smtp_auth_set_context(s, a);
+    }
+    ms = xcalloc(n, sizeof(*ms));
+    rs = xcalloc(n, sizeof(*rs));
+    for (size_t i = 0; i < n; i++) {
+        ms[i] = smtp_add_message(s);
+        if (ms[i] == NULL || !smtp_set_reverse_path(ms[i], msgs[i].envelope_from) ||
+            (rs[i] = smtp_add_recipient(ms[i], msgs[i].rcpt)) == NULL ||
+            !smtp_set_messagecb(ms[i], msg_cb, &msgs[i])) {
+            mo_err_set(err, MO_E_INTERNAL, "smtp: %s", smtp_strerror(smtp_errno(), NULL, 0));
+            goto out;
+        }
+    }
+    int started = smtp_start_session(s);
+    int session_errno = started ? 0 : smtp_errno();
+    for (size_t i = 0; i < n; i++) {
+        const smtp_status_t *ts = smtp_message_transfer_status(ms[i]);
+        const smtp_status_t *rst = smtp_recipient_status(rs[i]);
+        if (rst && rst->code && (rst->code < 200 || rst->code > 299))
+            copy_status(&msgs[i], rst);
+        else
+            copy_status(&msgs[i], ts);
+        msgs[i].delivered =
+            ts && ts->code >= 200 && ts->code <= 299 && rst && rst->code >= 200 && rst->code <= 299;
+    }
+    int attempted = 0;
+    for (size_t i = 0; i < n; i++)
+        attempted |= msgs[i].code != 0;
+    if (!started || !attempted) {
+        char buf[256];
+        if (started)
+            session_errno = smtp_errno();
+        mo_err_set(err, MO_E_UNAVAILABLE, "smtp %s: %s", st->server,
+                   session_errno ? smtp_strerror(session_errno, buf, sizeof(buf))
+                                 : "session ended before any message was sent (STARTTLS "
+                                   "required but not offered?)");
+        goto out;
+    }
+    rc = 0;
+out:
+    smtp_destroy_session(s);
+    if (a)
+        auth_destroy_context(a);
+    free(ms);
+    free(rs);
+    return rc;
+}
+
+static void smtp_free(struct transport *t)
+{
+    struct smtp_transport *st = (struct smtp_transport *)t;
+    free(st->server);
+    free(st->helo);
+    free(st->user);
+    if (st->password) {
+        memset(st->password, 0, strlen(st->password));
+        free(st->password);
+    }
+    free(st);
+}
+
+static const struct transport_ops smtp_ops = {smtp_send, smtp_free};
+
+static char *read_secret(const char *path, struct mo_err *err)
+{
+    FILE *f = fopen(path, "r");
+    char line[1024];
+
+    if (f == NULL) {
+        mo_err_set(err, MO_E_INPUT, "cannot read '%s' (key smtp_password_file)", path);
+        return NULL;
+    }
+    if (fgets(line, sizeof(line), f) == NULL)
+        line[0] = '\0';
+    fclose(f);
+    line[strcspn(line, "\r\n")] = '\0';
+    return xstrdup(line);
+}
+
+struct transport *transport_smtp_new(const struct config *cfg, struct mo_err *err)
+{
+    static int auth_ready;
+    struct smtp_transport *st;
+
+    if (!auth_ready) {
+        auth_client_init();
+        auth_ready = 1;
+    }
+    st = xcalloc(1, sizeof(*st));
+    st->base.ops = &smtp_ops;
+    st->server = xstrdup(cfg->transport_target);
+    st->helo = xstrdup(*cfg->smtp_helo ? cfg->smtp_helo : "localhost");
+    st->starttls = cfg->smtp_starttls;
+    if (*cfg->smtp_user) {
+        st->user = xstrdup(cfg->smtp_user);
+        st->password =
+            *cfg->smtp_password_file ? read_secret(cfg->smtp_password_file, err) : xstrdup("");
+        if (st->password == NULL) {
+            smtp_free(&st->base);
+            return NULL;
+        }
+    }
+    snprintf(st->base.describe, sizeof(st->base.describe), "smtp %s", st->server);
+    return &st->base;
+}

@@ -1,0 +1,55 @@
+/*
+ * cli.h - the command line: global options, configuration, dispatch to
+ * commands, and the map from errors to exit codes.  Only the CLI layer
+ * (main.c, cli.c, cli_*.c) parses argv, prints for the user and exits.
+ */
+#ifndef MAILOUT_CLI_H
+#define MAILOUT_CLI_H
+
+#include <getopt.h>
+
+#include "config.h"
+#include "db.h"
+#include "err.h"
+
+struct cli {
+    struct config cfg;
+    int json;
+    const char *data_dir; /* resolved: cfg.data_dir, the source tree or the install */
+    const struct cli_command *cmd;
+};
+
+struct cli_command {
+    const char *name;
+    const char *sub; /* second word, or NULL */
+    int (*run)(struct cli *cli, int argc, char **argv, struct mo_err *err);
+    const char *synopsis; /* after "mailout " */
+    const char *summary;  /* one line for the command list */
+    const char *help;     /* options and details for --help */
+};
+
+/* Runs the program; returns the process exit code. */
+int cli_main(int argc, char **argv);
+
+/*
+ * Parses a command's options with getopt_long (after the command words).
+ * Handles --help (prints and returns 1).  Returns 0 ok, 1 help printed,
+ * -1 with err (MO_E_USAGE) on a bad option.  *optind_out is the first operand.
+ */
+int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts,
+               const struct option *longopts,
+               int (*on_opt)(int c, const char *arg, void *ctx, struct mo_err *err), void *ctx,
+               int *optind_out, struct mo_err *err);
+
+/* Connects with the configured database (and role); NULL with err. */
+struct db *cli_db(struct cli *cli, struct mo_err *err);
+
+/* Builds DATA_DIR/sub into out; -1 if it does not fit. */
+int cli_data_path(const struct cli *cli, const char *sub, char *out, size_t n);
+
+/* Command implementations (cli_*.c). */
+int cmd_db_migrate(struct cli *cli, int argc, char **argv, struct mo_err *err);
+int cmd_db_status(struct cli *cli, int argc, char **argv, struct mo_err *err);
+int cmd_transport_test(struct cli *cli, int argc, char **argv, struct mo_err *err);
+
+#endif

@@ -1,0 +1,78 @@
+/*
+ * config.h - mailout.conf: `key = value` lines, `#` comments.
+ *
+ * config_load() fills a fresh struct config that is read-only afterwards;
+ * every string field is non-NULL (empty when unset) and owned by the struct.
+ */
+#ifndef MAILOUT_CONFIG_H
+#define MAILOUT_CONFIG_H
+
+#include "err.h"
+
+enum config_starttls {
+    STARTTLS_OFF = 0,
+    STARTTLS_OPTIONAL,
+    STARTTLS_REQUIRED,
+};
+
+enum config_transport_kind {
+    TRANSPORT_MAILDIR = 0,
+    TRANSPORT_SMTP,
+};
+
+struct config {
+    char *path; /* the file read, "" when none */
+    char *db;
+    char *db_role;
+    char *base_url;
+    char *listen;
+    char *listen_host; /* from listen */
+    unsigned listen_port;
+    char *transport;
+    enum config_transport_kind transport_kind;
+    char *transport_target; /* host:port or the Maildir directory */
+    enum config_starttls smtp_starttls;
+    char *smtp_user;
+    char *smtp_password_file;
+    char *smtp_helo;
+    char *from;
+    char *reply_to;
+    char *postal_address;
+    char *unsubscribe_mailto;
+    char *privacy_url;
+    char *imprint_url;
+    char *dkim_domain;
+    char *dkim_selector;
+    char *dkim_key_file;
+    long long rate;
+    long long domain_concurrency;
+    char *data_dir;
+    long long token_ttl;          /* seconds */
+    long long pending_retention;  /* seconds a pending request is kept after it expires */
+    long long confirm_mail_limit; /* confirmation mails per address per 24 h */
+    long long subscribe_ip_limit; /* POST /subscribe per client IP per hour */
+    char *admin_token_file;
+    char *legal_entity;
+    char *suppression_key_file;
+    char *webhook_url;
+    char *webhook_secret_file;
+    char *log_level;
+};
+
+/*
+ * Loads the configuration.  path: the --config value or NULL, in which case
+ * $MAILOUT_CONFIG, then ./mailout.conf are tried (a missing ./mailout.conf
+ * means defaults).  $MAILOUT_DB then overrides db.  Returns 0, or -1 with err
+ * naming the file, line and key (MO_E_INPUT, MO_E_NOINPUT for a missing file).
+ */
+int config_load(struct config *cfg, const char *path, struct mo_err *err);
+/* Same, from a string (for tests); name is used in messages. */
+int config_load_string(struct config *cfg, const char *name, const char *text, struct mo_err *err);
+/* Sets one key as if read from a file (for --db and the like). */
+int config_set(struct config *cfg, const char *key, const char *value, struct mo_err *err);
+void config_release(struct config *cfg);
+
+/* Parses "7d", "12h", "30m", "45s" or plain seconds; -1 on error. */
+long long config_parse_duration(const char *s);
+
+#endif

@@ -1,0 +1,52 @@
+/*
+ * mime.h - builds RFC 5322 / MIME messages from UTF-8 parts.
+ *
+ * Every header value passes through here: CR and LF are refused, non-ASCII
+ * text becomes RFC 2047 encoded words, long lines are folded.  Bodies are
+ * quoted-printable UTF-8, so the message is 7-bit with CRLF line ends.
+ */
+#ifndef MAILOUT_MIME_H
+#define MAILOUT_MIME_H
+
+#include "buf.h"
+#include "err.h"
+
+struct mime_msg {
+    struct buf head;
+    char message_id[128];
+};
+
+void mime_init(struct mime_msg *m);
+void mime_release(struct mime_msg *m);
+
+/*
+ * Adds "Name: value" for unstructured text (Subject and the like): value is
+ * UTF-8, encoded as needed.  -1 with err when value holds CR, LF or NUL, or
+ * is not valid UTF-8.
+ */
+int mime_header_text(struct mime_msg *m, const char *name, const char *value, struct mo_err *err);
+/*
+ * Adds an address header: display name (may be NULL or empty; encoded or
+ * quoted as needed) and addr-spec (must be printable ASCII, no spaces or
+ * angle brackets).
+ */
+int mime_header_addr(struct mime_msg *m, const char *name, const char *display, const char *addr,
+                     struct mo_err *err);
+/* Adds a header whose value is already a valid 7-bit structured value. */
+int mime_header_raw(struct mime_msg *m, const char *name, const char *value, struct mo_err *err);
+/* Adds Date (now) and a fresh Message-ID <uuid@domain>; the id is kept in m->message_id. */
+int mime_header_date_and_id(struct mime_msg *m, const char *domain, struct mo_err *err);
+
+/*
+ * Finishes the message into out: headers, MIME headers and the body; text is
+ * required, html optional (multipart/alternative when given).
+ */
+int mime_finish(struct mime_msg *m, const char *text, const char *html, struct buf *out,
+                struct mo_err *err);
+
+/* Quoted-printable encoding of UTF-8 text with CRLF line ends (RFC 2045). */
+int mime_qp_encode(const char *in, struct buf *out);
+/* 1 when s is valid UTF-8 (no overlongs, no surrogates), else 0. */
+int mime_utf8_valid(const char *s, size_t n);
+
+#endif

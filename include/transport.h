@@ -1,0 +1,47 @@
+/*
+ * transport.h - hands finished messages to the mail system.
+ *
+ * One interface, two implementations chosen by the `transport` key:
+ * smtp://HOST:PORT (libESMTP; one session carries a whole batch) and
+ * maildir:DIR (each message one file in DIR/new).  The transport never
+ * changes a message: it gets the exact bytes that were rendered and signed.
+ */
+#ifndef MAILOUT_TRANSPORT_H
+#define MAILOUT_TRANSPORT_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "err.h"
+
+struct transport;
+
+struct transport_msg {
+    /* in (borrowed, alive until transport_send() returns) */
+    const char *envelope_from; /* bare address for MAIL FROM */
+    const char *rcpt;          /* bare address for RCPT TO */
+    const char *data;          /* whole message, CRLF line ends, not dot-stuffed */
+    size_t len;
+    /* out */
+    int delivered;   /* 1 when the relay (or the Maildir) accepted it */
+    int code;        /* SMTP reply code; 250 for Maildir; 0 when never attempted */
+    char reply[256]; /* the server's reply text, or the Maildir file name */
+};
+
+/* Creates the transport the configuration names; NULL with err. Caller frees. */
+struct transport *transport_new(const struct config *cfg, struct mo_err *err);
+void transport_free(struct transport *t);
+
+/*
+ * Sends n messages; for SMTP over one session (one connection).  Fills each
+ * message's outcome.  Returns 0 when the session ran (individual messages may
+ * still be refused: check delivered), -1 with err when the transport itself
+ * failed (connection refused, TLS required but not offered, Maildir not
+ * writable); messages whose code is still 0 were not attempted.
+ */
+int transport_send(struct transport *t, struct transport_msg *msgs, size_t n, struct mo_err *err);
+
+/* Borrowed description such as "smtp 127.0.0.1:2525" for logs. */
+const char *transport_describe(const struct transport *t);
+
+#endif

@@ -1,0 +1,67 @@
+#!/usr/bin/python3
+"""A real SMTP server for the tests: aiosmtpd on loopback, capturing every
+accepted message into a Maildir.  Each stored message gains X-Sink-Session
+(one value per TCP connection), X-Sink-Mail-From and X-Sink-Rcpt headers so a
+test can tell which session carried it.  Addresses given with --refuse get
+'550 5.1.1' at RCPT.  Run with Debian's /usr/bin/python3 (python3-aiosmtpd).
+"""
+import argparse
+import mailbox
+import os
+import signal
+import sys
+import threading
+
+from aiosmtpd.controller import Controller
+
+
+class Sink:
+    def __init__(self, maildir, refuse):
+        self.box = mailbox.Maildir(maildir, create=True)
+        self.refuse = {a.lower() for a in refuse}
+        self.sessions = {}
+        self.lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.lower() in self.refuse:
+            return '550 5.1.1 <%s>: Recipient address rejected: test refusal' % address
+        envelope.rcpt_tos.append(address)
+        return '250 OK'
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            sid = self.sessions.setdefault(id(session), len(self.sessions) + 1)
+        head = 'X-Sink-Session: %d\r\nX-Sink-Mail-From: %s\r\nX-Sink-Rcpt: %s\r\n' % (
+            sid, envelope.mail_from, ','.join(envelope.rcpt_tos))
+        data = envelope.original_content or envelope.content
+        if isinstance(data, str):
+            data = data.encode('utf-8', 'surrogateescape')
+        with self.lock:
+            self.box.add(head.encode('ascii') + data)
+        return '250 2.0.0 Ok: queued as %d' % sid
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument('--port', type=int, required=True)
+    ap.add_argument('--maildir', required=True)
+    ap.add_argument('--refuse', action='append', default=[])
+    ap.add_argument('--pidfile')
+    a = ap.parse_args()
+    ctl = Controller(Sink(a.maildir, a.refuse), hostname='127.0.0.1', port=a.port,
+                     data_size_limit=10 * 1024 * 1024)
+    ctl.start()
+    if a.pidfile:
+        with open(a.pidfile, 'w') as f:
+            f.write('%d\n' % os.getpid())
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    while not stop.wait(0.5):
+        pass
+    ctl.stop()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

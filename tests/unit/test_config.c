@@ -1,0 +1,120 @@
+/* test_config.c - mailout.conf parsing: keys, values, errors naming key and line. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_tap.h"
+
+START_TEST(defaults)
+{
+    struct config c;
+    struct mo_err e;
+    mo_err_init(&e);
+    ck_assert_int_eq(config_load_string(&c, "t.conf", "", &e), 0);
+    ck_assert_int_eq(c.transport_kind, TRANSPORT_MAILDIR);
+    ck_assert_str_eq(c.transport_target, "./outbox");
+    ck_assert_int_eq(c.token_ttl, 7 * 86400);
+    ck_assert_int_eq(c.smtp_starttls, STARTTLS_OPTIONAL);
+    ck_assert_str_eq(c.listen_host, "127.0.0.1");
+    ck_assert_uint_eq(c.listen_port, 8080);
+    ck_assert_str_eq(c.db, "");
+    config_release(&c);
+}
+END_TEST
+
+START_TEST(reads_values_comments_and_spaces)
+{
+    struct config c;
+    struct mo_err e;
+    mo_err_init(&e);
+    const char *text = "# a comment\n"
+                       "db = dbname=mail host=/tmp\n"
+                       "\n"
+                       "  transport=smtp://127.0.0.1:2525  \r\n"
+                       "smtp_starttls = off\n"
+                       "token_ttl = 12h\n"
+                       "from = news@example.com\n"
+                       "rate = 50\n";
+    ck_assert_int_eq(config_load_string(&c, "t.conf", text, &e), 0);
+    ck_assert_str_eq(c.db, "dbname=mail host=/tmp");
+    ck_assert_int_eq(c.transport_kind, TRANSPORT_SMTP);
+    ck_assert_str_eq(c.transport_target, "127.0.0.1:2525");
+    ck_assert_int_eq(c.smtp_starttls, STARTTLS_OFF);
+    ck_assert_int_eq(c.token_ttl, 12 * 3600);
+    ck_assert_int_eq(c.rate, 50);
+    ck_assert_str_eq(c.from, "news@example.com");
+    config_release(&c);
+}
+END_TEST
+
+static const struct {
+    const char *text;
+    const char *expect; /* substring of the message */
+} bad[] = {
+    {"bogus = 1\n", "unknown configuration key 'bogus' (t.conf:1)"},
+    {"db = x\nrate = fast\n", "invalid value 'fast' for key rate"},
+    {"\n\nrate = -1\n", "(t.conf:3)"},
+    {"token_ttl = 7 days\n", "key token_ttl"},
+    {"smtp_starttls = maybe\n", "key smtp_starttls"},
+    {"transport = ftp://x\n", "key transport"},
+    {"transport = smtp://relay.example.com\n", "key transport"},
+    {"listen = 8080\n", "key listen"},
+    {"base_url = mail.example.com\n", "key base_url"},
+    {"just a line\n", "expected 'key = value'"},
+    {"db = a\ndb = b\n", "key db set twice (t.conf:2)"},
+    {"transport = smtp://relay.example.com:25\nsmtp_starttls = off\n", "loopback"},
+};
+
+START_TEST(bad_input_names_key_and_line)
+{
+    struct config c;
+    struct mo_err e;
+    mo_err_init(&e);
+    ck_assert_int_eq(config_load_string(&c, "t.conf", bad[_i].text, &e), -1);
+    ck_assert_int_eq(e.code, MO_E_INPUT);
+    ck_assert_msg(strstr(e.msg, bad[_i].expect) != NULL, "'%s' lacks '%s'", e.msg, bad[_i].expect);
+    config_release(&c);
+}
+END_TEST
+
+START_TEST(loopback_relay_may_skip_tls)
+{
+    struct config c;
+    struct mo_err e;
+    mo_err_init(&e);
+    ck_assert_int_eq(config_load_string(&c, "t.conf",
+                                        "transport = smtp://localhost:25\nsmtp_starttls = off\n",
+                                        &e),
+                     0);
+    config_release(&c);
+}
+END_TEST
+
+START_TEST(durations)
+{
+    ck_assert_int_eq(config_parse_duration("7d"), 604800);
+    ck_assert_int_eq(config_parse_duration("30m"), 1800);
+    ck_assert_int_eq(config_parse_duration("45s"), 45);
+    ck_assert_int_eq(config_parse_duration("90"), 90);
+    ck_assert_int_eq(config_parse_duration("d"), -1);
+    ck_assert_int_eq(config_parse_duration("1w"), -1);
+    ck_assert_int_eq(config_parse_duration("-1d"), -1);
+    ck_assert_int_eq(config_parse_duration("1dd"), -1);
+}
+END_TEST
+
+static Suite *config_suite(void)
+{
+    Suite *s = suite_create("config");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, defaults);
+    tcase_add_test(tc, reads_values_comments_and_spaces);
+    tcase_add_loop_test(tc, bad_input_names_key_and_line, 0, (int)(sizeof(bad) / sizeof(bad[0])));
+    tcase_add_test(tc, loopback_relay_may_skip_tls);
+    tcase_add_test(tc, durations);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+CHECK_MAIN(config_suite)

@@ -1,0 +1,153 @@
+/* test_mime.c - header encoding, quoted-printable, message assembly. */
+#include "mime.h"
+
+#include <string.h>
+
+#include "check_tap.h"
+
+START_TEST(ascii_subject_stays_plain)
+{
+    struct mime_msg m;
+    struct mo_err e;
+    mo_err_init(&e);
+    mime_init(&m);
+    ck_assert_int_eq(mime_header_text(&m, "Subject", "Please confirm", &e), 0);
+    ck_assert_str_eq(m.head.s, "Subject: Please confirm\r\n");
+    mime_release(&m);
+}
+END_TEST
+
+START_TEST(utf8_subject_is_encoded_word)
+{
+    struct mime_msg m;
+    struct mo_err e;
+    mo_err_init(&e);
+    mime_init(&m);
+    ck_assert_int_eq(mime_header_text(&m, "Subject", "Bitte bestätigen", &e), 0);
+    ck_assert_str_eq(m.head.s, "Subject: =?UTF-8?B?Qml0dGUgYmVzdMOkdGlnZW4=?=\r\n");
+    mime_release(&m);
+}
+END_TEST
+
+START_TEST(header_injection_refused)
+{
+    struct mime_msg m;
+    struct mo_err e;
+    mo_err_init(&e);
+    mime_init(&m);
+    ck_assert_int_eq(mime_header_text(&m, "Subject", "hi\r\nBcc: victim@example.com", &e), -1);
+    ck_assert_int_eq(e.code, MO_E_INPUT);
+    ck_assert_str_eq(m.head.s, "");
+    mo_err_init(&e);
+    ck_assert_int_eq(mime_header_addr(&m, "To", "x\ny", "a@example.com", &e), -1);
+    mo_err_init(&e);
+    ck_assert_int_eq(mime_header_addr(&m, "To", NULL, "a@example.com>\r\nBcc: b@c", &e), -1);
+    mo_err_init(&e);
+    ck_assert_int_eq(mime_header_text(&m, "Subject", "\xff\xfe", &e), -1);
+    mime_release(&m);
+}
+END_TEST
+
+START_TEST(display_names_quoted_or_encoded)
+{
+    struct mime_msg m;
+    struct mo_err e;
+    mo_err_init(&e);
+    mime_init(&m);
+    ck_assert_int_eq(mime_header_addr(&m, "From", "ACME \"News\"", "news@example.com", &e), 0);
+    ck_assert_int_eq(mime_header_addr(&m, "To", "Jürgen", "j@example.com", &e), 0);
+    ck_assert_str_eq(m.head.s, "From: \"ACME \\\"News\\\"\" <news@example.com>\r\n"
+                               "To: =?UTF-8?B?SsO8cmdlbg==?= <j@example.com>\r\n");
+    mime_release(&m);
+}
+END_TEST
+
+START_TEST(long_utf8_header_folds_at_characters)
+{
+    struct mime_msg m;
+    struct mo_err e;
+    char subj[400] = "";
+    mo_err_init(&e);
+    mime_init(&m);
+    for (int i = 0; i < 40; i++)
+        strcat(subj, "äö");
+    ck_assert_int_eq(mime_header_text(&m, "Subject", subj, &e), 0);
+    /* every physical line under 78 characters */
+    const char *p = m.head.s;
+    while (*p) {
+        size_t n = strcspn(p, "\r");
+        ck_assert_uint_le(n, 78);
+        p += n;
+        if (*p)
+            p += 2;
+    }
+    ck_assert_ptr_nonnull(strstr(m.head.s, "?=\r\n =?UTF-8?B?"));
+    mime_release(&m);
+}
+END_TEST
+
+START_TEST(quoted_printable)
+{
+    struct buf b;
+    buf_init(&b, 0);
+    ck_assert_int_eq(mime_qp_encode("a=b äx \n.dot\n", &b), 0);
+    ck_assert_str_eq(b.s, "a=3Db =C3=A4x=20\r\n=2Edot\r\n");
+    buf_release(&b);
+    buf_init(&b, 0);
+    char line[200];
+    memset(line, 'x', 199);
+    line[199] = 0;
+    mime_qp_encode(line, &b);
+    ck_assert_ptr_nonnull(strstr(b.s, "=\r\n"));
+    buf_release(&b);
+}
+END_TEST
+
+START_TEST(multipart_alternative)
+{
+    struct mime_msg m;
+    struct mo_err e;
+    struct buf out;
+    mo_err_init(&e);
+    mime_init(&m);
+    buf_init(&out, 0);
+    mime_header_text(&m, "Subject", "x", &e);
+    ck_assert_int_eq(mime_finish(&m, "text", "<p>html</p>", &out, &e), 0);
+    ck_assert_ptr_nonnull(strstr(out.s, "Content-Type: multipart/alternative; boundary="));
+    ck_assert_ptr_nonnull(strstr(out.s, "Content-Type: text/plain; charset=utf-8"));
+    ck_assert_ptr_nonnull(strstr(out.s, "Content-Type: text/html; charset=utf-8"));
+    for (size_t i = 0; i < out.len; i++)
+        ck_assert_int_lt((unsigned char)out.s[i], 128);
+    buf_release(&out);
+    mime_release(&m);
+}
+END_TEST
+
+START_TEST(utf8_validation)
+{
+    ck_assert(mime_utf8_valid("plain", 5));
+    ck_assert(mime_utf8_valid("\xc3\xa4", 2));
+    ck_assert(!mime_utf8_valid("\xc0\xaf", 2));         /* overlong */
+    ck_assert(!mime_utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
+    ck_assert(!mime_utf8_valid("\xc3", 1));             /* truncated */
+    ck_assert(!mime_utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
+}
+END_TEST
+
+static Suite *mime_suite(void)
+{
+    Suite *s = suite_create("mime");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, ascii_subject_stays_plain);
+    tcase_add_test(tc, utf8_subject_is_encoded_word);
+    tcase_add_test(tc, header_injection_refused);
+    tcase_add_test(tc, display_names_quoted_or_encoded);
+    tcase_add_test(tc, long_utf8_header_folds_at_characters);
+    tcase_add_test(tc, quoted_printable);
+    tcase_add_test(tc, multipart_alternative);
+    tcase_add_test(tc, utf8_validation);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+CHECK_MAIN(mime_suite)
