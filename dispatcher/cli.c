@@ -41,6 +41,72 @@ static const struct cli_command commands[] = {
     {"db", "status", cmd_db_status, "db status", "list applied and pending migrations",
      "Prints one line per migration: 'applied', the time and the file, or\n"
      "'pending' and the file.  With --json: {\"applied\": [...], \"pending\": [...]}.\n"},
+    {"topic", "add", cmd_topic_add, "topic add NAME --title TEXT",
+     "add a purpose people can subscribe to",
+     "NAME is 1-63 lower-case letters, digits, '_', '.' or '-'.  The title is shown\n"
+     "on the subscribe form, in confirmation mails and on pages.\n"
+     "\n"
+     "  -t, --title TEXT   the human title (required)\n"},
+    {"consent-text", "add", cmd_consent_text_add, "consent-text add TOPIC FILE [--locale L]",
+     "store the exact wording shown when asking for consent",
+     "Stores FILE (UTF-8, '-' for standard input) as the next version of TOPIC's\n"
+     "consent text in locale L and prints its id alone on stdout; forms send that id\n"
+     "as consent_text.  The same text again prints the existing id.  The text must\n"
+     "tell people they can withdraw: one without any of withdraw, revoke,\n"
+     "unsubscribe, opt out, widerruf, abmelden or abbestellen is refused (exit 65).\n"
+     "\n"
+     "  -l, --locale L   language of the text (default en)\n"},
+    {"contact", "import", cmd_contact_import,
+     "contact import FILE.csv [--skip-invalid] [--attributes A,B]",
+     "load contacts from an RFC 4180 CSV file",
+     "Header row names the columns (any order): email (required), name, country,\n"
+     "locale, birth_date; consent proof, all five or none: consent_topic,\n"
+     "consented_at, consent_source, consent_text_id, consent_ip.  Declared custom\n"
+     "attributes are kept; other columns are dropped and reported.  A plain import\n"
+     "creates no consent.  Suppressed addresses are not imported.  Any bad row\n"
+     "means nothing is loaded (exit 65) and every bad row is reported as\n"
+     "FILE:LINE: reason.  Ends with one summary line on stdout.\n"
+     "\n"
+     "  -s, --skip-invalid     load the good rows, report the bad ones, exit 0\n"
+     "  -a, --attributes A,B   custom attribute columns to keep (also: key\n"
+     "                         contact_attributes)\n"},
+    {"contact", "show", cmd_contact_show, "contact show EMAIL [--json]",
+     "one contact: attributes, consent state per topic, full history with proof",
+     "Prints the contact's attributes, the consent state per topic derived from\n"
+     "the ledger, and every ledger event with its proof: time, IP, user agent,\n"
+     "source, channel, actor, consent text id, version and SHA-256.  --json (a\n"
+     "global option) prints one JSON document.\n"},
+    {"subscribe", NULL, cmd_subscribe,
+     "subscribe EMAIL --topic T [--topic T2] [--consent-text ID ...] [--age-confirmed] "
+     "[--ip IP] [--user-agent UA] [--source S] [--locale L]",
+     "start double opt-in: pending consent and a confirmation mail",
+     "Records a 'requested' event per topic with its consent text and sends one\n"
+     "confirmation mail (no advertising) with a link to base_url/confirm/TOKEN.\n"
+     "Nothing counts as consent until the person confirms.  At most\n"
+     "confirm_mail_limit mails per address in 24 hours (exit 75 beyond).\n"
+     "\n"
+     "  -t, --topic T          topic (repeatable; one consent per topic)\n"
+     "  -x, --consent-text ID  the consent text shown, one per --topic in order\n"
+     "                         (default: the latest text of the topic)\n"
+     "  -a, --age-confirmed    the person attested the consent age (needed when no\n"
+     "                         birth date is known)\n"
+     "  -i, --ip IP, -u, --user-agent UA, -s, --source S   proof of the request\n"
+     "  -l, --locale L         language of the mail and pages (en, de)\n"},
+    {"unsubscribe", NULL, cmd_unsubscribe, "unsubscribe EMAIL [--topic T] [--reason TEXT]",
+     "record an opt-out received by other means",
+     "Without --topic this is an objection to all marketing (GDPR Art. 21).\n"
+     "Takes effect at once; only the person's own new confirmation lifts it.\n"
+     "\n"
+     "  -t, --topic T       withdraw only this topic\n"
+     "  -r, --reason TEXT   note kept with the event\n"},
+    {"serve", NULL, cmd_serve, "serve", "run the HTTP endpoints (subscribe, confirm, metrics)",
+     "Listens on the key listen: GET/POST /subscribe, GET/POST /confirm/TOKEN,\n"
+     "GET /healthz, GET /metrics.  Stops on SIGINT or SIGTERM.  Purges expired\n"
+     "pending requests once an hour.\n"},
+    {"maintenance", NULL, cmd_maintenance, "maintenance",
+     "delete expired pending requests and old abuse counters",
+     "Deletes double-opt-in requests that expired more than pending_retention ago\n"
+     "(default 14d) and records the count in the audit log.\n"},
     {"test-mail", NULL, cmd_transport_test, "test-mail EMAIL [--count N] [--from ADDR]",
      "send N plain test messages through the configured transport",
      "Sends N (default 1) short test messages to EMAIL through the configured\n"
@@ -100,8 +166,8 @@ int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts,
         all[n] = longopts[n];
     all[n++] = (struct option){"help", no_argument, NULL, 'h'};
     all[n] = (struct option){NULL, 0, NULL, 0};
-    snprintf(so, sizeof(so), "+:%sh", shortopts ? shortopts : "");
-    optind = 1;
+    snprintf(so, sizeof(so), ":%sh", shortopts ? shortopts : "");
+    optind = 0; /* 0 makes glibc re-initialise, including the ordering mode */
     opterr = 0;
     while ((c = getopt_long(argc, argv, so, all, NULL)) != -1) {
         if (c == 'h') {

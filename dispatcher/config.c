@@ -67,6 +67,7 @@ static const struct cfg_key cfg_keys[] = {
     K(subscribe_ip_limit, CFG_INT, "30"),
     K(admin_token_file, CFG_STR, ""),
     K(legal_entity, CFG_STR, ""),
+    K(contact_attributes, CFG_STR, ""),
     K(suppression_key_file, CFG_STR, "./suppression.key"),
     K(webhook_url, CFG_URL, ""),
     K(webhook_secret_file, CFG_STR, ""),

@@ -6,19 +6,195 @@
 #include <assert.h>
 #include <stddef.h>
 
+#define Q(id, sql, n) [id] = {id, #id, sql, n}
+
+#define DOI_LOOKUP_SQL                                                                             \
+    "SELECT r.id, COALESCE(r.locale, 'en'), c.email,"                                              \
+    " (SELECT string_agg(t.title, ', ' ORDER BY t.name) FROM doi_request_topics rt"                \
+    "   JOIN topics t ON t.id = rt.topic_id WHERE rt.request_id = r.id),"                          \
+    " iso_utc(r.expires_at), r.confirmed_at IS NOT NULL, r.expires_at <= now(),"                   \
+    " r.contact_id, r.age_attested, r.source"                                                      \
+    " FROM doi_requests r JOIN contacts c ON c.id = r.contact_id WHERE r.token_sha256 = $1"
+
+#define BAD_PROOF_WHERE                                                                            \
+    " WHERE i.consent_topic IS NOT NULL AND NOT EXISTS (SELECT 1 FROM consent_texts ct"            \
+    " JOIN topics t ON t.id = ct.topic_id WHERE ct.id = i.consent_text_id"                         \
+    " AND t.name = i.consent_topic)"
+
+#define PROOF_JOIN                                                                                 \
+    " FROM import_contacts i JOIN contacts c ON c.email_norm = i.email_norm"                       \
+    " JOIN topics t ON t.name = i.consent_topic JOIN consent_texts ct ON ct.id = i.consent_text_id"
+
 static const struct query queries[Q__COUNT] = {
-    [Q_MIGRATION_LIST] =
-        {Q_MIGRATION_LIST, "migration_list",
-         "SELECT version, name, checksum,"
-         " to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-         " FROM mailout_migrations ORDER BY version",
-         0},
-    [Q_MIGRATION_APPLIED] = {Q_MIGRATION_APPLIED, "migration_applied",
-                             "SELECT 1 FROM mailout_migrations WHERE version = $1::integer", 1},
-    [Q_MIGRATION_INSERT] = {Q_MIGRATION_INSERT, "migration_insert",
-                            "INSERT INTO mailout_migrations (version, name, checksum)"
-                            " VALUES ($1::integer, $2, $3)",
-                            3},
+    Q(Q_MIGRATION_LIST,
+      "SELECT version, name, checksum,"
+      " to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+      " FROM mailout_migrations ORDER BY version",
+      0),
+    Q(Q_MIGRATION_APPLIED, "SELECT 1 FROM mailout_migrations WHERE version = $1::integer", 1),
+    Q(Q_MIGRATION_INSERT,
+      "INSERT INTO mailout_migrations (version, name, checksum) VALUES ($1::integer, $2, $3)", 3),
+    Q(Q_AUDIT_APPEND,
+      "INSERT INTO audit_log (actor, action, object, detail) VALUES ($1, $2, $3, $4::jsonb)", 4),
+    Q(Q_SUPPRESSION_CHECK, "SELECT 1 FROM suppression WHERE addr_hmac = $1", 1),
+    Q(Q_SUPPRESSION_LIFT, "DELETE FROM suppression WHERE addr_hmac = $1", 1),
+    Q(Q_TOPIC_ADD, "INSERT INTO topics (name, title) VALUES ($1, $2) RETURNING id", 2),
+    Q(Q_TOPIC_FIND, "SELECT id, name, title FROM topics WHERE name = $1", 1),
+    Q(Q_CONSENT_TEXT_ADD,
+      "WITH existing AS (SELECT id FROM consent_texts"
+      "   WHERE topic_id = $1::bigint AND locale = $2 AND sha256 = $4),"
+      " ins AS (INSERT INTO consent_texts (topic_id, locale, version, body, sha256)"
+      "   SELECT $1::bigint, $2, COALESCE((SELECT max(version) FROM consent_texts"
+      "     WHERE topic_id = $1::bigint AND locale = $2), 0) + 1, $3, $4"
+      "   WHERE NOT EXISTS (SELECT 1 FROM existing) RETURNING id)"
+      " SELECT id, true FROM ins UNION ALL SELECT id, false FROM existing",
+      4),
+    Q(Q_CONSENT_TEXT_OF_TOPIC,
+      "SELECT id FROM consent_texts WHERE id = $1::bigint AND topic_id = $2::bigint", 2),
+    Q(Q_CONSENT_TEXT_LATEST,
+      "SELECT id FROM consent_texts WHERE topic_id = $1::bigint"
+      " ORDER BY (locale = $2) DESC, (locale = 'en') DESC, version DESC LIMIT 1",
+      2),
+    Q(Q_LEDGER_APPEND,
+      "INSERT INTO consent_events (contact_id, topic_id, kind, occurred_at, email_entered, ip,"
+      " user_agent, source, channel, actor, consent_text_id, consent_text_sha256, locale,"
+      " privacy_notice, controller, request_id, token_sha256, age_attested, message_id, note)"
+      " VALUES ($1::bigint, $2::bigint, $3::consent_event_kind, COALESCE($4::timestamptz, now()),"
+      " $5, $6::inet, $7, $8, $9, $10, $11::bigint,"
+      " (SELECT sha256 FROM consent_texts WHERE id = $11::bigint), $12, $13, $14, $15::bigint,"
+      " $16, $17::boolean, $18, $19) RETURNING id",
+      19),
+    Q(Q_LEDGER_ALREADY_REVOKED,
+      "SELECT COALESCE((SELECT CASE WHEN $2::bigint IS NULL THEN kind = 'objected'"
+      "   ELSE kind IN ('withdrawn', 'objected') END FROM consent_events"
+      "  WHERE contact_id = $1::bigint AND (kind = 'objected' OR (topic_id = $2::bigint"
+      "   AND kind IN ('confirmed', 'granted', 'withdrawn', 'requested')))"
+      "  ORDER BY id DESC LIMIT 1), false)",
+      2),
+    Q(Q_OUTBOX_CONSENT,
+      "INSERT INTO webhook_outbox (event, contact_id, payload)"
+      " SELECT $1, c.id, jsonb_build_object('event', $1::text, 'contact_id', c.id,"
+      "  'email', c.email, 'topics', (SELECT jsonb_agg(t.name ORDER BY t.name)"
+      "   FROM doi_request_topics rt JOIN topics t ON t.id = rt.topic_id"
+      "   WHERE rt.request_id = $3::bigint), 'at', iso_utc(now()))"
+      " FROM contacts c WHERE c.id = $2::bigint",
+      3),
+    Q(Q_OUTBOX_REVOKE,
+      "INSERT INTO webhook_outbox (event, contact_id, payload)"
+      " SELECT $1, c.id, jsonb_build_object('event', $1::text, 'contact_id', c.id,"
+      "  'email', c.email, 'topics', CASE WHEN $3::bigint IS NULL THEN '[\"*\"]'::jsonb"
+      "   ELSE (SELECT jsonb_build_array(name) FROM topics WHERE id = $3::bigint) END,"
+      "  'at', iso_utc(now())) FROM contacts c WHERE c.id = $2::bigint",
+      3),
+    Q(Q_IMPORT_BAD_PROOF,
+      "SELECT i.line, 'consent_text_id ' || i.consent_text_id"
+      " || ' is not a consent text of topic ''' || i.consent_topic || ''''"
+      " FROM import_contacts i" BAD_PROOF_WHERE " ORDER BY i.line",
+      0),
+    Q(Q_IMPORT_DROP_BAD_PROOF, "DELETE FROM import_contacts i" BAD_PROOF_WHERE, 0),
+    Q(Q_IMPORT_DROP_SUPPRESSED,
+      "DELETE FROM import_contacts WHERE addr_hmac IN (SELECT addr_hmac FROM suppression)", 0),
+    Q(Q_IMPORT_MERGE,
+      "INSERT INTO contacts (email, email_norm, name, country, locale, birth_date, attrs, source)"
+      " SELECT DISTINCT ON (email_norm) email, email_norm, name, country, locale, birth_date,"
+      "  COALESCE(attrs, '{}'::jsonb), 'import:' || $1 FROM import_contacts"
+      " ORDER BY email_norm, line DESC"
+      " ON CONFLICT (email_norm) DO UPDATE SET name = COALESCE(EXCLUDED.name, contacts.name),"
+      "  country = COALESCE(EXCLUDED.country, contacts.country),"
+      "  locale = COALESCE(EXCLUDED.locale, contacts.locale),"
+      "  birth_date = COALESCE(EXCLUDED.birth_date, contacts.birth_date),"
+      "  attrs = contacts.attrs || EXCLUDED.attrs, updated_at = now()",
+      1),
+    Q(Q_IMPORT_COUNT, "SELECT count(*) FROM import_contacts", 0),
+    Q(Q_IMPORT_PROOF_REFUSED,
+      "SELECT i.line, CASE WHEN consent_blocked(c.id, t.id)"
+      "  THEN 'consent to ''' || t.name || ''' not imported: the person opted out, and only"
+      " their own new confirmation lifts that'"
+      "  ELSE 'consent to ''' || t.name || ''' not imported: under the consent age' END" PROOF_JOIN
+      " WHERE consent_blocked(c.id, t.id)"
+      "  OR contact_is_minor(c.birth_date, c.country, i.consented_at)"
+      " ORDER BY i.line",
+      0),
+    Q(Q_IMPORT_PROOF,
+      "INSERT INTO consent_events (contact_id, topic_id, kind, occurred_at, email_entered, ip,"
+      " source, channel, actor, consent_text_id, consent_text_sha256, locale, note)"
+      " SELECT DISTINCT ON (c.id, t.id, i.consented_at, ct.id) c.id, t.id, 'granted',"
+      "  i.consented_at, i.email, i.consent_ip, i.consent_source, 'import', 'import', ct.id,"
+      "  ct.sha256, ct.locale, 'imported proof: ' || $1 || ' line ' || i.line" PROOF_JOIN
+      " WHERE NOT consent_blocked(c.id, t.id)"
+      "  AND NOT contact_is_minor(c.birth_date, c.country, i.consented_at)"
+      "  AND NOT EXISTS (SELECT 1 FROM consent_events e WHERE e.contact_id = c.id"
+      "   AND e.topic_id = t.id AND e.kind = 'granted' AND e.channel = 'import'"
+      "   AND e.occurred_at = i.consented_at AND e.consent_text_id = ct.id)"
+      " ORDER BY c.id, t.id, i.consented_at, ct.id, i.line",
+      1),
+    Q(Q_CONTACT_ENSURE,
+      "WITH ins AS (INSERT INTO contacts (email, email_norm, source) VALUES ($1, $2, $3)"
+      "  ON CONFLICT (email_norm) DO NOTHING RETURNING id)"
+      " SELECT id, true FROM ins UNION ALL"
+      " SELECT id, false FROM contacts WHERE email_norm = $2 AND NOT EXISTS (SELECT 1 FROM ins)",
+      3),
+    Q(Q_CONTACT_FIND, "SELECT id FROM contacts WHERE email_norm = $1", 1),
+    Q(Q_CONTACT_GET,
+      "SELECT id, email, email_norm, name, country, locale, birth_date::text, attrs::text,"
+      " source, iso_utc(created_at) FROM contacts WHERE email_norm = $1",
+      1),
+    Q(Q_CONTACT_STATES,
+      "SELECT t.name, cc.state, iso_utc(cc.since), cc.consent_event_id FROM consent_current cc"
+      " JOIN topics t ON t.id = cc.topic_id WHERE cc.contact_id = $1::bigint ORDER BY t.name",
+      1),
+    Q(Q_CONTACT_OBJECTION,
+      "SELECT iso_utc(since) FROM contact_objections WHERE contact_id = $1::bigint", 1),
+    Q(Q_CONTACT_HISTORY,
+      "SELECT e.id, e.kind::text AS kind, t.name AS topic, iso_utc(e.occurred_at) AS occurred_at,"
+      " iso_utc(e.recorded_at) AS recorded_at, e.email_entered, host(e.ip) AS ip, e.user_agent,"
+      " e.source, e.channel, e.actor, e.consent_text_id, ct.version AS consent_text_version,"
+      " ct.locale AS consent_text_locale, e.consent_text_sha256, e.locale, e.privacy_notice,"
+      " e.controller, e.request_id, e.token_sha256, e.age_attested, e.message_id, e.note"
+      " FROM consent_events e LEFT JOIN topics t ON t.id = e.topic_id"
+      " LEFT JOIN consent_texts ct ON ct.id = e.consent_text_id"
+      " WHERE e.contact_id = $1::bigint ORDER BY e.id",
+      1),
+    Q(Q_DOI_CONTACT_LOCK,
+      "SELECT contact_is_minor(c.birth_date, c.country, now()), c.birth_date,"
+      " (SELECT count(*) FROM doi_requests r WHERE r.contact_id = c.id"
+      "   AND r.mail_sent_at > now() - $2::interval)"
+      " FROM contacts c WHERE c.id = $1::bigint FOR UPDATE",
+      2),
+    Q(Q_DOI_REQUEST_INSERT,
+      "INSERT INTO doi_requests (contact_id, token_sha256, expires_at, ip, user_agent, source,"
+      " locale, age_attested, mail_sent_at) VALUES ($1::bigint, $2, now() + $3::interval,"
+      " $4::inet, $5, $6, $7, $8::boolean, now()) RETURNING id, iso_utc(expires_at)",
+      8),
+    Q(Q_DOI_REQUEST_TOPIC,
+      "INSERT INTO doi_request_topics (request_id, topic_id, consent_text_id)"
+      " VALUES ($1::bigint, $2::bigint, $3::bigint)",
+      3),
+    Q(Q_DOI_MAIL_UNSENT, "UPDATE doi_requests SET mail_sent_at = NULL WHERE id = $1::bigint", 1),
+    Q(Q_DOI_LOOKUP, DOI_LOOKUP_SQL, 1),
+    Q(Q_DOI_LOOKUP_FOR_UPDATE, DOI_LOOKUP_SQL " FOR UPDATE OF r", 1),
+    Q(Q_DOI_MARK_CONFIRMED,
+      "UPDATE doi_requests SET confirmed_at = now() WHERE id = $1::bigint AND confirmed_at IS NULL",
+      1),
+    Q(Q_DOI_REQUEST_TOPICS,
+      "SELECT topic_id, consent_text_id FROM doi_request_topics WHERE request_id = $1::bigint"
+      " ORDER BY topic_id",
+      1),
+    Q(Q_DOI_PURGE, "DELETE FROM doi_requests WHERE expires_at < now() - $1::interval", 1),
+    Q(Q_RATE_PURGE, "DELETE FROM rate_events WHERE at < now() - interval '1 day'", 0),
+    Q(Q_RATE_IP_CHECK,
+      "WITH c AS (SELECT count(*) AS n FROM rate_events WHERE kind = 'subscribe_ip'"
+      "   AND key_hash = $1 AND at > now() - interval '1 hour'),"
+      " ins AS (INSERT INTO rate_events (kind, key_hash) SELECT 'subscribe_ip', $1 FROM c"
+      "   WHERE c.n < $2::bigint RETURNING 1)"
+      " SELECT (SELECT n FROM c) < $2::bigint",
+      2),
+    Q(Q_SUBSCRIBE_FORM_TOPICS,
+      "SELECT t.name, t.title, ct.id, ct.body FROM topics t"
+      " JOIN LATERAL (SELECT id, body FROM consent_texts WHERE topic_id = t.id"
+      "  ORDER BY (locale = $1) DESC, (locale = 'en') DESC, version DESC LIMIT 1) ct ON true"
+      " ORDER BY t.reserved, t.name",
+      1),
 };
 
 const struct query *query_get(enum query_id id)

@@ -51,5 +51,13 @@ int cli_data_path(const struct cli *cli, const char *sub, char *out, size_t n);
 int cmd_db_migrate(struct cli *cli, int argc, char **argv, struct mo_err *err);
 int cmd_db_status(struct cli *cli, int argc, char **argv, struct mo_err *err);
 int cmd_transport_test(struct cli *cli, int argc, char **argv, struct mo_err *err);
+int cmd_topic_add(struct cli *cli, int argc, char **argv, struct mo_err *err);
+int cmd_consent_text_add(struct cli *cli, int argc, char **argv, struct mo_err *err);
+int cmd_contact_import(struct cli *cli, int argc, char **argv, struct mo_err *err);
+int cmd_contact_show(struct cli *cli, int argc, char **argv, struct mo_err *err);
+int cmd_subscribe(struct cli *cli, int argc, char **argv, struct mo_err *err);
+int cmd_unsubscribe(struct cli *cli, int argc, char **argv, struct mo_err *err);
+int cmd_maintenance(struct cli *cli, int argc, char **argv, struct mo_err *err);
+int cmd_serve(struct cli *cli, int argc, char **argv, struct mo_err *err);
 
 #endif

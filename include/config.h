@@ -53,6 +53,7 @@ struct config {
     long long subscribe_ip_limit; /* POST /subscribe per client IP per hour */
     char *admin_token_file;
     char *legal_entity;
+    char *contact_attributes;
     char *suppression_key_file;
     char *webhook_url;
     char *webhook_secret_file;

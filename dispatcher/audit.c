@@ -1,0 +1,26 @@
+/*
+ * audit.c - writes audit log entries; verification is a later module.
+ */
+#include "audit.h"
+
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+const char *audit_cli_actor(void)
+{
+    static char actor[96];
+    if (actor[0] == '\0') {
+        const struct passwd *pw = getpwuid(getuid());
+        snprintf(actor, sizeof(actor), "cli:%s", pw && pw->pw_name ? pw->pw_name : "unknown");
+    }
+    return actor;
+}
+
+int audit_append(struct db *db, const char *actor, const char *action, const char *object,
+                 const char *detail_json, struct mo_err *err)
+{
+    const char *p[] = {actor, action, object, detail_json ? detail_json : "{}"};
+    return db_run(db, Q_AUDIT_APPEND, p, 4, err);
+}

@@ -1,0 +1,507 @@
+/*
+ * cli_consent.c - topic add, consent-text add, contact import, contact
+ * show, subscribe, unsubscribe and maintenance: argument handling and
+ * output only; the work is in topic.c, contact.c, doi.c and ledger.c.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "address.h"
+#include "audit.h"
+#include "buf.h"
+#include "cli.h"
+#include "contact.h"
+#include "doi.h"
+#include "ledger.h"
+#include "topic.h"
+#include "xalloc.h"
+
+static int print_json(json_t *j)
+{
+    json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    putchar('\n');
+    json_decref(j);
+    return 0;
+}
+
+/* --- topic add --- */
+
+struct topic_opts {
+    const char *title;
+};
+
+static int topic_opt(int c, const char *arg, void *ctx, struct mo_err *err)
+{
+    (void)err;
+    if (c != 't')
+        return -1;
+    ((struct topic_opts *)ctx)->title = arg;
+    return 0;
+}
+
+int cmd_topic_add(struct cli *cli, int argc, char **argv, struct mo_err *err)
+{
+    static const struct option lo[] = {{"title", required_argument, NULL, 't'}, {NULL, 0, NULL, 0}};
+    struct topic_opts o = {NULL};
+    int first, rc;
+    long long id;
+
+    rc = cli_getopt(cli, argc, argv, "t:", lo, topic_opt, &o, &first, err);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    if (argc - first != 1 || o.title == NULL)
+        return mo_err_set(err, MO_E_USAGE, "usage: mailout %s", cli->cmd->synopsis);
+    struct db *db = cli_db(cli, err);
+    if (db == NULL)
+        return -1;
+    rc = -1;
+    if (db_begin(db, err) < 0)
+        goto out;
+    if (topic_add(db, argv[first], o.title, &id, err) < 0 ||
+        audit_append(db, audit_cli_actor(), "topic.add", argv[first], NULL, err) < 0 ||
+        db_commit(db, err) < 0) {
+        db_rollback(db);
+        goto out;
+    }
+    if (cli->json)
+        print_json(json_pack("{s:s, s:I}", "topic", argv[first], "id", (json_int_t)id));
+    else
+        printf("topic '%s' added\n", argv[first]);
+    rc = 0;
+out:
+    db_free(db);
+    return rc;
+}
+
+/* --- consent-text add --- */
+
+struct text_opts {
+    const char *locale;
+};
+
+static int text_opt(int c, const char *arg, void *ctx, struct mo_err *err)
+{
+    (void)err;
+    if (c != 'l')
+        return -1;
+    ((struct text_opts *)ctx)->locale = arg;
+    return 0;
+}
+
+static int read_file(const char *path, size_t max, struct buf *out, struct mo_err *err)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    char chunk[8192];
+    size_t n;
+
+    if (f == NULL)
+        return mo_err_set(err, MO_E_NOINPUT, "cannot read '%s': %s", path, strerror(errno));
+    buf_init(out, max);
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        if (buf_add(out, chunk, n) < 0) {
+            if (f != stdin)
+                fclose(f);
+            return mo_err_set(err, MO_E_INPUT, "'%s' is larger than %zu bytes", path, max);
+        }
+    if (f != stdin)
+        fclose(f);
+    return 0;
+}
+
+int cmd_consent_text_add(struct cli *cli, int argc, char **argv, struct mo_err *err)
+{
+    static const struct option lo[] = {{"locale", required_argument, NULL, 'l'},
+                                       {NULL, 0, NULL, 0}};
+    struct text_opts o = {"en"};
+    struct buf body;
+    int first, rc, created = 0;
+    long long id;
+
+    rc = cli_getopt(cli, argc, argv, "l:", lo, text_opt, &o, &first, err);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    if (argc - first != 2)
+        return mo_err_set(err, MO_E_USAGE, "usage: mailout %s", cli->cmd->synopsis);
+    if (read_file(argv[first + 1], CONSENT_TEXT_MAX, &body, err) < 0) {
+        buf_release(&body);
+        return -1;
+    }
+    /* the wording is checked before touching the database */
+    if (consent_text_check(body.s, body.len, err) < 0) {
+        buf_release(&body);
+        mo_err_detail(err, "file %s", argv[first + 1]);
+        return -1;
+    }
+    struct db *db = cli_db(cli, err);
+    if (db == NULL) {
+        buf_release(&body);
+        return -1;
+    }
+    rc = -1;
+    if (db_begin(db, err) < 0)
+        goto out;
+    if (consent_text_add(db, argv[first], o.locale, body.s, body.len, &id, &created, err) < 0)
+        goto fail;
+    char obj[96], detail[96];
+    snprintf(obj, sizeof(obj), "%s", argv[first]);
+    snprintf(detail, sizeof(detail), "{\"id\": %lld, \"created\": %s}", id,
+             created ? "true" : "false");
+    if (audit_append(db, audit_cli_actor(), "consent_text.add", obj, detail, err) < 0 ||
+        db_commit(db, err) < 0)
+        goto fail;
+    printf("%lld\n", id);
+    if (!created)
+        fprintf(stderr, "mailout: this exact text is already version id %lld\n", id);
+    rc = 0;
+    goto out;
+fail:
+    db_rollback(db);
+out:
+    db_free(db);
+    buf_release(&body);
+    return rc;
+}
+
+/* --- contact import --- */
+
+struct import_opts {
+    int skip_invalid;
+    const char *attributes;
+};
+
+static int import_opt(int c, const char *arg, void *ctx, struct mo_err *err)
+{
+    struct import_opts *o = ctx;
+    (void)err;
+    if (c == 's')
+        o->skip_invalid = 1;
+    else if (c == 'a')
+        o->attributes = arg;
+    else
+        return -1;
+    return 0;
+}
+
+static void report_stderr(const char *msg, void *arg)
+{
+    (void)arg;
+    fprintf(stderr, "%s\n", msg);
+}
+
+int cmd_contact_import(struct cli *cli, int argc, char **argv, struct mo_err *err)
+{
+    static const struct option lo[] = {{"skip-invalid", no_argument, NULL, 's'},
+                                       {"attributes", required_argument, NULL, 'a'},
+                                       {NULL, 0, NULL, 0}};
+    struct import_opts o = {0, NULL};
+    struct contact_import_stats st;
+    int first, rc;
+
+    rc = cli_getopt(cli, argc, argv, "sa:", lo, import_opt, &o, &first, err);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    if (argc - first != 1)
+        return mo_err_set(err, MO_E_USAGE, "usage: mailout %s", cli->cmd->synopsis);
+    struct db *db = cli_db(cli, err);
+    if (db == NULL)
+        return -1;
+    struct contact_import_opts io = {o.skip_invalid,
+                                     o.attributes ? o.attributes : cli->cfg.contact_attributes};
+    rc = contact_import(db, &cli->cfg, argv[first], &io, &st, report_stderr, NULL, err);
+    db_free(db);
+    if (rc < 0 && err->code != MO_E_INPUT)
+        return -1;
+    if (cli->json)
+        print_json(json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "file", argv[first], "loaded",
+                             (json_int_t)(rc < 0 ? 0 : st.loaded), "rejected",
+                             (json_int_t)st.rejected, "suppressed", (json_int_t)st.suppressed,
+                             "dropped", (json_int_t)0, "consents", (json_int_t)st.consents,
+                             "dropped_columns", (json_int_t)st.dropped_columns));
+    else
+        printf("loaded %ld, rejected %ld, suppressed %ld, dropped 0: %s\n", rc < 0 ? 0 : st.loaded,
+               st.rejected, st.suppressed,
+               rc < 0        ? "nothing loaded"
+               : st.consents ? "consent proofs recorded"
+                             : "no consent created");
+    if (rc == 0 && st.consents)
+        fprintf(stderr, "mailout: %ld imported consent proof%s recorded\n", st.consents,
+                st.consents == 1 ? "" : "s");
+    return rc;
+}
+
+/* --- contact show --- */
+
+int cmd_contact_show(struct cli *cli, int argc, char **argv, struct mo_err *err)
+{
+    int first, rc;
+
+    rc = cli_getopt(cli, argc, argv, "", NULL, NULL, NULL, &first, err);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    if (argc - first != 1)
+        return mo_err_set(err, MO_E_USAGE, "usage: mailout %s", cli->cmd->synopsis);
+    struct db *db = cli_db(cli, err);
+    if (db == NULL)
+        return -1;
+    json_t *c = contact_show(db, argv[first], err);
+    db_free(db);
+    if (c == NULL)
+        return -1;
+    if (cli->json)
+        return print_json(c);
+    const char *k;
+    json_t *v;
+    printf("contact %lld\n", (long long)json_integer_value(json_object_get(c, "id")));
+    static const char *const fields[] = {"email",      "name",   "country",   "locale",
+                                         "birth_date", "source", "created_at"};
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        json_t *f = json_object_get(c, fields[i]);
+        if (json_is_string(f))
+            printf("  %-12s %s\n", fields[i], json_string_value(f));
+    }
+    json_object_foreach(json_object_get(c, "attributes"), k, v)
+        printf("  attr.%-7s %s\n", k, json_string_value(v) ? json_string_value(v) : "");
+    if (json_is_string(json_object_get(c, "objected_since")))
+        printf("  objected to all marketing since %s\n",
+               json_string_value(json_object_get(c, "objected_since")));
+    printf("topics:\n");
+    json_object_foreach(json_object_get(c, "topics"), k, v)
+        printf("  %-20s %-10s since %s\n", k, json_string_value(json_object_get(v, "state")),
+               json_string_value(json_object_get(v, "since")));
+    printf("history:\n");
+    size_t i;
+    json_array_foreach(json_object_get(c, "history"), i, v)
+    {
+        const char *s;
+        printf("  #%lld %s %s %s", (long long)json_integer_value(json_object_get(v, "id")),
+               json_string_value(json_object_get(v, "occurred_at")),
+               json_string_value(json_object_get(v, "kind")),
+               json_is_string(json_object_get(v, "topic"))
+                   ? json_string_value(json_object_get(v, "topic"))
+                   : "(all marketing)");
+        printf(" via %s by %s", json_string_value(json_object_get(v, "channel")),
+               json_string_value(json_object_get(v, "actor")));
+        if ((s = json_string_value(json_object_get(v, "ip"))))
+            printf(" ip %s", s);
+        if ((s = json_string_value(json_object_get(v, "consent_text_sha256"))))
+            printf(" text %lld v%lld sha256 %.16s",
+                   (long long)json_integer_value(json_object_get(v, "consent_text_id")),
+                   (long long)json_integer_value(json_object_get(v, "consent_text_version")), s);
+        if ((s = json_string_value(json_object_get(v, "user_agent"))) && *s)
+            printf(" ua \"%s\"", s);
+        if ((s = json_string_value(json_object_get(v, "note"))))
+            printf(" note \"%s\"", s);
+        putchar('\n');
+    }
+    json_decref(c);
+    return 0;
+}
+
+/* --- subscribe --- */
+
+struct sub_opts {
+    const char *topics[DOI_MAX_TOPICS];
+    size_t ntopics;
+    long long texts[DOI_MAX_TOPICS];
+    size_t ntexts;
+    const char *ip, *ua, *source, *locale;
+    int age;
+};
+
+static int sub_opt(int c, const char *arg, void *ctx, struct mo_err *err)
+{
+    struct sub_opts *o = ctx;
+    char *end;
+    switch (c) {
+    case 't':
+        if (o->ntopics >= DOI_MAX_TOPICS)
+            return mo_err_set(err, MO_E_USAGE, "at most %d topics", DOI_MAX_TOPICS);
+        o->topics[o->ntopics++] = arg;
+        return 0;
+    case 'x':
+        if (o->ntexts >= DOI_MAX_TOPICS)
+            return mo_err_set(err, MO_E_USAGE, "at most %d consent texts", DOI_MAX_TOPICS);
+        errno = 0;
+        o->texts[o->ntexts] = strtoll(arg, &end, 10);
+        if (errno || *end || o->texts[o->ntexts] <= 0)
+            return mo_err_set(err, MO_E_USAGE, "invalid --consent-text '%s'", arg);
+        o->ntexts++;
+        return 0;
+    case 'i':
+        o->ip = arg;
+        return 0;
+    case 'u':
+        o->ua = arg;
+        return 0;
+    case 's':
+        o->source = arg;
+        return 0;
+    case 'l':
+        o->locale = arg;
+        return 0;
+    case 'a':
+        o->age = 1;
+        return 0;
+    }
+    return -1;
+}
+
+int cmd_subscribe(struct cli *cli, int argc, char **argv, struct mo_err *err)
+{
+    static const struct option lo[] = {
+        {"topic", required_argument, NULL, 't'},   {"consent-text", required_argument, NULL, 'x'},
+        {"ip", required_argument, NULL, 'i'},      {"user-agent", required_argument, NULL, 'u'},
+        {"source", required_argument, NULL, 's'},  {"locale", required_argument, NULL, 'l'},
+        {"age-confirmed", no_argument, NULL, 'a'}, {NULL, 0, NULL, 0}};
+    struct sub_opts o;
+    struct doi_topic_req reqs[DOI_MAX_TOPICS];
+    enum doi_outcome outcome;
+    int first, rc;
+
+    memset(&o, 0, sizeof(o));
+    rc = cli_getopt(cli, argc, argv, "t:x:i:u:s:l:a", lo, sub_opt, &o, &first, err);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    if (argc - first != 1 || o.ntopics == 0)
+        return mo_err_set(err, MO_E_USAGE, "usage: mailout %s", cli->cmd->synopsis);
+    if (o.ntexts && o.ntexts != o.ntopics)
+        return mo_err_set(err, MO_E_USAGE,
+                          "give one --consent-text per --topic, in the same order");
+    for (size_t i = 0; i < o.ntopics; i++) {
+        reqs[i].topic = o.topics[i];
+        reqs[i].consent_text_id = o.ntexts ? o.texts[i] : 0;
+    }
+    struct db *db = cli_db(cli, err);
+    if (db == NULL)
+        return -1;
+    struct doi_subscribe_in in = {.email = argv[first],
+                                  .topics = reqs,
+                                  .ntopics = o.ntopics,
+                                  .ip = o.ip,
+                                  .user_agent = o.ua,
+                                  .source = o.source ? o.source : "cli",
+                                  .channel = "cli",
+                                  .locale = o.locale,
+                                  .age_attested = o.age};
+    rc = doi_subscribe(db, &cli->cfg, cli->data_dir, &in, &outcome, err);
+    db_free(db);
+    if (rc < 0)
+        return -1;
+    static const char *const what[] = {"confirmation mail sent",
+                                       "not sent: the address had 3 confirmation mails in 24 hours",
+                                       "not sent: the contact is under the consent age"};
+    if (cli->json)
+        print_json(json_pack("{s:s, s:s}", "email", argv[first], "outcome",
+                             outcome == DOI_MAIL_SENT ? "mail_sent"
+                             : outcome == DOI_LIMITED ? "limited"
+                                                      : "minor"));
+    else
+        printf("%s: %s\n", argv[first], what[outcome]);
+    if (outcome == DOI_LIMITED)
+        return mo_err_set(err, MO_E_TEMPFAIL, "%s", what[outcome]);
+    if (outcome == DOI_MINOR)
+        return mo_err_set(err, MO_E_INPUT, "%s", what[outcome]);
+    return 0;
+}
+
+/* --- unsubscribe --- */
+
+struct unsub_opts {
+    const char *topic;
+    const char *reason;
+};
+
+static int unsub_opt(int c, const char *arg, void *ctx, struct mo_err *err)
+{
+    struct unsub_opts *o = ctx;
+    (void)err;
+    if (c == 't')
+        o->topic = arg;
+    else if (c == 'r')
+        o->reason = arg;
+    else
+        return -1;
+    return 0;
+}
+
+int cmd_unsubscribe(struct cli *cli, int argc, char **argv, struct mo_err *err)
+{
+    static const struct option lo[] = {{"topic", required_argument, NULL, 't'},
+                                       {"reason", required_argument, NULL, 'r'},
+                                       {NULL, 0, NULL, 0}};
+    struct unsub_opts o = {NULL, NULL};
+    struct topic t = {0};
+    char *norm = NULL;
+    long long cid;
+    int first, rc, created, changed;
+
+    rc = cli_getopt(cli, argc, argv, "t:r:", lo, unsub_opt, &o, &first, err);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    if (argc - first != 1)
+        return mo_err_set(err, MO_E_USAGE, "usage: mailout %s", cli->cmd->synopsis);
+    if (address_normalize(argv[first], &norm, err) < 0)
+        return -1;
+    struct db *db = cli_db(cli, err);
+    if (db == NULL) {
+        free(norm);
+        return -1;
+    }
+    rc = -1;
+    if (db_begin(db, err) < 0)
+        goto out;
+    if ((o.topic && topic_find(db, o.topic, &t, err) < 0) ||
+        contact_ensure(db, argv[first], norm, "unsubscribe command", &cid, &created, err) < 0 ||
+        ledger_revoke(db, cid, o.topic ? t.id : 0, "admin", "unsubscribe command",
+                      audit_cli_actor(), o.reason ? o.reason : "opt-out received by other means",
+                      NULL, 1, &changed, err) < 0)
+        goto fail;
+    char obj[32];
+    snprintf(obj, sizeof(obj), "contact:%lld", cid);
+    if (audit_append(db, audit_cli_actor(), o.topic ? "consent.withdraw" : "consent.object", obj,
+                     NULL, err) < 0 ||
+        db_commit(db, err) < 0)
+        goto fail;
+    printf("%s: %s%s\n", argv[first], o.topic ? "unsubscribed from " : "objected to all marketing",
+           o.topic ? o.topic : "");
+    if (!changed)
+        fprintf(stderr, "mailout: already recorded; nothing changed\n");
+    rc = 0;
+    goto out;
+fail:
+    db_rollback(db);
+out:
+    db_free(db);
+    free(norm);
+    return rc;
+}
+
+/* --- maintenance --- */
+
+int cmd_maintenance(struct cli *cli, int argc, char **argv, struct mo_err *err)
+{
+    int first, rc;
+    long deleted = 0;
+
+    rc = cli_getopt(cli, argc, argv, "", NULL, NULL, NULL, &first, err);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    if (argc != first)
+        return mo_err_set(err, MO_E_USAGE, "maintenance takes no arguments");
+    struct db *db = cli_db(cli, err);
+    if (db == NULL)
+        return -1;
+    rc = doi_purge(db, &cli->cfg, audit_cli_actor(), &deleted, err);
+    db_free(db);
+    if (rc < 0)
+        return -1;
+    if (cli->json)
+        print_json(json_pack("{s:I}", "pending_deleted", (json_int_t)deleted));
+    else
+        printf("deleted %ld expired pending request%s\n", deleted, deleted == 1 ? "" : "s");
+    return 0;
+}

@@ -1,0 +1,615 @@
+/*
+ * contact.c - contact import and the contact record.
+ *
+ * Import streams the CSV, validates every row in C, and COPYs the good rows
+ * into a temporary table inside one transaction; SQL then merges them into
+ * contacts, drops suppressed addresses and records imported consent proof.
+ * Any bad row without --skip-invalid rolls the whole file back.  Deciding
+ * whether a contact may be mailed is the legal-basis engine's job.
+ */
+#include "contact.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "address.h"
+#include "audit.h"
+#include "buf.h"
+#include "csvin.h"
+#include "isotime.h"
+#include "mime.h"
+#include "suppress.h"
+#include "topic.h"
+#include "xalloc.h"
+
+enum col {
+    COL_EMAIL,
+    COL_NAME,
+    COL_COUNTRY,
+    COL_LOCALE,
+    COL_BIRTH_DATE,
+    COL_CONSENT_TOPIC,
+    COL_CONSENTED_AT,
+    COL_CONSENT_SOURCE,
+    COL_CONSENT_TEXT_ID,
+    COL_CONSENT_IP,
+    COL__KNOWN,
+    COL_ATTR = 100,
+    COL_DROP = 101,
+};
+
+static const char *const known_cols[COL__KNOWN] = {
+    "email",         "name",         "country",        "locale",          "birth_date",
+    "consent_topic", "consented_at", "consent_source", "consent_text_id", "consent_ip"};
+
+#define MAX_COLS  256
+#define NAME_MAX_ 200
+#define ATTR_MAX  1000
+
+struct import {
+    const char *file;
+    int ncols;
+    int map[MAX_COLS];
+    char *colname[MAX_COLS];
+    int has_proof;
+    struct suppress_key key;
+    struct buf copy;
+    struct buf errs;
+    void (*report)(const char *, void *);
+    void *arg;
+    struct contact_import_stats *st;
+};
+
+static void reportf(struct import *im, unsigned long line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void reportf(struct import *im, unsigned long line, const char *fmt, ...)
+{
+    char msg[600];
+    va_list ap;
+    int n = line ? snprintf(msg, sizeof(msg), "%s:%lu: ", im->file, line)
+                 : snprintf(msg, sizeof(msg), "%s: ", im->file);
+    va_start(ap, fmt);
+    vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
+    va_end(ap);
+    if (im->report)
+        im->report(msg, im->arg);
+}
+
+static int declared(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    const char *p = list;
+    while (p && *p) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        size_t len = strcspn(p, ", ");
+        if (len == n && strncmp(p, name, n) == 0)
+            return 1;
+        p += len;
+    }
+    return 0;
+}
+
+static int attr_name_valid(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > 64)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '_'))
+            return 0;
+    return 1;
+}
+
+static int map_header(struct import *im, const struct csvin_row *row, const char *attrs,
+                      struct mo_err *err)
+{
+    int proof = 0, have_email = 0;
+
+    if (row->error[0])
+        return mo_err_set(err, MO_E_INPUT, "%s:%lu: header: %s", im->file, row->line, row->error);
+    if (row->n > MAX_COLS)
+        return mo_err_set(err, MO_E_INPUT, "%s:%lu: more than %d columns", im->file, row->line,
+                          MAX_COLS);
+    im->ncols = (int)row->n;
+    for (size_t i = 0; i < row->n; i++) {
+        char *name = xstrdup(row->fields[i]);
+        char *s = name;
+        while (*s == ' ')
+            s++;
+        memmove(name, s, strlen(s) + 1);
+        for (size_t k = strlen(name); k && name[k - 1] == ' ';)
+            name[--k] = '\0';
+        for (char *c = name; *c; c++)
+            *c = (char)tolower((unsigned char)*c);
+        im->colname[i] = name;
+        im->map[i] = COL_DROP;
+        for (int k = 0; k < COL__KNOWN; k++)
+            if (strcmp(name, known_cols[k]) == 0)
+                im->map[i] = k;
+        if (im->map[i] == COL_DROP && attr_name_valid(name) && declared(attrs, name))
+            im->map[i] = COL_ATTR;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(im->colname[j], name) == 0)
+                return mo_err_set(err, MO_E_INPUT, "%s:%lu: column '%s' appears twice", im->file,
+                                  row->line, name);
+        if (im->map[i] == COL_EMAIL)
+            have_email = 1;
+        if (im->map[i] >= COL_CONSENT_TOPIC && im->map[i] <= COL_CONSENT_IP)
+            proof++;
+        if (im->map[i] == COL_DROP) {
+            im->st->dropped_columns++;
+            reportf(im, row->line,
+                    "column '%s' is not a declared attribute: dropped (declare it with "
+                    "--attributes or contact_attributes)",
+                    name);
+        }
+    }
+    if (!have_email)
+        return mo_err_set(err, MO_E_INPUT, "%s:%lu: missing required column 'email'", im->file,
+                          row->line);
+    if (proof != 0 && proof != 5)
+        return mo_err_set(err, MO_E_INPUT,
+                          "%s:%lu: consent proof needs all five columns consent_topic, "
+                          "consented_at, consent_source, consent_text_id, consent_ip",
+                          im->file, row->line);
+    im->has_proof = proof == 5;
+    return 0;
+}
+
+/* Appends one COPY csv field: NULL for empty, else quoted. */
+static void copy_field(struct buf *b, const char *v, int last)
+{
+    if (v && *v) {
+        buf_putc(b, '"');
+        for (const char *p = v; *p; p++) {
+            if (*p == '"')
+                buf_putc(b, '"');
+            buf_putc(b, *p);
+        }
+        buf_putc(b, '"');
+    }
+    buf_putc(b, last ? '\n' : ',');
+}
+
+static int has_control(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return 1;
+    return 0;
+}
+
+/* Validates one data row; on success appends it to the COPY buffer. */
+static int check_row(struct import *im, const struct csvin_row *row)
+{
+    const char *v[COL__KNOWN] = {0};
+    char *norm = NULL;
+    char hmac[65], linebuf[24], country[3] = "";
+    struct buf attrs;
+    struct mo_err e;
+    int y, m, d;
+    time_t t;
+
+    if (row->error[0]) {
+        reportf(im, row->line, "%s", row->error);
+        return -1;
+    }
+    if ((int)row->n != im->ncols) {
+        reportf(im, row->line, "expected %d fields, found %zu", im->ncols, row->n);
+        return -1;
+    }
+    buf_init(&attrs, 0);
+    buf_putc(&attrs, '{');
+    for (int i = 0; i < im->ncols; i++) {
+        const char *f = row->fields[i];
+        if (im->map[i] < COL__KNOWN) {
+            while (*f == ' ' || *f == '\t')
+                f++;
+            v[im->map[i]] = f;
+        } else if (im->map[i] == COL_ATTR && *f) {
+            if (strlen(f) > ATTR_MAX || has_control(f)) {
+                reportf(im, row->line,
+                        "attribute '%s' is longer than %d bytes or has control characters",
+                        im->colname[i], ATTR_MAX);
+                buf_release(&attrs);
+                return -1;
+            }
+            json_t *js = json_string(f);
+            char *enc = js ? json_dumps(js, JSON_ENCODE_ANY) : NULL;
+            if (enc == NULL) {
+                reportf(im, row->line, "attribute '%s' is not valid UTF-8", im->colname[i]);
+                json_decref(js);
+                buf_release(&attrs);
+                return -1;
+            }
+            buf_printf(&attrs, "%s\"%s\":%s", attrs.len > 1 ? "," : "", im->colname[i], enc);
+            free(enc);
+            json_decref(js);
+        }
+    }
+    buf_putc(&attrs, '}');
+
+    mo_err_init(&e);
+    if (v[COL_EMAIL] == NULL || *v[COL_EMAIL] == '\0') {
+        reportf(im, row->line, "email is empty");
+        goto bad;
+    }
+    if (address_normalize(v[COL_EMAIL], &norm, &e) < 0) {
+        reportf(im, row->line, "%s (column email)", e.msg);
+        goto bad;
+    }
+    if (v[COL_NAME] && (strlen(v[COL_NAME]) > NAME_MAX_ || has_control(v[COL_NAME]))) {
+        reportf(im, row->line, "name is longer than %d bytes or has control characters", NAME_MAX_);
+        goto bad;
+    }
+    if (v[COL_COUNTRY] && *v[COL_COUNTRY]) {
+        const char *c = v[COL_COUNTRY];
+        if (strlen(c) != 2 || !isalpha((unsigned char)c[0]) || !isalpha((unsigned char)c[1])) {
+            reportf(im, row->line, "invalid country '%s': expected ISO 3166 alpha-2 such as DE", c);
+            goto bad;
+        }
+        country[0] = (char)toupper((unsigned char)c[0]);
+        country[1] = (char)toupper((unsigned char)c[1]);
+    }
+    if (v[COL_LOCALE] && *v[COL_LOCALE] && !topic_locale_valid(v[COL_LOCALE])) {
+        reportf(im, row->line, "invalid locale '%s': expected e.g. en, de or en-GB", v[COL_LOCALE]);
+        goto bad;
+    }
+    if (v[COL_BIRTH_DATE] && *v[COL_BIRTH_DATE]) {
+        if (isodate_parse(v[COL_BIRTH_DATE], &y, &m, &d) < 0 || y < 1900 ||
+            isotime_parse(v[COL_BIRTH_DATE], &t) < 0 || t > time(NULL)) {
+            reportf(im, row->line, "invalid birth_date '%s': expected a past date YYYY-MM-DD",
+                    v[COL_BIRTH_DATE]);
+            goto bad;
+        }
+    }
+    if (im->has_proof) {
+        int filled = 0;
+        for (int k = COL_CONSENT_TOPIC; k <= COL_CONSENT_IP; k++)
+            filled += v[k] && *v[k];
+        if (filled != 0 && filled != 5) {
+            reportf(im, row->line,
+                    "consent proof needs all five of consent_topic, consented_at, "
+                    "consent_source, consent_text_id, consent_ip (or none)");
+            goto bad;
+        }
+        if (filled == 5) {
+            unsigned char ipbuf[16];
+            char *end;
+            if (!topic_name_valid(v[COL_CONSENT_TOPIC])) {
+                reportf(im, row->line, "invalid consent_topic '%s'", v[COL_CONSENT_TOPIC]);
+                goto bad;
+            }
+            if (isotime_parse(v[COL_CONSENTED_AT], &t) < 0 || t > time(NULL) + 300) {
+                reportf(im, row->line, "invalid consented_at '%s': expected a past ISO 8601 time",
+                        v[COL_CONSENTED_AT]);
+                goto bad;
+            }
+            long long id = strtoll(v[COL_CONSENT_TEXT_ID], &end, 10);
+            if (*end || id <= 0) {
+                reportf(im, row->line, "invalid consent_text_id '%s'", v[COL_CONSENT_TEXT_ID]);
+                goto bad;
+            }
+            if (inet_pton(AF_INET, v[COL_CONSENT_IP], ipbuf) != 1 &&
+                inet_pton(AF_INET6, v[COL_CONSENT_IP], ipbuf) != 1) {
+                reportf(im, row->line, "invalid consent_ip '%s'", v[COL_CONSENT_IP]);
+                goto bad;
+            }
+            if (strlen(v[COL_CONSENT_SOURCE]) > 200 || has_control(v[COL_CONSENT_SOURCE])) {
+                reportf(im, row->line, "consent_source is longer than 200 bytes");
+                goto bad;
+            }
+        }
+    }
+    suppress_hash(&im->key, norm, hmac);
+    snprintf(linebuf, sizeof(linebuf), "%lu", row->line);
+    copy_field(&im->copy, linebuf, 0);
+    copy_field(&im->copy, v[COL_EMAIL], 0);
+    copy_field(&im->copy, norm, 0);
+    copy_field(&im->copy, hmac, 0);
+    copy_field(&im->copy, v[COL_NAME], 0);
+    copy_field(&im->copy, country, 0);
+    copy_field(&im->copy, v[COL_LOCALE], 0);
+    copy_field(&im->copy, v[COL_BIRTH_DATE], 0);
+    copy_field(&im->copy, attrs.s, 0);
+    copy_field(&im->copy, v[COL_CONSENT_TOPIC], 0);
+    copy_field(&im->copy, v[COL_CONSENTED_AT], 0);
+    copy_field(&im->copy, v[COL_CONSENT_SOURCE], 0);
+    copy_field(&im->copy, v[COL_CONSENT_TEXT_ID], 0);
+    copy_field(&im->copy, v[COL_CONSENT_IP], 1);
+    free(norm);
+    buf_release(&attrs);
+    return 0;
+bad:
+    free(norm);
+    buf_release(&attrs);
+    return -1;
+}
+
+static int copy_flush(struct db *db, struct import *im, struct mo_err *err)
+{
+    if (im->copy.len == 0)
+        return 0;
+    if (PQputCopyData(db_conn(db), im->copy.s, (int)im->copy.len) != 1)
+        return mo_err_set(err, MO_E_UNAVAILABLE, "copy: %s", PQerrorMessage(db_conn(db)));
+    buf_reset(&im->copy);
+    return 0;
+}
+
+static int copy_end(struct db *db, const char *abort_msg, struct mo_err *err)
+{
+    PGconn *c = db_conn(db);
+    PGresult *r;
+    int rc = 0;
+
+    if (PQputCopyEnd(c, abort_msg) != 1)
+        rc = mo_err_set(err, MO_E_UNAVAILABLE, "copy: %s", PQerrorMessage(c));
+    while ((r = PQgetResult(c)) != NULL) {
+        if (PQresultStatus(r) != PGRES_COMMAND_OK && rc == 0 && abort_msg == NULL)
+            rc = db_result_error(db, r, "copy", err);
+        PQclear(r);
+    }
+    return rc;
+}
+
+/* Runs a query returning (line, reason) rows and reports them; returns the count. */
+static long report_rows(struct import *im, PGresult *r)
+{
+    long n = PQntuples(r);
+    for (long i = 0; i < n; i++)
+        reportf(im, strtoul(PQgetvalue(r, (int)i, 0), NULL, 10), "%s", PQgetvalue(r, (int)i, 1));
+    return n;
+}
+
+static long count_of(PGresult *r)
+{
+    long n = strtol(PQcmdTuples(r), NULL, 10);
+    PQclear(r);
+    return n;
+}
+
+int contact_import(struct db *db, const struct config *cfg, const char *path,
+                   const struct contact_import_opts *o, struct contact_import_stats *st,
+                   void (*report)(const char *msg, void *arg), void *arg, struct mo_err *err)
+{
+    struct import im;
+    struct csvin *in = NULL;
+    const struct csvin_row *row;
+    PGresult *r = NULL;
+    int rc = -1, got, in_copy = 0, in_tx = 0;
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+
+    memset(&im, 0, sizeof(im));
+    memset(st, 0, sizeof(*st));
+    im.file = path;
+    im.report = report;
+    im.arg = arg;
+    im.st = st;
+    buf_init(&im.copy, 0);
+    if (suppress_key_load(cfg, &im.key, err) < 0)
+        goto out;
+    in = csvin_open(path, err);
+    if (in == NULL)
+        goto out;
+    got = csvin_next(in, &row, err);
+    if (got < 0)
+        goto out;
+    if (got == 0) {
+        mo_err_set(err, MO_E_INPUT, "%s: empty file: expected a header row", path);
+        goto out;
+    }
+    if (map_header(&im, row, o->attributes, err) < 0)
+        goto out;
+
+    if (db_begin(db, err) < 0)
+        goto out;
+    in_tx = 1;
+    r = db_exec_sql(db,
+                    "CREATE TEMP TABLE import_contacts ("
+                    " line bigint, email text, email_norm text, addr_hmac text, name text,"
+                    " country text, locale text, birth_date date, attrs jsonb,"
+                    " consent_topic text, consented_at timestamptz, consent_source text,"
+                    " consent_text_id bigint, consent_ip inet) ON COMMIT DROP",
+                    err);
+    if (r == NULL)
+        goto out;
+    PQclear(r);
+    r = PQexec(db_conn(db), "COPY import_contacts FROM STDIN (FORMAT csv)");
+    if (PQresultStatus(r) != PGRES_COPY_IN) {
+        db_result_error(db, r, "copy", err);
+        PQclear(r);
+        goto out;
+    }
+    PQclear(r);
+    in_copy = 1;
+    while ((got = csvin_next(in, &row, err)) > 0) {
+        st->rows++;
+        if (check_row(&im, row) < 0)
+            st->rejected++;
+        if (im.copy.len > 256 * 1024 && copy_flush(db, &im, err) < 0)
+            goto out;
+    }
+    if (got < 0)
+        goto out;
+    if (copy_flush(db, &im, err) < 0)
+        goto out;
+    in_copy = 0;
+    if (copy_end(db, NULL, err) < 0)
+        goto out;
+
+    /* checks that need the database: the consent text must exist for the topic */
+    if (im.has_proof) {
+        r = db_exec(db, Q_IMPORT_BAD_PROOF, NULL, 0, err);
+        if (r == NULL)
+            goto out;
+        st->rejected += report_rows(&im, r);
+        PQclear(r);
+    }
+    if (st->rejected && !o->skip_invalid) {
+        mo_err_set(err, MO_E_INPUT,
+                   "%s: %ld invalid row%s, nothing loaded (--skip-invalid loads the rest)", path,
+                   st->rejected, st->rejected == 1 ? "" : "s");
+        goto out;
+    }
+    if (im.has_proof && db_run(db, Q_IMPORT_DROP_BAD_PROOF, NULL, 0, err) < 0)
+        goto out;
+    if ((r = db_exec(db, Q_IMPORT_DROP_SUPPRESSED, NULL, 0, err)) == NULL)
+        goto out;
+    st->suppressed = count_of(r);
+    {
+        const char *p[] = {base};
+        if ((r = db_exec(db, Q_IMPORT_MERGE, p, 1, err)) == NULL)
+            goto out;
+        PQclear(r);
+        if ((r = db_exec(db, Q_IMPORT_COUNT, NULL, 0, err)) == NULL)
+            goto out;
+        st->loaded = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+        PQclear(r);
+    }
+    if (im.has_proof) {
+        const char *p[] = {base};
+        if ((r = db_exec(db, Q_IMPORT_PROOF_REFUSED, NULL, 0, err)) == NULL)
+            goto out;
+        st->consents_refused = report_rows(&im, r);
+        PQclear(r);
+        if ((r = db_exec(db, Q_IMPORT_PROOF, p, 1, err)) == NULL)
+            goto out;
+        st->consents = count_of(r);
+    }
+    {
+        char detail[512];
+        json_t *j =
+            json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}", "file", base, "loaded",
+                      (json_int_t)st->loaded, "rejected", (json_int_t)st->rejected, "suppressed",
+                      (json_int_t)st->suppressed, "consents", (json_int_t)st->consents,
+                      "dropped_columns", (json_int_t)st->dropped_columns);
+        char *s = json_dumps(j, JSON_COMPACT);
+        snprintf(detail, sizeof(detail), "%s", s ? s : "{}");
+        free(s);
+        json_decref(j);
+        if (audit_append(db, audit_cli_actor(), "contact.import", base, detail, err) < 0)
+            goto out;
+    }
+    if (db_commit(db, err) < 0)
+        goto out;
+    in_tx = 0;
+    rc = 0;
+out:
+    if (in_copy)
+        copy_end(db, "import aborted", err);
+    if (in_tx)
+        db_rollback(db);
+    csvin_close(in);
+    for (int i = 0; i < im.ncols; i++)
+        free(im.colname[i]);
+    buf_release(&im.copy);
+    return rc;
+}
+
+int contact_ensure(struct db *db, const char *email, const char *norm, const char *source,
+                   long long *id, int *created, struct mo_err *err)
+{
+    const char *p[] = {email, norm, source};
+    PGresult *r = db_exec(db, Q_CONTACT_ENSURE, p, 3, err);
+    if (r == NULL)
+        return -1;
+    *id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    *created = strcmp(PQgetvalue(r, 0, 1), "t") == 0;
+    PQclear(r);
+    return 0;
+}
+
+static json_t *val(PGresult *r, int row, int col)
+{
+    if (PQgetisnull(r, row, col))
+        return json_null();
+    return json_string(PQgetvalue(r, row, col));
+}
+
+static json_t *num_or_null(PGresult *r, int row, int col)
+{
+    if (PQgetisnull(r, row, col))
+        return json_null();
+    return json_integer(strtoll(PQgetvalue(r, row, col), NULL, 10));
+}
+
+json_t *contact_show(struct db *db, const char *email, struct mo_err *err)
+{
+    char *norm = NULL;
+    PGresult *r = NULL;
+    json_t *c = NULL, *topics, *hist;
+    char idbuf[24];
+
+    if (address_normalize(email, &norm, err) < 0)
+        return NULL;
+    const char *p[] = {norm};
+    r = db_exec(db, Q_CONTACT_GET, p, 1, err);
+    free(norm);
+    if (r == NULL)
+        return NULL;
+    if (PQntuples(r) == 0) {
+        PQclear(r);
+        mo_err_set(err, MO_E_NOTFOUND, "unknown contact '%s'", email);
+        return NULL;
+    }
+    snprintf(idbuf, sizeof(idbuf), "%s", PQgetvalue(r, 0, 0));
+    json_error_t je;
+    json_t *attrs = json_loads(PQgetvalue(r, 0, 7), 0, &je);
+    c = json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
+                  (json_int_t)strtoll(idbuf, NULL, 10), "email", val(r, 0, 1), "email_normalized",
+                  val(r, 0, 2), "name", val(r, 0, 3), "country", val(r, 0, 4), "locale",
+                  val(r, 0, 5), "birth_date", val(r, 0, 6), "attributes",
+                  attrs ? attrs : json_object(), "source", val(r, 0, 8), "created_at",
+                  val(r, 0, 9));
+    PQclear(r);
+
+    const char *q[] = {idbuf};
+    if ((r = db_exec(db, Q_CONTACT_STATES, q, 1, err)) == NULL)
+        goto fail;
+    topics = json_object();
+    for (int i = 0; i < PQntuples(r); i++)
+        json_object_set_new(topics, PQgetvalue(r, i, 0),
+                            json_pack("{s:o, s:o, s:o}", "state", val(r, i, 1), "since",
+                                      val(r, i, 2), "consent_event", num_or_null(r, i, 3)));
+    json_object_set_new(c, "topics", topics);
+    PQclear(r);
+
+    if ((r = db_exec(db, Q_CONTACT_OBJECTION, q, 1, err)) == NULL)
+        goto fail;
+    json_object_set_new(c, "objected_since", PQntuples(r) ? val(r, 0, 0) : json_null());
+    PQclear(r);
+
+    if ((r = db_exec(db, Q_CONTACT_HISTORY, q, 1, err)) == NULL)
+        goto fail;
+    hist = json_array();
+    for (int i = 0; i < PQntuples(r); i++) {
+        json_t *ev = json_object();
+        int nf = PQnfields(r);
+        for (int f = 0; f < nf; f++) {
+            const char *name = PQfname(r, f);
+            if (strcmp(name, "id") == 0 || strcmp(name, "consent_text_id") == 0 ||
+                strcmp(name, "consent_text_version") == 0 || strcmp(name, "request_id") == 0)
+                json_object_set_new(ev, name, num_or_null(r, i, f));
+            else if (strcmp(name, "age_attested") == 0)
+                json_object_set_new(ev, name,
+                                    PQgetisnull(r, i, f)
+                                        ? json_null()
+                                        : json_boolean(strcmp(PQgetvalue(r, i, f), "t") == 0));
+            else
+                json_object_set_new(ev, name, val(r, i, f));
+        }
+        json_array_append_new(hist, ev);
+    }
+    json_object_set_new(c, "history", hist);
+    PQclear(r);
+    return c;
+fail:
+    json_decref(c);
+    return NULL;
+}

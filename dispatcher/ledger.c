@@ -1,0 +1,91 @@
+/*
+ * ledger.c - appends consent events.  The database refuses UPDATE and
+ * DELETE on the ledger; this is the only writer.
+ */
+#include "ledger.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *num(char *buf, size_t n, long long v)
+{
+    if (v <= 0)
+        return NULL;
+    snprintf(buf, n, "%lld", v);
+    return buf;
+}
+
+int ledger_append(struct db *db, const struct ledger_event *ev, long long *id, struct mo_err *err)
+{
+    char cid[24], tid[24], ctid[24], rid[24];
+    const char *p[] = {
+        num(cid, sizeof(cid), ev->contact_id),
+        num(tid, sizeof(tid), ev->topic_id),
+        ev->kind,
+        ev->occurred_at,
+        ev->email_entered,
+        ev->ip,
+        ev->user_agent,
+        ev->source ? ev->source : "unknown",
+        ev->channel ? ev->channel : "cli",
+        ev->actor ? ev->actor : "system",
+        num(ctid, sizeof(ctid), ev->consent_text_id),
+        ev->locale,
+        ev->privacy_notice,
+        ev->controller,
+        num(rid, sizeof(rid), ev->request_id),
+        ev->token_sha256,
+        ev->age_attested < 0 ? NULL
+        : ev->age_attested   ? "true"
+                             : "false",
+        ev->message_id,
+        ev->note,
+    };
+    PGresult *r = db_exec(db, Q_LEDGER_APPEND, p, 19, err);
+    if (r == NULL)
+        return -1;
+    if (id)
+        *id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    return 0;
+}
+
+int ledger_revoke(struct db *db, long long contact_id, long long topic_id, const char *channel,
+                  const char *source, const char *actor, const char *note, const char *message_id,
+                  int skip_if_same, int *changed, struct mo_err *err)
+{
+    char cid[24], tid[24];
+    PGresult *r;
+
+    *changed = 0;
+    snprintf(cid, sizeof(cid), "%lld", contact_id);
+    if (skip_if_same) {
+        const char *p[] = {cid, num(tid, sizeof(tid), topic_id)};
+        if ((r = db_exec(db, Q_LEDGER_ALREADY_REVOKED, p, 2, err)) == NULL)
+            return -1;
+        int same = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+        PQclear(r);
+        if (same)
+            return 0;
+    }
+    struct ledger_event ev = {
+        .contact_id = contact_id,
+        .topic_id = topic_id,
+        .kind = topic_id > 0 ? "withdrawn" : "objected",
+        .source = source,
+        .channel = channel,
+        .actor = actor,
+        .message_id = message_id,
+        .note = note,
+        .age_attested = -1,
+    };
+    if (ledger_append(db, &ev, NULL, err) < 0)
+        return -1;
+    const char *p[] = {topic_id > 0 ? "withdrawn" : "objected", cid,
+                       num(tid, sizeof(tid), topic_id)};
+    if (db_run(db, Q_OUTBOX_REVOKE, p, 3, err) < 0)
+        return -1;
+    *changed = 1;
+    return 0;
+}

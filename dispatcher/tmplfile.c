@@ -1,0 +1,81 @@
+/*
+ * tmplfile.c - reads template files with a size cap and a language
+ * fallback.  Rendering is tmpl.c's job.
+ */
+#include "tmplfile.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "mime.h"
+
+void tmplfile_lang(const char *locale, char out[8])
+{
+    size_t n = 0;
+    while (locale && n < 3 && islower((unsigned char)locale[n]))
+        n++;
+    if (n < 2 || (locale[n] && locale[n] != '-' && locale[n] != '_')) {
+        snprintf(out, 8, "en");
+        return;
+    }
+    memcpy(out, locale, n);
+    out[n] = '\0';
+}
+
+static char *read_capped(const char *path, struct mo_err *err, int *missing)
+{
+    FILE *f = fopen(path, "rb");
+    struct buf b;
+    char chunk[8192];
+    size_t n;
+
+    *missing = 0;
+    if (f == NULL) {
+        *missing = errno == ENOENT;
+        if (!*missing)
+            mo_err_set(err, MO_E_NOINPUT, "cannot read template '%s': %s", path, strerror(errno));
+        return NULL;
+    }
+    buf_init(&b, TMPLFILE_MAX);
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        if (buf_add(&b, chunk, n) < 0) {
+            fclose(f);
+            buf_release(&b);
+            mo_err_set(err, MO_E_INPUT, "template '%s' is larger than 256 KiB", path);
+            return NULL;
+        }
+    fclose(f);
+    if (memchr(b.s, '\0', b.len) || !mime_utf8_valid(b.s, b.len)) {
+        buf_release(&b);
+        mo_err_set(err, MO_E_INPUT, "template '%s' is not UTF-8 text", path);
+        return NULL;
+    }
+    return buf_detach(&b);
+}
+
+char *tmplfile_load(const char *data_dir, const char *locale, const char *name, int optional,
+                    struct mo_err *err)
+{
+    char lang[8], path[4096];
+    int missing;
+    char *s;
+
+    tmplfile_lang(locale, lang);
+    snprintf(path, sizeof(path), "%s/templates/%s/%s", data_dir, lang, name);
+    s = read_capped(path, err, &missing);
+    if (s || !missing)
+        return s;
+    if (strcmp(lang, "en") != 0) {
+        snprintf(path, sizeof(path), "%s/templates/en/%s", data_dir, name);
+        s = read_capped(path, err, &missing);
+        if (s || !missing)
+            return s;
+    }
+    if (!optional)
+        mo_err_set(err, MO_E_NOINPUT, "template '%s' not found in %s/templates", name, data_dir);
+    return NULL;
+}

@@ -1,0 +1,144 @@
+/*
+ * topic.c - topics and consent texts: validation, versioning, storing each
+ * wording once under its SHA-256.  Recording consent is ledger.c's job.
+ */
+#include "topic.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "crypto.h"
+#include "mime.h"
+
+int topic_name_valid(const char *name)
+{
+    size_t n = strlen(name);
+    if (n < 1 || n > 63 || !(islower((unsigned char)name[0]) || isdigit((unsigned char)name[0])))
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!(islower((unsigned char)name[i]) || isdigit((unsigned char)name[i]) ||
+              strchr("_.-", name[i])))
+            return 0;
+    return 1;
+}
+
+int topic_locale_valid(const char *l)
+{
+    size_t i = 0, n;
+    while (islower((unsigned char)l[i]))
+        i++;
+    if (i < 2 || i > 3)
+        return 0;
+    while (l[i]) {
+        if (l[i] != '-' && l[i] != '_')
+            return 0;
+        i++;
+        n = 0;
+        while (isalnum((unsigned char)l[i])) {
+            i++;
+            n++;
+        }
+        if (n < 2 || n > 8)
+            return 0;
+    }
+    return 1;
+}
+
+int topic_add(struct db *db, const char *name, const char *title, long long *id, struct mo_err *err)
+{
+    if (!topic_name_valid(name))
+        return mo_err_set(err, MO_E_INPUT,
+                          "invalid topic name '%s': use 1-63 lower-case letters, digits, '_', '.' "
+                          "or '-', starting with a letter or digit",
+                          name);
+    if (*title == '\0' || strlen(title) > 200 || !mime_utf8_valid(title, strlen(title)) ||
+        strpbrk(title, "\r\n"))
+        return mo_err_set(err, MO_E_INPUT,
+                          "invalid --title: 1-200 characters of UTF-8 on one line");
+    const char *p[] = {name, title};
+    PGresult *r = db_exec(db, Q_TOPIC_ADD, p, 2, err);
+    if (r == NULL) {
+        if (err->code == MO_E_CONFLICT) {
+            mo_err_init(err);
+            return mo_err_set(err, MO_E_CONFLICT, "topic '%s' already exists", name);
+        }
+        return -1;
+    }
+    *id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    return 0;
+}
+
+int topic_find(struct db *db, const char *name, struct topic *out, struct mo_err *err)
+{
+    const char *p[] = {name};
+    PGresult *r = db_exec(db, Q_TOPIC_FIND, p, 1, err);
+    if (r == NULL)
+        return -1;
+    if (PQntuples(r) == 0) {
+        PQclear(r);
+        return mo_err_set(err, MO_E_NOTFOUND, "unknown topic '%s'", name);
+    }
+    out->id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    snprintf(out->name, sizeof(out->name), "%s", PQgetvalue(r, 0, 1));
+    snprintf(out->title, sizeof(out->title), "%s", PQgetvalue(r, 0, 2));
+    PQclear(r);
+    return 0;
+}
+
+static int contains_ci(const char *hay, size_t n, const char *needle)
+{
+    size_t m = strlen(needle);
+    for (size_t i = 0; i + m <= n; i++)
+        if (strncasecmp(hay + i, needle, m) == 0)
+            return 1;
+    return 0;
+}
+
+int consent_text_check(const char *body, size_t len, struct mo_err *err)
+{
+    static const char *const words[] = {"withdraw", "revoke",   "unsubscribe", "opt out",
+                                        "opt-out",  "widerruf", "abmelden",    "abbestellen"};
+    if (len == 0)
+        return mo_err_set(err, MO_E_INPUT, "the consent text is empty");
+    if (len > CONSENT_TEXT_MAX)
+        return mo_err_set(err, MO_E_INPUT, "the consent text is longer than 64 KiB");
+    if (memchr(body, '\0', len) || !mime_utf8_valid(body, len))
+        return mo_err_set(err, MO_E_INPUT, "the consent text is not valid UTF-8 text");
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+        if (contains_ci(body, len, words[i]))
+            return 0;
+    return mo_err_set(err, MO_E_INPUT,
+                      "the consent text does not tell people they can withdraw: it needs one of "
+                      "withdraw, revoke, unsubscribe, opt out, widerruf, abmelden, abbestellen "
+                      "(GDPR Art. 7(3))");
+}
+
+int consent_text_add(struct db *db, const char *topic, const char *locale, const char *body,
+                     size_t len, long long *id, int *created, struct mo_err *err)
+{
+    struct topic t;
+    char hash[CRYPTO_SHA256_HEX_LEN + 1], tid[32];
+    PGresult *r;
+
+    if (!topic_locale_valid(locale))
+        return mo_err_set(err, MO_E_INPUT, "invalid locale '%s': expected e.g. en, de or en-GB",
+                          locale);
+    if (consent_text_check(body, len, err) < 0)
+        return -1;
+    if (topic_find(db, topic, &t, err) < 0)
+        return -1;
+    crypto_sha256_hex(body, len, hash);
+    snprintf(tid, sizeof(tid), "%lld", t.id);
+    const char *p[] = {tid, locale, body, hash};
+    r = db_exec(db, Q_CONSENT_TEXT_ADD, p, 4, err);
+    if (r == NULL)
+        return -1;
+    *id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    *created = strcmp(PQgetvalue(r, 0, 1), "t") == 0;
+    PQclear(r);
+    return 0;
+}

@@ -1,0 +1,25 @@
+/*
+ * audit.h - appends to the hash-chained audit log.
+ *
+ * The chain itself (seq, prev_hash, hash) is computed by the database
+ * trigger, so every writer produces the same chain; this module only names
+ * the actor and describes the action.  Never put an address in object or
+ * detail: use contact ids.
+ */
+#ifndef MAILOUT_AUDIT_H
+#define MAILOUT_AUDIT_H
+
+#include "db.h"
+#include "err.h"
+
+/* The actor for command-line actions: "cli:USER" (borrowed, static). */
+const char *audit_cli_actor(void);
+
+/*
+ * Appends one entry inside the caller's transaction.  detail_json is a JSON
+ * object text (NULL for {}).  0 or -1 with err.
+ */
+int audit_append(struct db *db, const char *actor, const char *action, const char *object,
+                 const char *detail_json, struct mo_err *err);
+
+#endif

@@ -1,0 +1,88 @@
+/*
+ * doi.h - double opt-in: pending requests, confirmation mails, confirming,
+ * and the purge of expired requests.
+ *
+ * A request stores only the SHA-256 of its token (32 bytes from the kernel's
+ * CSPRNG).  Each topic gets its own 'requested' event with its own consent
+ * text; confirming appends 'confirmed' events with time, IP and user agent.
+ * Looking at a token never changes anything; only doi_confirm() does.
+ */
+#ifndef MAILOUT_DOI_H
+#define MAILOUT_DOI_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "db.h"
+#include "err.h"
+
+#define DOI_MAX_TOPICS 20
+
+struct doi_topic_req {
+    const char *topic;
+    long long consent_text_id; /* 0: the latest text of the topic in the locale (else en) */
+};
+
+struct doi_subscribe_in {
+    const char *email;
+    const struct doi_topic_req *topics;
+    size_t ntopics;
+    const char *ip;
+    const char *user_agent;
+    const char *source;
+    const char *channel; /* web or cli */
+    const char *locale;  /* NULL: en */
+    int age_attested;
+};
+
+enum doi_outcome {
+    DOI_MAIL_SENT = 0, /* request stored, confirmation mail handed to the transport */
+    DOI_LIMITED,       /* the address had its confirmation mails for 24 hours: nothing done */
+    DOI_MINOR,         /* known to be under the consent age: nothing done */
+};
+
+/*
+ * Starts double opt-in.  Bad input (address, topic, consent text, missing
+ * age attestation) is MO_E_INPUT / MO_E_NOTFOUND with nothing written; a
+ * transport failure is MO_E_UNAVAILABLE (the request stays, unmailed).
+ */
+int doi_subscribe(struct db *db, const struct config *cfg, const char *data_dir,
+                  const struct doi_subscribe_in *in, enum doi_outcome *outcome, struct mo_err *err);
+
+enum doi_token_state {
+    DOI_TOKEN_OK = 0,
+    DOI_TOKEN_UNKNOWN, /* malformed or no such token: 404 */
+    DOI_TOKEN_GONE,    /* expired or already used: 410 */
+};
+
+struct doi_view {
+    long long request_id;
+    char locale[16];
+    char email[256];
+    char topics[1024]; /* titles, comma-separated */
+    char expires_at[32];
+};
+
+/* Reads what a token stands for; changes nothing. */
+int doi_lookup(struct db *db, const char *token, enum doi_token_state *state, struct doi_view *view,
+               struct mo_err *err);
+/* Confirms: appends 'confirmed' events with ip and user agent; single use. */
+int doi_confirm(struct db *db, const struct config *cfg, const char *token, const char *ip,
+                const char *user_agent, enum doi_token_state *state, struct doi_view *view,
+                struct mo_err *err);
+
+/* Deletes requests expired longer than pending_retention ago; *deleted gets the count. */
+int doi_purge(struct db *db, const struct config *cfg, const char *actor, long *deleted,
+              struct mo_err *err);
+
+/* Per-IP abuse limit for the subscribe endpoint: 1 allowed (and counted), 0 over the limit. */
+int doi_ip_allowed(struct db *db, const struct config *cfg, const char *ip, struct mo_err *err);
+
+/*
+ * Checks a confirmation mail template (R-DOI-2): only allowed variables,
+ * no links but {{confirm_url}}, {{privacy_url}} and {{imprint_url}}, no
+ * images, and the confirm link present.  html may be NULL.
+ */
+int doi_check_template(const char *subject, const char *text, const char *html, struct mo_err *err);
+
+#endif

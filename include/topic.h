@@ -1,0 +1,45 @@
+/*
+ * topic.h - topics (purposes people subscribe to) and the versioned consent
+ * texts shown when asking for consent.
+ */
+#ifndef MAILOUT_TOPIC_H
+#define MAILOUT_TOPIC_H
+
+#include "db.h"
+#include "err.h"
+
+#define CONSENT_TEXT_MAX (64 * 1024)
+
+struct topic {
+    long long id;
+    char name[64];
+    char title[256];
+};
+
+/* 1 when name is a valid topic name ([a-z0-9][a-z0-9_.-]{0,62}), else 0. */
+int topic_name_valid(const char *name);
+/* 1 when locale looks like en, de, en-GB, pt_BR; else 0. */
+int topic_locale_valid(const char *locale);
+
+/* Adds a topic; MO_E_CONFLICT if it exists, MO_E_INPUT for a bad name/title. */
+int topic_add(struct db *db, const char *name, const char *title, long long *id,
+              struct mo_err *err);
+/* Looks a topic up by name; MO_E_NOTFOUND "unknown topic 'x'". */
+int topic_find(struct db *db, const char *name, struct topic *out, struct mo_err *err);
+
+/*
+ * Checks that a consent text tells people they can withdraw: it must contain
+ * one of withdraw, revoke, unsubscribe, opt out / opt-out (English) or
+ * widerruf, abmelden, abbestellen (German), case-insensitive.  0 or -1 (MO_E_INPUT).
+ */
+int consent_text_check(const char *body, size_t len, struct mo_err *err);
+
+/*
+ * Stores body as the next version of the topic's consent text in locale;
+ * the same text again returns the existing version.  *id receives the id,
+ * *created whether a new version was stored.
+ */
+int consent_text_add(struct db *db, const char *topic, const char *locale, const char *body,
+                     size_t len, long long *id, int *created, struct mo_err *err);
+
+#endif
