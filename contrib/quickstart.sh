@@ -57,6 +57,7 @@ fi
 say "3/6 starting PostgreSQL under .local/pg"
 PGD=$(pgdir)
 PORT=${MAILOUT_DEMO_PORT:-54329}
+HTTP_PORT=${MAILOUT_DEMO_HTTP_PORT:-8080}
 if [ ! -f "$PGD/data/PG_VERSION" ]; then
     as_pg "$(pg_bin)/initdb" -D "$PGD/data" -U mailout -A trust -E UTF8 --locale=C.UTF-8 > "$LOCAL/initdb.log"
 fi
@@ -74,8 +75,8 @@ if [ ! -f mailout.conf ]; then
 # written by contrib/quickstart.sh; see mailout(1) for every key
 db = host=$PGD port=$PORT user=mailout dbname=mailout
 transport = maildir:./outbox
-base_url = http://127.0.0.1:8080
-listen = 127.0.0.1:8080
+base_url = http://127.0.0.1:$HTTP_PORT
+listen = 127.0.0.1:$HTTP_PORT
 from = news@shop.example
 postal_address = ACME Pumps GmbH, Musterstraße 1, 10115 Berlin, Germany
 unsubscribe_mailto = unsubscribe@shop.example
@@ -84,6 +85,7 @@ privacy_url = https://shop.example/privacy
 imprint_url = https://shop.example/imprint
 suppression_key_file = ./.local/suppression.key
 CONF
+    chmod 600 mailout.conf
 fi
 
 say "4/6 migrating the database"
@@ -91,9 +93,7 @@ say "4/6 migrating the database"
 ./mailout db status | tail -n 1
 
 say "5/6 loading the sample data from contrib/sample"
-if [ -x contrib/demo.sh ]; then bash contrib/demo.sh; else
-    ./mailout test-mail --count 2 demo@shop.example
-fi
+bash contrib/demo.sh
 
 say "6/6 done"
 echo "Messages written by the maildir transport: $top/outbox/new"

@@ -94,13 +94,14 @@ static int text_opt(int c, const char *arg, void *ctx, struct mo_err *err)
 
 static int read_file(const char *path, size_t max, struct buf *out, struct mo_err *err)
 {
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    FILE *f;
     char chunk[8192];
     size_t n;
 
+    buf_init(out, max);
+    f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (f == NULL)
         return mo_err_set(err, MO_E_NOINPUT, "cannot read '%s': %s", path, strerror(errno));
-    buf_init(out, max);
     while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
         if (buf_add(out, chunk, n) < 0) {
             if (f != stdin)

@@ -177,12 +177,19 @@ static void copy_field(struct buf *b, const char *v, int last)
     buf_putc(b, last ? '\n' : ',');
 }
 
-static int has_control(const char *s)
+/* 1 when s holds a control character; line breaks and tabs count only if !multiline. */
+static int has_control_ml(const char *s, int multiline)
 {
     for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+        if (((unsigned char)*s < 0x20 || *s == 0x7f) &&
+            !(multiline && (*s == '\n' || *s == '\r' || *s == '\t')))
             return 1;
     return 0;
+}
+
+static int has_control(const char *s)
+{
+    return has_control_ml(s, 0);
 }
 
 /* Validates one data row; on success appends it to the COPY buffer. */
@@ -213,7 +220,7 @@ static int check_row(struct import *im, const struct csvin_row *row)
                 f++;
             v[im->map[i]] = f;
         } else if (im->map[i] == COL_ATTR && *f) {
-            if (strlen(f) > ATTR_MAX || has_control(f)) {
+            if (strlen(f) > ATTR_MAX || has_control_ml(f, 1)) {
                 reportf(im, row->line,
                         "attribute '%s' is longer than %d bytes or has control characters",
                         im->colname[i], ATTR_MAX);

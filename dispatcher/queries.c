@@ -95,10 +95,18 @@ static const struct query queries[Q__COUNT] = {
     Q(Q_IMPORT_DROP_SUPPRESSED,
       "DELETE FROM import_contacts WHERE addr_hmac IN (SELECT addr_hmac FROM suppression)", 0),
     Q(Q_IMPORT_MERGE,
-      "INSERT INTO contacts (email, email_norm, name, country, locale, birth_date, attrs, source)"
-      " SELECT DISTINCT ON (email_norm) email, email_norm, name, country, locale, birth_date,"
-      "  COALESCE(attrs, '{}'::jsonb), 'import:' || $1 FROM import_contacts"
-      " ORDER BY email_norm, line DESC"
+      "WITH m AS (SELECT email_norm, (array_agg(email ORDER BY line DESC))[1] AS email,"
+      "  (array_agg(name ORDER BY line DESC) FILTER (WHERE name IS NOT NULL))[1] AS name,"
+      "  (array_agg(country ORDER BY line DESC) FILTER (WHERE country IS NOT NULL))[1] AS country,"
+      "  (array_agg(locale ORDER BY line DESC) FILTER (WHERE locale IS NOT NULL))[1] AS locale,"
+      "  (array_agg(birth_date ORDER BY line DESC) FILTER (WHERE birth_date IS NOT NULL))[1]"
+      "   AS birth_date"
+      "  FROM import_contacts GROUP BY email_norm),"
+      " a AS (SELECT i.email_norm, jsonb_object_agg(kv.key, kv.value ORDER BY i.line) AS attrs"
+      "  FROM import_contacts i, jsonb_each(i.attrs) kv GROUP BY i.email_norm)"
+      " INSERT INTO contacts (email, email_norm, name, country, locale, birth_date, attrs, source)"
+      " SELECT m.email, m.email_norm, m.name, m.country, m.locale, m.birth_date,"
+      "  COALESCE(a.attrs, '{}'::jsonb), 'import:' || $1 FROM m LEFT JOIN a USING (email_norm)"
       " ON CONFLICT (email_norm) DO UPDATE SET name = COALESCE(EXCLUDED.name, contacts.name),"
       "  country = COALESCE(EXCLUDED.country, contacts.country),"
       "  locale = COALESCE(EXCLUDED.locale, contacts.locale),"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # cli.sh - the command line: help, version, exit codes, configuration errors.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
-plan 16
+plan 17
 
 run "$MAILOUT" --help
 is "$RC" 0 "--help exits 0"
@@ -16,6 +16,14 @@ like "$(echo "$ERR" | head -n1)" "^mailout: unknown command 'frobnicate'" "unkno
 
 run "$MAILOUT" db migrate --bogus
 is "$RC" 64 "unknown option exits 64"
+
+bad=""
+for c in "db migrate" "db status" "topic add" "consent-text add" "contact import" "contact show" \
+    subscribe unsubscribe serve maintenance test-mail; do
+    # shellcheck disable=SC2086
+    out=$("$MAILOUT" $c --help 2>&1) && printf '%s' "$out" | grep -q "^usage: mailout $c" || bad="$bad [$c]"
+done
+is "$bad" "" "every command answers --help with its usage"
 
 run "$MAILOUT" db status --help
 is "$RC" 0 "command --help exits 0 without configuration"

@@ -20,6 +20,7 @@ chmod 755 "$TMP"
 PG_DIR=
 PG_BIN=
 SMTP_PID=
+SERVE_PID=
 
 plan() { echo "1..$1"; }
 diag() { printf '%s\n' "$@" | sed 's/^/# /'; }
@@ -69,10 +70,20 @@ smtp_stop() {
         kill "$SMTP_PID" 2> /dev/null
         wait "$SMTP_PID" 2> /dev/null
         SMTP_PID=
+SERVE_PID=
+    fi
+}
+
+serve_stop() {
+    if [ -n "$SERVE_PID" ]; then
+        kill "$SERVE_PID" 2> /dev/null
+        wait "$SERVE_PID" 2> /dev/null
+        SERVE_PID=
     fi
 }
 
 cleanup() {
+    serve_stop
     smtp_stop
     pg_stop
     [ -n "${KEEP_TMP:-}" ] && { echo "# kept $TMP" >&2; return; }
@@ -124,6 +135,31 @@ start_smtp() {
     done
     cat "$TMP/smtp.log" >&2
     skip_all "SMTP sink did not start"
+}
+
+# Starts `mailout serve` with the current configuration (set listen and
+# base_url to http://127.0.0.1:$SERVE_PORT first); waits for /healthz.
+start_serve() {
+    "$MAILOUT" serve > "$TMP/serve.log" 2>&1 &
+    SERVE_PID=$!
+    for _ in $(seq 1 100); do
+        if [ "$(curl -s --max-time 2 "http://127.0.0.1:$SERVE_PORT/healthz")" = ok ]; then
+            return 0
+        fi
+        kill -0 "$SERVE_PID" 2> /dev/null || break
+        sleep 0.1
+    done
+    cat "$TMP/serve.log" >&2
+    echo "Bail out! mailout serve did not start"
+    exit 1
+}
+
+# mail FILE helpers (decoding quoted-printable and encoded words)
+mailtool() { /usr/bin/python3 "$SRCDIR/tests/integration/mailtool.py" "$@"; }
+
+# HMAC-SHA-256 of a normalized address under the test's suppression key
+suppress_hash() {
+    /usr/bin/python3 -c 'import hmac,hashlib,sys; k=bytes.fromhex(open(sys.argv[1]).read().strip()); print(hmac.new(k, sys.argv[2].encode(), hashlib.sha256).hexdigest())' "$1" "$2"
 }
 
 # Number of messages in a Maildir's new/ directory

@@ -1,0 +1,199 @@
+#!/bin/bash
+# import.sh - benchmark of `mailout contact import` against a raw COPY floor.
+#
+# Starts a throwaway PostgreSQL cluster (initdb into a temp dir, its own port
+# and Unix socket, run as 'postgres' when we are root; stopped and removed on
+# exit), migrates a template database once, and generates a contacts CSV of N
+# rows with gen-contacts.py.  Then, after one uncounted warm-up pair, RUNS
+# pairs of whole-process runs, each run on a fresh copy of the migrated
+# database:
+#   baseline: psql '\copy bench_raw FROM file CSV HEADER' into a plain table
+#             of six text columns (the PostgreSQL floor for loading the file)
+#   import:   mailout contact import FILE --attributes vip
+# and prints the median wall time, rows/s, client CPU, peak RSS of each and
+# the import/baseline wall-time ratio (median of the per-pair ratios).  The
+# table is also written to contrib/bench/out/import-DATE.txt.
+#
+# Every import run is checked: its summary line must read "loaded N,
+# rejected 0, suppressed 0, dropped 0: no consent created" and contacts must
+# hold N rows afterwards.
+#
+# Environment: N (rows, default 100000), RUNS (counted pairs, default 5),
+# MAILOUT (binary; default _build/normal/mailout if present, else ./mailout,
+# both relative to the repository root), KEEP_TMP=1 keeps the temp dir.
+# Server settings are PostgreSQL's defaults (fsync and synchronous_commit on).
+# Needs: PostgreSQL server binaries, psql, /usr/bin/python3; /usr/bin/time
+# (GNU time) for client CPU and peak RSS, else those columns read "n/a".
+
+set -eu
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BENCH=$ROOT/contrib/bench
+N=${N:-100000}
+RUNS=${RUNS:-5}
+if [ -z "${MAILOUT:-}" ]; then
+    if [ -x "$ROOT/_build/normal/mailout" ]; then MAILOUT=$ROOT/_build/normal/mailout; else MAILOUT=$ROOT/mailout; fi
+fi
+case $MAILOUT in /*) ;; *) MAILOUT=$ROOT/$MAILOUT ;; esac
+[ -x "$MAILOUT" ] || { echo "import.sh: no mailout binary at '$MAILOUT' (build it, or set MAILOUT)" >&2; exit 1; }
+case $N in '' | *[!0-9]*) echo "import.sh: N must be a number" >&2; exit 1 ;; esac
+case $RUNS in '' | *[!0-9]* | 0) echo "import.sh: RUNS must be a number >= 1" >&2; exit 1 ;; esac
+command -v psql > /dev/null || { echo "import.sh: psql not found (apt-get install postgresql-client)" >&2; exit 1; }
+PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2> /dev/null | sort -V | tail -n 1)
+[ -x "$PG_BIN/initdb" ] || { echo "import.sh: PostgreSQL server not installed (apt-get install postgresql)" >&2; exit 1; }
+GNUTIME=
+[ -x /usr/bin/time ] && /usr/bin/time -f %M -o /dev/null true 2> /dev/null && GNUTIME=/usr/bin/time
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/mailout-bench.XXXXXX")
+chmod 755 "$TMP"
+PG_DIR=$TMP/pg
+cleanup() {
+    if [ -f "$PG_DIR/data/postmaster.pid" ]; then
+        as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate -w stop > /dev/null 2>&1 || true
+    fi
+    if [ -n "${KEEP_TMP:-}" ]; then echo "kept $TMP" >&2; else rm -rf "$TMP"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+as_pg() {
+    if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+free_port() {
+    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+die() {
+    echo "import.sh: $*" >&2
+    exit 1
+}
+
+# --- the cluster -----------------------------------------------------------
+mkdir -p "$PG_DIR"
+[ "$(id -u)" -eq 0 ] && chown postgres "$PG_DIR"
+as_pg "$PG_BIN/initdb" -D "$PG_DIR/data" -U owner -A trust -E UTF8 --locale=C.UTF-8 --no-sync \
+    > "$TMP/initdb.log" 2>&1 || { cat "$TMP/initdb.log" >&2; die "initdb failed"; }
+PGPORT=$(free_port)
+as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -w -l "$PG_DIR/log" \
+    -o "-p $PGPORT -k $PG_DIR -c listen_addresses=''" start > /dev/null 2>&1 ||
+    { cat "$PG_DIR/log" >&2; die "PostgreSQL did not start"; }
+export PGHOST=$PG_DIR PGPORT PGUSER=owner PGDATABASE=bench
+sql() { PGOPTIONS='-c client_min_messages=warning' psql -X -q -v ON_ERROR_STOP=1 -At -d "${2:-bench}" -c "$1"; }
+
+# The migrated schema, once; each run gets a fresh copy of it.
+sql "CREATE DATABASE bench_tpl" postgres
+printf 'suppression_key_file = %s\nlegal_entity = Bench GmbH\n' "$TMP/supp.key" > "$TMP/mailout.conf"
+export MAILOUT_CONFIG=$TMP/mailout.conf
+export MAILOUT_DB="host=$PG_DIR port=$PGPORT user=owner dbname=bench"
+MAILOUT_DB="host=$PG_DIR port=$PGPORT user=owner dbname=bench_tpl" "$MAILOUT" db migrate \
+    > "$TMP/migrate.log" 2>&1 || { cat "$TMP/migrate.log" >&2; die "mailout db migrate failed"; }
+fresh_db() {
+    sql "DROP DATABASE IF EXISTS bench" postgres
+    sql "CREATE DATABASE bench TEMPLATE bench_tpl" postgres
+    sql "CREATE TABLE bench_raw (email text, name text, country text, locale text, birth_date text, vip text)"
+    sql "CHECKPOINT" # start each run with no dirty buffers
+}
+
+# --- the input -------------------------------------------------------------
+CSV=$TMP/contacts.csv
+/usr/bin/python3 "$BENCH/gen-contacts.py" "$N" > "$CSV"
+
+# --- one timed run ---------------------------------------------------------
+# timed NAME CMD...: runs CMD on a fresh database; appends "wall cpu rss_kb"
+# to $TMP/NAME.runs (cpu and rss "n/a" without GNU time); output in $TMP/NAME.out/.err
+timed() {
+    local name=$1 t0 t1 cpu=n/a rss=n/a rc=0
+    shift
+    fresh_db
+    t0=$(date +%s%N)
+    if [ -n "$GNUTIME" ]; then
+        "$GNUTIME" -f '%U %S %M' -o "$TMP/time.out" "$@" > "$TMP/$name.out" 2> "$TMP/$name.err" || rc=$?
+    else
+        "$@" > "$TMP/$name.out" 2> "$TMP/$name.err" || rc=$?
+    fi
+    t1=$(date +%s%N)
+    if [ "$rc" -ne 0 ]; then
+        cat "$TMP/$name.out" "$TMP/$name.err" >&2
+        die "$name: exit status $rc"
+    fi
+    if [ -n "$GNUTIME" ]; then
+        read -r u s rss < <(tail -n 1 "$TMP/time.out")
+        cpu=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')
+    fi
+    echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", (b - a) / 1e9 }') $cpu $rss" >> "$TMP/$name.runs"
+}
+
+check_import() {
+    local want="loaded $N, rejected 0, suppressed 0, dropped 0: no consent created" got
+    got=$(cat "$TMP/import.out")
+    [ "$got" = "$want" ] || die "import summary: got '$got', expected '$want'"
+    got=$(sql "SELECT count(*) FROM contacts")
+    [ "$got" = "$N" ] || die "contacts after import: $got, expected $N"
+}
+check_baseline() {
+    local got
+    got=$(sql "SELECT count(*) FROM bench_raw")
+    [ "$got" = "$N" ] || die "bench_raw after \\copy: $got, expected $N"
+}
+
+run_pair() {
+    timed baseline psql -X -q -v ON_ERROR_STOP=1 -c "\\copy bench_raw FROM '$CSV' CSV HEADER"
+    check_baseline
+    timed import "$MAILOUT" contact import "$CSV" --attributes vip
+    check_import
+}
+
+echo "warm-up ..." >&2
+run_pair
+rm -f "$TMP/baseline.runs" "$TMP/import.runs"
+for i in $(seq 1 "$RUNS"); do
+    echo "run $i/$RUNS ..." >&2
+    run_pair
+done
+
+# --- the table -------------------------------------------------------------
+# col FILE K: column K of every run, one a line
+col() { awk -v k="$2" '{ print $k }' "$1"; }
+median() {
+    sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.4f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+minmax() { sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.3f-%.3f", lo, hi }'; }
+stat_row() { # stat_row NAME LABEL
+    local f=$TMP/$1.runs w c r rate
+    w=$(col "$f" 1 | median)
+    rate=$(awk -v n="$N" -v w="$w" 'BEGIN { printf "%.0f", n / w }')
+    if [ -n "$GNUTIME" ]; then
+        c=$(col "$f" 2 | median | awk '{ printf "%.2f", $1 }')
+        r=$(col "$f" 3 | sort -g | tail -n 1 | awk '{ printf "%.1f MiB", $1 / 1024 }')
+    else
+        c=n/a r=n/a
+    fi
+    printf '%-40s %8.3f  %-13s %9s %9s %11s\n' "$2" "$w" "$(col "$f" 1 | minmax)" "$rate" "$c" "$r"
+}
+ratios=$(paste -d' ' <(col "$TMP/import.runs" 1) <(col "$TMP/baseline.runs" 1) |
+    awk '{ printf "%.3f\n", $1 / $2 }')
+
+OUTDIR=$BENCH/out
+mkdir -p "$OUTDIR"
+STAMP=$(date -u +%Y-%m-%dT%H%M%SZ)
+OUTFILE=$OUTDIR/import-$STAMP.txt
+{
+    echo "mailout contact import benchmark, $STAMP"
+    echo "host: $(nproc) CPU, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sr)," \
+        "PostgreSQL $(sql 'SHOW server_version'), default server settings"
+    echo "input: $N rows, $(wc -c < "$CSV") bytes (gen-contacts.py); mailout: $MAILOUT"
+    echo "each figure: median of $RUNS runs after 1 warm-up, whole process, fresh migrated database per run"
+    echo
+    printf '%-40s %8s  %-13s %9s %9s %11s\n' "command" "wall s" "min-max" "rows/s" "cpu s" "peak RSS"
+    stat_row baseline "baseline: psql \\copy into bench_raw"
+    stat_row import "mailout contact import --attributes vip"
+    echo
+    echo "ratio import/baseline, wall time: $(printf '%s\n' "$ratios" | median | awk '{ printf "%.2f", $1 }')" \
+        "(median of per-pair ratios; pairs: $(printf '%s\n' "$ratios" | tr '\n' ' ' | sed 's/ $//'))"
+    echo "cpu s: median user+sys of the client process only (the server backend's work is not in it);" \
+        "peak RSS: the client's largest over all runs"
+    echo "walls, baseline: $(col "$TMP/baseline.runs" 1 | tr '\n' ' ')"
+    echo "walls, import:   $(col "$TMP/import.runs" 1 | tr '\n' ' ')"
+    echo "check: every import printed 'loaded $N, rejected 0, suppressed 0, dropped 0: no consent created'" \
+        "and left $N rows in contacts"
+} | tee "$OUTFILE"
+echo "written to ${OUTFILE#"$ROOT"/}" >&2

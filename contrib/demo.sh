@@ -1,0 +1,41 @@
+#!/bin/bash
+# demo.sh - the quick-start demo: a topic with English and German consent
+# texts, the sample contacts from contrib/sample, then a double opt-in run
+# through the real HTTP endpoints with the maildir transport.  Run by
+# contrib/quickstart.sh after the database is migrated; safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+M=./mailout
+say() { printf '\n-- %s\n' "$*"; }
+
+say "a topic people can subscribe to, with its consent texts (versioned, stored once by hash)"
+$M topic add news --title "Monthly newsletter" 2> /dev/null || echo "topic 'news' exists"
+en=$($M consent-text add news contrib/sample/consent-news.en.txt 2> /dev/null)
+$M consent-text add news contrib/sample/consent-news.de.txt --locale de > /dev/null 2>&1
+echo "consent text id (en): $en"
+
+say "importing contrib/sample/contacts.csv (customer_tier kept as a custom attribute)"
+$M contact import contrib/sample/contacts.csv --attributes customer_tier
+
+say "a plain import created no consent; imported proof did:"
+$M contact show info@müller-pumpen.example | sed -n '1,3p;/^topics/,$p'
+
+say "double opt-in over HTTP: mailout serve on the configured listen address"
+$M serve > .local/serve.log 2>&1 &
+pid=$!
+trap 'kill $pid 2> /dev/null; wait $pid 2> /dev/null || true' EXIT
+base=$(awk -F' = ' '$1 == "base_url" {print $2}' mailout.conf)
+for _ in $(seq 50); do curl -s "$base/healthz" > /dev/null && break; sleep 0.1; done
+curl -s -o /dev/null -w "POST /subscribe -> %{http_code}\n" \
+    --data "email=anna.schmidt@example.com&topic=news&consent_text=$en&age_confirmed=yes" "$base/subscribe"
+mail=$(ls -t outbox/new/* | head -n 1)
+echo "confirmation mail: $mail"
+link=$(python3 -c 'import email,email.policy,re,sys; m=email.message_from_binary_file(open(sys.argv[1],"rb"),policy=email.policy.default); print(re.search(r"https?://\S+/confirm/\S+", m.get_body(("plain",)).get_content()).group(0))' "$mail")
+echo "confirm link:      $link"
+curl -s -o /dev/null -w "GET  confirm link -> %{http_code} (a page with a button; nothing changes)\n" "$link"
+$M contact show anna.schmidt@example.com | sed -n '/^topics/,$p'
+curl -s -o /dev/null -w "POST confirm link -> %{http_code} (confirmed)\n" -A "demo-browser/1.0" -X POST "$link"
+curl -s -o /dev/null -w "POST again        -> %{http_code} (used tokens answer 410)\n" -X POST "$link"
+$M contact show anna.schmidt@example.com | sed -n '/^topics/,$p'
+echo
+echo "Try it in a browser: run ./mailout serve and open $base/subscribe"
