@@ -7,23 +7,26 @@
 # rows with gen-contacts.py.  Then, after one uncounted warm-up pair, RUNS
 # pairs of whole-process runs, each run on a fresh copy of the migrated
 # database:
-#   baseline: psql '\copy bench_raw FROM file CSV HEADER' into a plain table
+#   baseline: psql -c '\copy bench_raw FROM file CSV HEADER' into a plain table
 #             of six text columns (the PostgreSQL floor for loading the file)
 #   import:   mailout contact import FILE --attributes vip
 # and prints the median wall time, rows/s, client CPU, peak RSS of each and
 # the import/baseline wall-time ratio (median of the per-pair ratios).  The
 # table is also written to contrib/bench/out/import-DATE.txt.
 #
-# Every import run is checked: its summary line must read "loaded N,
-# rejected 0, suppressed 0, dropped 0: no consent created" and contacts must
-# hold N rows afterwards.
+# Every run is checked: bench_raw must hold N rows after the baseline; the
+# import's summary line must read "loaded N, rejected 0, suppressed 0,
+# dropped 0: no consent created", contacts must hold N rows and every IDN
+# address must be stored with an A-label domain.
 #
 # Environment: N (rows, default 100000), RUNS (counted pairs, default 5),
 # MAILOUT (binary; default _build/normal/mailout if present, else ./mailout,
 # both relative to the repository root), KEEP_TMP=1 keeps the temp dir.
 # Server settings are PostgreSQL's defaults (fsync and synchronous_commit on).
-# Needs: PostgreSQL server binaries, psql, /usr/bin/python3; /usr/bin/time
-# (GNU time) for client CPU and peak RSS, else those columns read "n/a".
+# Needs: PostgreSQL server and client binaries (the newest under
+# /usr/lib/postgresql), /usr/bin/python3; /usr/bin/time (GNU time) for client
+# CPU and peak RSS, else those columns read "n/a".  Run from anywhere, as root
+# (the cluster then runs as 'postgres') or as a user who may run initdb.
 
 set -eu
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -33,13 +36,22 @@ RUNS=${RUNS:-5}
 if [ -z "${MAILOUT:-}" ]; then
     if [ -x "$ROOT/_build/normal/mailout" ]; then MAILOUT=$ROOT/_build/normal/mailout; else MAILOUT=$ROOT/mailout; fi
 fi
-case $MAILOUT in /*) ;; *) MAILOUT=$ROOT/$MAILOUT ;; esac
+case $MAILOUT in
+/*) ;;
+*) if [ -x "$MAILOUT" ]; then MAILOUT=$PWD/$MAILOUT; else MAILOUT=$ROOT/$MAILOUT; fi ;;
+esac
 [ -x "$MAILOUT" ] || { echo "import.sh: no mailout binary at '$MAILOUT' (build it, or set MAILOUT)" >&2; exit 1; }
 case $N in '' | *[!0-9]*) echo "import.sh: N must be a number" >&2; exit 1 ;; esac
 case $RUNS in '' | *[!0-9]* | 0) echo "import.sh: RUNS must be a number >= 1" >&2; exit 1 ;; esac
-command -v psql > /dev/null || { echo "import.sh: psql not found (apt-get install postgresql-client)" >&2; exit 1; }
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2> /dev/null | sort -V | tail -n 1)
 [ -x "$PG_BIN/initdb" ] || { echo "import.sh: PostgreSQL server not installed (apt-get install postgresql)" >&2; exit 1; }
+# psql itself, not Debian's /usr/bin/psql (a Perl wrapper that adds its own start-up to every run)
+PSQL=$PG_BIN/psql
+[ -x "$PSQL" ] || { echo "import.sh: no $PSQL (apt-get install postgresql-client)" >&2; exit 1; }
+if [ "$(id -u)" -eq 0 ] && ! id postgres > /dev/null 2>&1; then
+    echo "import.sh: no 'postgres' user to run the cluster as" >&2
+    exit 1
+fi
 GNUTIME=
 [ -x /usr/bin/time ] && /usr/bin/time -f %M -o /dev/null true 2> /dev/null && GNUTIME=/usr/bin/time
 
@@ -77,7 +89,7 @@ as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -w -l "$PG_DIR/log" \
     -o "-p $PGPORT -k $PG_DIR -c listen_addresses=''" start > /dev/null 2>&1 ||
     { cat "$PG_DIR/log" >&2; die "PostgreSQL did not start"; }
 export PGHOST=$PG_DIR PGPORT PGUSER=owner PGDATABASE=bench
-sql() { PGOPTIONS='-c client_min_messages=warning' psql -X -q -v ON_ERROR_STOP=1 -At -d "${2:-bench}" -c "$1"; }
+sql() { PGOPTIONS='-c client_min_messages=warning' "$PSQL" -X -q -v ON_ERROR_STOP=1 -At -d "${2:-bench}" -c "$1"; }
 
 # The migrated schema, once; each run gets a fresh copy of it.
 sql "CREATE DATABASE bench_tpl" postgres
@@ -96,6 +108,9 @@ fresh_db() {
 # --- the input -------------------------------------------------------------
 CSV=$TMP/contacts.csv
 /usr/bin/python3 "$BENCH/gen-contacts.py" "$N" > "$CSV"
+# rows with an IDN domain: each must end up as an A-label (xn--) in contacts.email_norm
+N_IDN=$(/usr/bin/python3 -c 'import csv, sys
+print(sum(not r["email"].split("@")[1].isascii() for r in csv.DictReader(open(sys.argv[1], encoding="utf-8"))))' "$CSV")
 
 # --- one timed run ---------------------------------------------------------
 # timed NAME CMD...: runs CMD on a fresh database; appends "wall cpu rss_kb"
@@ -128,6 +143,8 @@ check_import() {
     [ "$got" = "$want" ] || die "import summary: got '$got', expected '$want'"
     got=$(sql "SELECT count(*) FROM contacts")
     [ "$got" = "$N" ] || die "contacts after import: $got, expected $N"
+    got=$(sql "SELECT count(*) FROM contacts WHERE split_part(email_norm, '@', 2) LIKE '%xn--%'")
+    [ "$got" = "$N_IDN" ] || die "contacts with an A-label domain: $got, expected $N_IDN"
 }
 check_baseline() {
     local got
@@ -136,7 +153,7 @@ check_baseline() {
 }
 
 run_pair() {
-    timed baseline psql -X -q -v ON_ERROR_STOP=1 -c "\\copy bench_raw FROM '$CSV' CSV HEADER"
+    timed baseline "$PSQL" -X -q -v ON_ERROR_STOP=1 -c "\\copy bench_raw FROM '$CSV' CSV HEADER"
     check_baseline
     timed import "$MAILOUT" contact import "$CSV" --attributes vip
     check_import
@@ -172,6 +189,14 @@ stat_row() { # stat_row NAME LABEL
 ratios=$(paste -d' ' <(col "$TMP/import.runs" 1) <(col "$TMP/baseline.runs" 1) |
     awk '{ printf "%.3f\n", $1 / $2 }')
 
+# the commit the sources are at, "+changes" when dispatcher/, include/ or sql/ differ from it
+src_rev() {
+    local rev
+    rev=$(git -C "$ROOT" rev-parse --short HEAD 2> /dev/null) || { echo unknown; return; }
+    git -C "$ROOT" diff --quiet HEAD -- dispatcher include sql 2> /dev/null || rev="$rev+changes"
+    echo "$rev"
+}
+
 OUTDIR=$BENCH/out
 mkdir -p "$OUTDIR"
 STAMP=$(date -u +%Y-%m-%dT%H%M%SZ)
@@ -180,7 +205,8 @@ OUTFILE=$OUTDIR/import-$STAMP.txt
     echo "mailout contact import benchmark, $STAMP"
     echo "host: $(nproc) CPU, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sr)," \
         "PostgreSQL $(sql 'SHOW server_version'), default server settings"
-    echo "input: $N rows, $(wc -c < "$CSV") bytes (gen-contacts.py); mailout: $MAILOUT"
+    echo "input: $N rows, $(wc -c < "$CSV") bytes (gen-contacts.py); mailout: $MAILOUT" \
+        "(source $(src_rev))"
     echo "each figure: median of $RUNS runs after 1 warm-up, whole process, fresh migrated database per run"
     echo
     printf '%-40s %8s  %-13s %9s %9s %11s\n' "command" "wall s" "min-max" "rows/s" "cpu s" "peak RSS"
@@ -194,6 +220,6 @@ OUTFILE=$OUTDIR/import-$STAMP.txt
     echo "walls, baseline: $(col "$TMP/baseline.runs" 1 | tr '\n' ' ')"
     echo "walls, import:   $(col "$TMP/import.runs" 1 | tr '\n' ' ')"
     echo "check: every import printed 'loaded $N, rejected 0, suppressed 0, dropped 0: no consent created'" \
-        "and left $N rows in contacts"
+        "and left $N rows in contacts, $N_IDN of them with an IDN domain stored as A-label"
 } | tee "$OUTFILE"
 echo "written to ${OUTFILE#"$ROOT"/}" >&2
