@@ -224,21 +224,17 @@ static void client_ip(struct MHD_Connection *c, char *out, size_t n)
 }
 
 /* Picks en or de from ?lang= or Accept-Language. */
-static void request_lang(struct http_server *s, struct MHD_Connection *c, char out[8])
+static void request_lang(struct MHD_Connection *c, char out[8])
 {
     const char *q = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "lang");
     const char *al = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Language");
-    char path[4200];
-    (void)path;
-    (void)s;
     tmplfile_lang(q ? q : al ? al : "en", out);
     if (strcmp(out, "en") != 0 && strcmp(out, "de") != 0)
         snprintf(out, 8, "en");
 }
 
-static int store_field(char ***arr_unused, char **arr, size_t *n, const char *v)
+static int store_field(char **arr, size_t *n, const char *v)
 {
-    (void)arr_unused;
     if (*n >= TOPICS_MAX)
         return -1;
     arr[(*n)++] = xstrdup(v);
@@ -263,10 +259,10 @@ static void field_done(struct req *r)
         if (buf_puts(&r->locale, v) < 0)
             r->bad_field = 1;
     } else if (strcmp(k, "topic") == 0) {
-        if (*v && store_field(NULL, r->topics, &r->ntopics, v) < 0)
+        if (*v && store_field(r->topics, &r->ntopics, v) < 0)
             r->bad_field = 1;
     } else if (strcmp(k, "consent_text") == 0) {
-        if (store_field(NULL, r->texts, &r->ntexts, v) < 0)
+        if (store_field(r->texts, &r->ntexts, v) < 0)
             r->bad_field = 1;
     } else if (strncmp(k, "consent_text.", 13) == 0) {
         if (r->nnamed >= TOPICS_MAX)
@@ -553,7 +549,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         buf_init(&r->cur_key, 128);
         buf_init(&r->cur_val, FIELD_MAX);
         *con_cls = r;
-        request_lang(s, c, lang);
+        request_lang(c, lang);
         if (!known_route(url))
             return error_page(s, c, MHD_HTTP_NOT_FOUND, lang, "Not found",
                               "There is no page at this address.");
@@ -582,7 +578,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         }
         return MHD_YES;
     }
-    request_lang(s, c, lang);
+    request_lang(c, lang);
     if (*upload_data_size) {
         r->body += *upload_data_size;
         if (r->body > BODY_MAX)
