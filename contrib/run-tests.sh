@@ -73,6 +73,7 @@ if [ -z "${QUICK:-}" ]; then
 fi
 
 echo
+for png in _build/*/tests/out/*.png; do [ -f "$png" ] && echo "# screenshot: $top/$png"; done
 for s in "${summaries[@]}"; do echo "# $s"; done
 echo "$pass passed, $fail failed"
 [ $status -eq 0 ] && [ $fail -eq 0 ]

@@ -5,6 +5,7 @@
  */
 #include "doi.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -327,6 +328,19 @@ int doi_subscribe(struct db *db, const struct config *cfg, const char *data_dir,
         return mo_err_set(err, MO_E_INPUT, "at most %d topics per request", DOI_MAX_TOPICS);
     if (address_normalize(in->email, &norm, err) < 0)
         return -1;
+    {
+        unsigned char ipbuf[16];
+        if (in->ip && inet_pton(AF_INET, in->ip, ipbuf) != 1 &&
+            inet_pton(AF_INET6, in->ip, ipbuf) != 1) {
+            free(norm);
+            return mo_err_set(err, MO_E_INPUT, "invalid IP address '%.64s'", in->ip);
+        }
+        if ((in->user_agent && !mime_utf8_valid(in->user_agent, strlen(in->user_agent))) ||
+            (in->source && !mime_utf8_valid(in->source, strlen(in->source)))) {
+            free(norm);
+            return mo_err_set(err, MO_E_INPUT, "user agent and source must be UTF-8");
+        }
+    }
     tmplfile_lang(in->locale, lang);
     snprintf(locale, sizeof(locale), "%s",
              in->locale && topic_locale_valid(in->locale) ? in->locale : lang);

@@ -21,6 +21,7 @@
 #include "db.h"
 #include "doi.h"
 #include "log.h"
+#include "mime.h"
 #include "tmpl.h"
 #include "tmplfile.h"
 #include "xalloc.h"
@@ -78,6 +79,7 @@ struct req {
     size_t nnamed;
     int age_confirmed;
     int field_count;
+    char tail[2];       /* last bytes of the previous body chunk, to see "%00" across chunks */
     struct buf cur_key; /* the key being accumulated */
     struct buf cur_val;
 };
@@ -233,6 +235,21 @@ static void request_lang(struct MHD_Connection *c, char out[8])
         snprintf(out, 8, "en");
 }
 
+/* Copies a header value for the ledger: at most n-1 bytes, non-UTF-8 and control bytes as '?'. */
+static void clean_header(const char *v, char *out, size_t n)
+{
+    size_t i = 0;
+    int valid = v && mime_utf8_valid(v, strlen(v));
+    for (; v && v[i] && i + 1 < n; i++) {
+        unsigned char ch = (unsigned char)v[i];
+        out[i] = (ch < 0x20 || ch == 0x7f || (!valid && ch >= 0x80)) ? '?' : (char)ch;
+    }
+    out[i] = '\0';
+    /* do not leave a cut UTF-8 sequence at the end */
+    while (i && !mime_utf8_valid(out, i))
+        out[--i] = '\0';
+}
+
 static int store_field(char **arr, size_t *n, const char *v)
 {
     if (*n >= TOPICS_MAX)
@@ -246,7 +263,8 @@ static void field_done(struct req *r)
 {
     const char *k = r->cur_key.s, *v = r->cur_val.s;
 
-    if (++r->field_count > 64) {
+    if (++r->field_count > 64 || strlen(v) != r->cur_val.len ||
+        !mime_utf8_valid(k, r->cur_key.len) || !mime_utf8_valid(v, r->cur_val.len)) {
         r->bad_field = 1;
         return;
     }
@@ -296,11 +314,29 @@ static enum MHD_Result post_iter(void *cls, enum MHD_ValueKind kind, const char 
             return MHD_NO;
         }
     }
-    if (size && buf_add(&r->cur_val, data, size) < 0) {
+    if (size && (memchr(data, '\0', size) || buf_add(&r->cur_val, data, size) < 0)) {
         r->bad_field = 1;
         return MHD_NO;
     }
     return MHD_YES;
+}
+
+/* A raw NUL byte, or "%00" (also split across chunks), anywhere in the body. */
+static int has_nul(struct req *r, const char *d, size_t n)
+{
+    char win[4];
+    if (memchr(d, '\0', n))
+        return 1;
+    for (size_t i = 0; i < n; i++) {
+        win[0] = r->tail[0];
+        win[1] = r->tail[1];
+        win[2] = d[i];
+        r->tail[0] = r->tail[1];
+        r->tail[1] = d[i];
+        if (win[0] == '%' && win[1] == '0' && win[2] == '0')
+            return 1;
+    }
+    return 0;
 }
 
 static void finish_fields(struct req *r)
@@ -323,7 +359,7 @@ static enum MHD_Result do_subscribe(struct http_server *s, struct MHD_Connection
     struct db *db;
 
     mo_err_init(&err);
-    if (r->bad_field)
+    if (r->bad_field || r->field_count == 0)
         return error_page(s, c, MHD_HTTP_BAD_REQUEST, lang, "Bad request",
                           "The form could not be read.");
     client_ip(c, ip, sizeof(ip));
@@ -371,9 +407,9 @@ static enum MHD_Result do_subscribe(struct http_server *s, struct MHD_Connection
         topics[i].topic = r->topics[i];
         topics[i].consent_text_id = id;
     }
-    const char *ua = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "User-Agent");
     char ua_cut[512];
-    snprintf(ua_cut, sizeof(ua_cut), "%s", ua ? ua : "");
+    clean_header(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "User-Agent"), ua_cut,
+                 sizeof(ua_cut));
     struct doi_subscribe_in in = {
         .email = r->email.s,
         .topics = topics,
@@ -429,9 +465,9 @@ static enum MHD_Result do_confirm(struct http_server *s, struct MHD_Connection *
                           "Please try again later.");
     }
     if (post) {
-        const char *ua = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "User-Agent");
         char ua_cut[512];
-        snprintf(ua_cut, sizeof(ua_cut), "%s", ua ? ua : "");
+        clean_header(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "User-Agent"), ua_cut,
+                     sizeof(ua_cut));
         client_ip(c, ip, sizeof(ip));
         rc = doi_confirm(db, s->cfg, token, ip, ua_cut, &st, &view, &err);
     } else
@@ -583,6 +619,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         r->body += *upload_data_size;
         if (r->body > BODY_MAX)
             r->too_big = 1;
+        else if (has_nul(r, upload_data, *upload_data_size))
+            r->bad_field = 1; /* a NUL would silently cut a key or value short */
         else if (r->pp && !r->bad_field &&
                  MHD_post_process(r->pp, upload_data, *upload_data_size) != MHD_YES)
             r->bad_field = 1;
@@ -594,6 +632,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
                           "The form is larger than allowed.");
     if (r->pp) {
         finish_fields(r);
+        /* MHD_NO: the body ended in the middle of a field or a multipart part */
+        if (MHD_destroy_post_processor(r->pp) != MHD_YES)
+            r->bad_field = 1;
+        r->pp = NULL;
     }
     if (strcmp(url, "/healthz") == 0)
         return post ? MHD_NO : text(s, c, MHD_HTTP_OK, "text/plain; charset=utf-8", "ok\n");
@@ -631,8 +673,11 @@ struct http_server *http_start(const struct config *cfg, const char *data_dir, s
     struct sockaddr_in6 sa6;
     struct sockaddr *sa;
     struct http_server *s;
+    /* poll, not epoll: with a thread pool, libmicrohttpd 0.9.75's epoll mode left
+     * connections their clients had closed in CLOSE-WAIT until the timeout, which let
+     * junk connections exhaust the per-IP limit (tests/integration/http_robust.sh) */
     unsigned flags =
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
 
     memset(&sa4, 0, sizeof(sa4));
     memset(&sa6, 0, sizeof(sa6));
@@ -669,7 +714,7 @@ struct http_server *http_start(const struct config *cfg, const char *data_dir, s
         (unsigned int)512, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)64,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)15, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)65536, MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_EXTERNAL_LOGGER,
-        mhd_log, s, MHD_OPTION_END);
+        mhd_log, s, MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_END);
     if (s->d == NULL) {
         mo_err_set(err, MO_E_UNAVAILABLE, "cannot listen on %s (key listen)", cfg->listen);
         pthread_key_delete(s->db_key);

@@ -74,6 +74,9 @@ int topic_add(struct db *db, const char *name, const char *title, long long *id,
 
 int topic_find(struct db *db, const char *name, struct topic *out, struct mo_err *err)
 {
+    if (!topic_name_valid(name))
+        return mo_err_set(err, MO_E_NOTFOUND, "unknown topic '%.64s'",
+                          mime_utf8_valid(name, strlen(name)) ? name : "(not UTF-8)");
     const char *p[] = {name};
     PGresult *r = db_exec(db, Q_TOPIC_FIND, p, 1, err);
     if (r == NULL)

@@ -70,7 +70,6 @@ smtp_stop() {
         kill "$SMTP_PID" 2> /dev/null
         wait "$SMTP_PID" 2> /dev/null
         SMTP_PID=
-SERVE_PID=
     fi
 }
 

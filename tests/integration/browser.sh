@@ -1,0 +1,134 @@
+#!/bin/bash
+# browser.sh - double opt-in the way a person does it, in a real headless
+# Chromium (Selenium, browser_confirm.py): fill in and send the form, take the
+# link from the confirmation mail the SMTP sink received, open it (changes
+# nothing), press the button (confirms), open it again (410).  Then the ledger
+# must hold the proof: the browser's user agent, 127.0.0.1, the text's hash.
+# Screenshots are kept in $top_builddir/tests/out/browser-*.png.
+. "${top_srcdir:-.}/tests/integration/lib.sh"
+
+CHROMIUM=/usr/bin/chromium
+CHROMEDRIVER=/usr/bin/chromedriver
+[ -x "$CHROMIUM" ] || skip_all "chromium not installed (apt-get install chromium)"
+[ -x "$CHROMEDRIVER" ] || skip_all "chromedriver not installed (apt-get install chromium-driver)"
+/usr/bin/python3 -c 'import selenium' 2> /dev/null ||
+    skip_all "selenium not installed (apt-get install python3-selenium)"
+
+start_pg
+start_smtp
+
+SERVE_PORT=$(free_port)
+BASE="http://127.0.0.1:$SERVE_PORT"
+ADDR="browser.user@example.com"
+write_conf "transport = smtp://127.0.0.1:$SMTP_PORT" "smtp_starttls = off" \
+    "from = news@shop.example" "legal_entity = ACME GmbH" "listen = 127.0.0.1:$SERVE_PORT" \
+    "base_url = $BASE" "privacy_url = https://shop.example/privacy" \
+    "suppression_key_file = $TMP/supp.key"
+run "$MAILOUT" db migrate
+[ "$RC" -eq 0 ] || { diag "$ERR"; echo "Bail out! db migrate failed"; exit 1; }
+run "$MAILOUT" topic add news --title "Monthly newsletter"
+[ "$RC" -eq 0 ] || { diag "$ERR"; echo "Bail out! topic add failed"; exit 1; }
+printf 'I agree to the newsletter. I can withdraw at any time.\n' > "$TMP/t.txt"
+run "$MAILOUT" consent-text add news "$TMP/t.txt"
+[ "$RC" -eq 0 ] || { diag "$ERR"; echo "Bail out! consent-text add failed"; exit 1; }
+TEXT_ID=$OUT
+
+start_serve
+
+SHOTS=$(cd "${top_builddir:-.}" && pwd) || { echo "Bail out! no top_builddir"; exit 1; }
+SHOTS="$SHOTS/tests/out"
+mkdir -p "$SHOTS" || { echo "Bail out! cannot create $SHOTS"; exit 1; }
+rm -f "$SHOTS"/browser-*.png
+
+PY="$SRCDIR/tests/integration/browser_confirm.py"
+PY_STEPS=$(/usr/bin/python3 "$PY" --steps)
+plan $((PY_STEPS + 16))
+
+# (a)-(d), (f): the browser; its "ok - NAME" lines become numbered TAP here
+LINK=
+/usr/bin/python3 "$PY" --base "$BASE" --maildir "$SMTP_MAILDIR" --email "$ADDR" --topic news \
+    --mailout "$MAILOUT" --shots "$SHOTS" --profile "$TMP/chromium-profile" \
+    --ua-file "$TMP/ua.txt" > "$TMP/browser.out" 2> "$TMP/browser.err"
+PY_RC=$?
+py_results=0
+while IFS= read -r line; do
+    case "$line" in
+    "ok - "*) ok 0 "${line#ok - }"; py_results=$((py_results + 1)) ;;
+    "not ok - "*) ok 1 "${line#not ok - }"; py_results=$((py_results + 1)) ;;
+    "# confirmation link: "*) LINK=${line#\# confirmation link: }; echo "$line" ;;
+    "#"*) echo "$line" ;;
+    *) diag "$line" ;;
+    esac
+done < "$TMP/browser.out"
+while [ "$py_results" -lt "$PY_STEPS" ]; do
+    ok 1 "browser step $((py_results + 1)) of $PY_STEPS did not run"
+    py_results=$((py_results + 1))
+done
+if [ "$PY_RC" -ne 0 ]; then
+    diag "browser_confirm.py exited $PY_RC; its stderr:"
+    diag "$(tail -n 30 "$TMP/browser.err")"
+fi
+
+# (e) the ledger holds the proof of the click
+UA=$(cat "$TMP/ua.txt" 2> /dev/null)
+like "$UA" 'HeadlessChrome/|Chrome/' "the browser reported a Chrome user agent"
+run "$MAILOUT" --json contact show "$ADDR"
+is "$RC" 0 "contact show finds the address typed in the browser"
+# jget KIND FIELD: FIELD of the last KIND event in $OUT (contact show --json);
+# FIELD 'count' is the number of KIND events, 'state' the news topic's state
+jget() {
+    printf '%s' "$OUT" | /usr/bin/python3 -c '
+import json, sys
+c = json.load(sys.stdin)
+ev = [h for h in c["history"] if h["kind"] == sys.argv[1]]
+if sys.argv[2] == "state":
+    print(c["topics"].get("news", {}).get("state"))
+elif sys.argv[2] == "count":
+    print(len(ev))
+else:
+    print(ev[-1].get(sys.argv[2]) if ev else "<no %s event>" % sys.argv[1])
+' "$1" "$2" 2>&1
+}
+is "$(jget confirmed state)" confirmed "topic news is confirmed"
+is "$(jget confirmed count)" 1 "exactly one confirmed event"
+is "$(jget confirmed topic)" news "the confirmed event is for topic news"
+is "$(jget confirmed ip)" 127.0.0.1 "the confirmed event records the browser's IP"
+is "$(jget confirmed user_agent)" "$UA" "the confirmed event records the browser's user agent"
+is "$(jget requested user_agent)" "$UA" "the requested event records the browser's user agent too"
+sha=$(jget confirmed consent_text_sha256)
+like "$sha" '^[0-9a-f]{64}$' "the confirmed event names the consent text by SHA-256"
+is "$sha" "$(sql "SELECT encode(sha256(convert_to(body, 'UTF8')), 'hex') FROM consent_texts WHERE id = $TEXT_ID")" \
+    "it is the hash of the text the form showed"
+is "$(sql "SELECT count(*) FROM doi_requests WHERE confirmed_at IS NOT NULL")" 1 \
+    "the request is marked confirmed"
+
+# (f) from outside the browser: the used link is gone for GET and POST
+if [ -n "$LINK" ]; then
+    is "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$LINK")" 410 "curl GET of the used link: 410"
+    is "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -d confirm=yes "$LINK")" 410 \
+        "curl POST of the used link: 410"
+else
+    ok 1 "curl GET of the used link: 410 (no link)"
+    ok 1 "curl POST of the used link: 410 (no link)"
+fi
+run "$MAILOUT" --json contact show "$ADDR"
+is "$(jget confirmed count)" 1 "still exactly one confirmed event"
+
+# the server stops cleanly and (in a sanitizer build) without reports
+kill -TERM "$SERVE_PID"
+serve_rc=
+for _ in $(seq 1 100); do
+    kill -0 "$SERVE_PID" 2> /dev/null || break
+    sleep 0.1
+done
+if kill -0 "$SERVE_PID" 2> /dev/null; then
+    serve_rc=timeout
+else
+    wait "$SERVE_PID"
+    serve_rc=$?
+fi
+SERVE_PID=
+is "$serve_rc" 0 "mailout serve exits 0 on SIGTERM"
+unlike "$(grep -E 'ERROR: AddressSanitizer|LeakSanitizer|runtime error|mailout error' "$TMP/serve.log")" \
+    '.' "the serve log has no errors or sanitizer reports"
+done_testing
