@@ -14,26 +14,9 @@ CHROMEDRIVER=/usr/bin/chromedriver
 /usr/bin/python3 -c 'import selenium' 2> /dev/null ||
     skip_all "selenium not installed (apt-get install python3-selenium)"
 
-start_pg
-start_smtp
-
-SERVE_PORT=$(free_port)
-BASE="http://127.0.0.1:$SERVE_PORT"
+setup_newsletter
 ADDR="browser.user@example.com"
-write_conf "transport = smtp://127.0.0.1:$SMTP_PORT" "smtp_starttls = off" \
-    "from = news@shop.example" "legal_entity = ACME GmbH" "listen = 127.0.0.1:$SERVE_PORT" \
-    "base_url = $BASE" "privacy_url = https://shop.example/privacy" \
-    "suppression_key_file = $TMP/supp.key"
-run "$MAILOUT" db migrate
-[ "$RC" -eq 0 ] || { diag "$ERR"; echo "Bail out! db migrate failed"; exit 1; }
-run "$MAILOUT" topic add news --title "Monthly newsletter"
-[ "$RC" -eq 0 ] || { diag "$ERR"; echo "Bail out! topic add failed"; exit 1; }
-printf 'I agree to the newsletter. I can withdraw at any time.\n' > "$TMP/t.txt"
-run "$MAILOUT" consent-text add news "$TMP/t.txt"
-[ "$RC" -eq 0 ] || { diag "$ERR"; echo "Bail out! consent-text add failed"; exit 1; }
-TEXT_ID=$OUT
-
-start_serve
+TEXT_ID=$NEWS_TEXT
 
 SHOTS=$(cd "${top_builddir:-.}" && pwd) || { echo "Bail out! no top_builddir"; exit 1; }
 SHOTS="$SHOTS/tests/out"

@@ -4,28 +4,15 @@
 # confirms with proof; forged, malformed, expired, reused and other-person
 # tokens; abuse limits; identical answers; re-subscribe after an opt-out.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
-start_pg
-start_smtp
-plan 66
-
-SERVE_PORT=$(free_port)
-BASE="http://127.0.0.1:$SERVE_PORT"
-write_conf "transport = smtp://127.0.0.1:$SMTP_PORT" "smtp_starttls = off" \
-    "from = news@shop.example" "legal_entity = ACME GmbH" \
-    "postal_address = ACME GmbH, Musterstr. 1, 10115 Berlin" \
-    "listen = 127.0.0.1:$SERVE_PORT" "base_url = $BASE" \
-    "privacy_url = https://shop.example/privacy" "imprint_url = https://shop.example/imprint" \
-    "suppression_key_file = $TMP/supp.key" "subscribe_ip_limit = 40"
-"$MAILOUT" db migrate > /dev/null 2>&1
-"$MAILOUT" topic add news --title "Monthly newsletter" > /dev/null
+setup_newsletter "postal_address = ACME GmbH, Musterstr. 1, 10115 Berlin" \
+    "imprint_url = https://shop.example/imprint" "subscribe_ip_limit = 40"
+news=$NEWS_TEXT
 "$MAILOUT" topic add offers --title "Special offers" > /dev/null
-printf 'Send me the monthly newsletter. I can withdraw my consent at any time.\n' > "$TMP/news.txt"
 printf 'Send me special offers. I can unsubscribe at any time.\n' > "$TMP/offers.txt"
 printf 'Schickt mir den Newsletter. Ich kann jederzeit widerrufen.\n' > "$TMP/news-de.txt"
-news=$("$MAILOUT" consent-text add news "$TMP/news.txt")
 offers=$("$MAILOUT" consent-text add offers "$TMP/offers.txt")
 "$MAILOUT" consent-text add news "$TMP/news-de.txt" --locale de > /dev/null
-start_serve
+plan 66
 
 # post PATH DATA: status in $CODE, body in $BODY
 post() {

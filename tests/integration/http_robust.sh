@@ -13,26 +13,9 @@ HOLD_PID=
 trap '[ -n "$HOLD_PID" ] && kill "$HOLD_PID" 2> /dev/null; cleanup' EXIT
 
 command -v curl > /dev/null || skip_all "curl not installed"
-start_pg
-start_smtp
-
-SERVE_PORT=$(free_port)
-BASE="http://127.0.0.1:$SERVE_PORT"
-write_conf "transport = smtp://127.0.0.1:$SMTP_PORT" "smtp_starttls = off" \
-    "from = news@shop.example" "legal_entity = ACME GmbH" "listen = 127.0.0.1:$SERVE_PORT" \
-    "base_url = $BASE" "privacy_url = https://shop.example/privacy" \
-    "suppression_key_file = $TMP/supp.key"
-run "$MAILOUT" db migrate
-[ "$RC" -eq 0 ] || { diag "$ERR"; echo "Bail out! db migrate failed"; exit 1; }
-run "$MAILOUT" topic add news --title "Monthly newsletter"
-[ "$RC" -eq 0 ] || { diag "$ERR"; echo "Bail out! topic add failed"; exit 1; }
-printf 'I agree to the newsletter. I can withdraw at any time.\n' > "$TMP/t.txt"
-run "$MAILOUT" consent-text add news "$TMP/t.txt"
-[ "$RC" -eq 0 ] || { diag "$ERR"; echo "Bail out! consent-text add failed"; exit 1; }
-ID=$OUT
+setup_newsletter
+ID=$NEWS_TEXT
 FORM="topic=news&consent_text=$ID&age_confirmed=yes" # everything but the address
-
-start_serve
 
 # Raw-socket client for what curl will not send.
 #   raw.py send FILE [TIMEOUT]  sends FILE's bytes, prints the response's status code,

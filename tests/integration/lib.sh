@@ -153,6 +153,29 @@ start_serve() {
     exit 1
 }
 
+# setup_newsletter [CONF-LINE...]: PostgreSQL, the SMTP sink, a migrated
+# database with the topic 'news' and its consent text ($NEWS_TEXT), and
+# `mailout serve` at $BASE; extra configuration lines are appended.
+setup_newsletter() {
+    start_pg
+    start_smtp
+    SERVE_PORT=$(free_port)
+    BASE="http://127.0.0.1:$SERVE_PORT"
+    write_conf "transport = smtp://127.0.0.1:$SMTP_PORT" "smtp_starttls = off" \
+        "from = news@shop.example" "legal_entity = ACME GmbH" "listen = 127.0.0.1:$SERVE_PORT" \
+        "base_url = $BASE" "privacy_url = https://shop.example/privacy" \
+        "suppression_key_file = $TMP/supp.key" "$@"
+    run "$MAILOUT" db migrate
+    [ "$RC" -eq 0 ] || { diag "$ERR"; echo "Bail out! db migrate failed"; exit 1; }
+    run "$MAILOUT" topic add news --title "Monthly newsletter"
+    [ "$RC" -eq 0 ] || { diag "$ERR"; echo "Bail out! topic add failed"; exit 1; }
+    printf 'Send me the monthly newsletter. I can withdraw my consent at any time.\n' > "$TMP/news.txt"
+    run "$MAILOUT" consent-text add news "$TMP/news.txt"
+    [ "$RC" -eq 0 ] || { diag "$ERR"; echo "Bail out! consent-text add failed"; exit 1; }
+    NEWS_TEXT=$OUT
+    start_serve
+}
+
 # mail FILE helpers (decoding quoted-printable and encoded words)
 mailtool() { /usr/bin/python3 "$SRCDIR/tests/integration/mailtool.py" "$@"; }
 
