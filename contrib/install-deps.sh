@@ -4,7 +4,7 @@
 # server, Chromium for the browser tests).  Skips apt when all are present.
 set -euo pipefail
 PACKAGES=(
-    build-essential autoconf automake pkg-config git ca-certificates
+    build-essential autoconf automake pkg-config git ca-certificates openssl
     libpq-dev libesmtp-dev uuid-dev libical-dev libcurl4-openssl-dev
     libmicrohttpd-dev libssl-dev libjansson-dev libidn2-dev libcsv-dev check
     postgresql postgresql-client python3 python3-aiosmtpd curl procps

@@ -49,6 +49,7 @@ static const struct cfg_key cfg_keys[] = {
     K(smtp_user, CFG_STR, ""),
     K(smtp_password_file, CFG_STR, ""),
     K(smtp_helo, CFG_STR, ""),
+    K(smtp_ca_file, CFG_STR, ""),
     K(from, CFG_STR, ""),
     K(reply_to, CFG_STR, ""),
     K(postal_address, CFG_STR, ""),

@@ -6,13 +6,18 @@
  * status per message and recipient; we copy them out before the session is
  * destroyed.  No MX lookup: the configured host is a relay.
  */
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include <openssl/ssl.h>
 
 #include <auth-client.h>
 #include <libesmtp.h>
+#include <openssl/x509.h>
 
 #include "log.h"
 #include "transport_impl.h"
@@ -20,11 +25,13 @@
 
 struct smtp_transport {
     struct transport base;
-    char *server; /* host:port */
+    char problem[256]; /* why the last session's TLS setup failed, "" if it did not */
+    char *server;      /* host:port */
     char *helo;
     enum config_starttls starttls;
     char *user;
     char *password;
+    SSL_CTX *tls; /* with smtp_ca_file: trusts that file and the system store */
 };
 
 /* libESMTP message source: the whole message in one chunk. */
@@ -64,6 +71,67 @@ static int auth_interact(auth_client_request_t req, char **result, int fields, v
     return 1;
 }
 
+/* log_level = debug: the SMTP dialogue, without message content or credentials */
+static void monitor(const char *buf, int len, int writing, void *arg)
+{
+    (void)arg;
+    if (writing == SMTP_CB_HEADERS)
+        return;
+    while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+        len--;
+    if (writing && len >= 4 && strncasecmp(buf, "AUTH", 4) == 0)
+        len = 4;
+    mo_log(MO_LOG_DEBUG, "smtp %s %.*s", writing ? ">" : "<", len > 200 ? 200 : len, buf);
+}
+
+/* TLS events: record why a session was refused, so the error can say so. */
+static void on_event(smtp_session_t s, int ev, void *arg, ...)
+{
+    struct smtp_transport *st = arg;
+    va_list ap;
+    (void)s;
+    va_start(ap, arg);
+    switch (ev) {
+    case SMTP_EV_INVALID_PEER_CERTIFICATE: {
+        long result = va_arg(ap, long);
+        snprintf(st->problem, sizeof(st->problem), "the relay's certificate is not trusted: %s",
+                 X509_verify_cert_error_string(result));
+        break;
+    }
+    case SMTP_EV_NO_PEER_CERTIFICATE:
+        snprintf(st->problem, sizeof(st->problem), "the relay sent no certificate");
+        break;
+    case SMTP_EV_WRONG_PEER_CERTIFICATE: {
+        (void)va_arg(ap, int *);
+        const char *name = va_arg(ap, const char *);
+        snprintf(st->problem, sizeof(st->problem),
+                 "the relay's certificate names '%s', not the configured host", name ? name : "");
+        break;
+    }
+    case SMTP_EV_NO_CLIENT_CERTIFICATE: {
+        int *ok = va_arg(ap, int *);
+        *ok = 1; /* a client certificate is optional */
+        break;
+    }
+    case SMTP_EV_UNUSABLE_CLIENT_CERTIFICATE:
+    case SMTP_EV_UNUSABLE_CA_LIST:
+        snprintf(st->problem, sizeof(st->problem),
+                 "~/.authenticate must be 0700 and its files 0600, owned by this user");
+        break;
+    case SMTP_EV_WEAK_CIPHER:
+        snprintf(st->problem, sizeof(st->problem), "the relay offered only a weak cipher");
+        break;
+    case SMTP_EV_EXTNA_STARTTLS:
+        snprintf(st->problem, sizeof(st->problem), "the relay does not offer STARTTLS");
+        break;
+    default:
+        break;
+    }
+    va_end(ap);
+    if (st->problem[0])
+        mo_log(MO_LOG_DEBUG, "smtp: %s", st->problem);
+}
+
 static void copy_status(struct transport_msg *m, const smtp_status_t *s)
 {
     if (s == NULL)
@@ -90,6 +158,12 @@ static int smtp_send(struct transport *t, struct transport_msg *msgs, size_t n, 
         mo_err_set(err, MO_E_INTERNAL, "smtp: %s", smtp_strerror(smtp_errno(), NULL, 0));
         goto out;
     }
+    st->problem[0] = '\0';
+    smtp_set_eventcb(s, on_event, st);
+    if (st->tls)
+        smtp_starttls_set_ctx(s, st->tls);
+    if (mo_log_level_current >= MO_LOG_DEBUG)
+        smtp_set_monitorcb(s, monitor, NULL, 1);
     smtp_starttls_enable(s, st->starttls == STARTTLS_REQUIRED   ? Starttls_REQUIRED
                             : st->starttls == STARTTLS_OPTIONAL ? Starttls_ENABLED
                                                                 : Starttls_DISABLED);
@@ -135,9 +209,9 @@ static int smtp_send(struct transport *t, struct transport_msg *msgs, size_t n, 
         if (started)
             session_errno = smtp_errno();
         mo_err_set(err, MO_E_UNAVAILABLE, "smtp %s: %s", st->server,
-                   session_errno ? smtp_strerror(session_errno, buf, sizeof(buf))
-                                 : "session ended before any message was sent (STARTTLS "
-                                   "required but not offered?)");
+                   st->problem[0]  ? st->problem
+                   : session_errno ? smtp_strerror(session_errno, buf, sizeof(buf))
+                                   : "session ended before any message was sent");
         goto out;
     }
     rc = 0;
@@ -153,6 +227,8 @@ out:
 static void smtp_free(struct transport *t)
 {
     struct smtp_transport *st = (struct smtp_transport *)t;
+    if (st->tls)
+        SSL_CTX_free(st->tls);
     free(st->server);
     free(st->helo);
     free(st->user);
@@ -200,6 +276,17 @@ struct transport *transport_smtp_new(const struct config *cfg, struct mo_err *er
         st->password =
             *cfg->smtp_password_file ? read_secret(cfg->smtp_password_file, err) : xstrdup("");
         if (st->password == NULL) {
+            smtp_free(&st->base);
+            return NULL;
+        }
+    }
+    if (*cfg->smtp_ca_file) {
+        st->tls = SSL_CTX_new(TLS_client_method());
+        if (st->tls == NULL || SSL_CTX_set_min_proto_version(st->tls, TLS1_2_VERSION) != 1 ||
+            SSL_CTX_load_verify_locations(st->tls, cfg->smtp_ca_file, NULL) != 1 ||
+            SSL_CTX_set_default_verify_paths(st->tls) != 1) {
+            mo_err_set(err, MO_E_INPUT, "cannot load CA certificates from '%s' (key smtp_ca_file)",
+                       cfg->smtp_ca_file);
             smtp_free(&st->base);
             return NULL;
         }

@@ -35,6 +35,7 @@ struct config {
     char *smtp_user;
     char *smtp_password_file;
     char *smtp_helo;
+    char *smtp_ca_file;
     char *from;
     char *reply_to;
     char *postal_address;

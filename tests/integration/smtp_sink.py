@@ -2,17 +2,22 @@
 """A real SMTP server for the tests: aiosmtpd on loopback, capturing every
 accepted message into a Maildir.  Each stored message gains X-Sink-Session
 (one value per TCP connection), X-Sink-Mail-From and X-Sink-Rcpt headers so a
-test can tell which session carried it.  Addresses given with --refuse get
-'550 5.1.1' at RCPT.  Run with Debian's /usr/bin/python3 (python3-aiosmtpd).
+test can tell which session carried it, with X-Sink-TLS (yes/no) and
+X-Sink-Auth (the login, or -).  Addresses given with --refuse get '550 5.1.1'
+at RCPT.  --tls-cert/--tls-key offer STARTTLS and require it; --auth
+USER:PASSWORD requires AUTH (after STARTTLS).  Run with Debian's
+/usr/bin/python3 (python3-aiosmtpd).
 """
 import argparse
 import mailbox
 import os
 import signal
+import ssl
 import sys
 import threading
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 class Sink:
@@ -31,8 +36,13 @@ class Sink:
     async def handle_DATA(self, server, session, envelope):
         with self.lock:
             sid = self.sessions.setdefault(id(session), len(self.sessions) + 1)
-        head = 'X-Sink-Session: %d\r\nX-Sink-Mail-From: %s\r\nX-Sink-Rcpt: %s\r\n' % (
-            sid, envelope.mail_from, ','.join(envelope.rcpt_tos))
+        login = '-'
+        if getattr(session, 'authenticated', False) and isinstance(session.auth_data, LoginPassword):
+            login = session.auth_data.login.decode('utf-8', 'replace')
+        head = ('X-Sink-Session: %d\r\nX-Sink-Mail-From: %s\r\nX-Sink-Rcpt: %s\r\n'
+                'X-Sink-TLS: %s\r\nX-Sink-Auth: %s\r\n') % (
+            sid, envelope.mail_from, ','.join(envelope.rcpt_tos),
+            'yes' if session.ssl else 'no', login)
         data = envelope.original_content or envelope.content
         if isinstance(data, str):
             data = data.encode('utf-8', 'surrogateescape')
@@ -47,9 +57,25 @@ def main():
     ap.add_argument('--maildir', required=True)
     ap.add_argument('--refuse', action='append', default=[])
     ap.add_argument('--pidfile')
+    ap.add_argument('--tls-cert')
+    ap.add_argument('--tls-key')
+    ap.add_argument('--auth', help='USER:PASSWORD')
     a = ap.parse_args()
+    kw = {}
+    if a.tls_cert:
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(a.tls_cert, a.tls_key)
+        kw.update(tls_context=ctx, require_starttls=True)
+    if a.auth:
+        user, password = a.auth.split(':', 1)
+
+        def authenticator(server, session, envelope, mechanism, auth_data):
+            ok = (isinstance(auth_data, LoginPassword) and auth_data.login == user.encode()
+                  and auth_data.password == password.encode())
+            return AuthResult(success=ok, auth_data=auth_data if ok else None)
+        kw.update(authenticator=authenticator, auth_required=True, auth_require_tls=True)
     ctl = Controller(Sink(a.maildir, a.refuse), hostname='127.0.0.1', port=a.port,
-                     data_size_limit=10 * 1024 * 1024)
+                     data_size_limit=10 * 1024 * 1024, **kw)
     ctl.start()
     if a.pidfile:
         with open(a.pidfile, 'w') as f:

@@ -1,0 +1,45 @@
+#!/bin/bash
+# transport_tls.sh - the smtp transport with STARTTLS and AUTH against a real
+# SMTP server (aiosmtpd) that requires both: delivery over TLS with the right
+# password, refusal with a wrong one or an untrusted certificate.
+. "${top_srcdir:-.}/tests/integration/lib.sh"
+command -v openssl > /dev/null || skip_all "openssl not installed (apt-get install openssl)"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
+    -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+    -keyout "$TMP/key.pem" -out "$TMP/cert.pem" > /dev/null 2>&1 || skip_all "openssl req failed"
+start_smtp --tls-cert "$TMP/cert.pem" --tls-key "$TMP/key.pem" --auth mailout:s3cret
+plan 10
+
+printf 's3cret\n' > "$TMP/password"
+printf 'wrong\n' > "$TMP/badpassword"
+
+# smtp_ca_file: the relay's certificate is trusted through this file
+write_conf "transport = smtp://localhost:$SMTP_PORT" "smtp_starttls = required" \
+    "smtp_user = mailout" "smtp_password_file = $TMP/password" "from = news@example.com" \
+    "smtp_ca_file = $TMP/cert.pem"
+run "$MAILOUT" test-mail --count 2 rcpt@example.com
+is "$RC" 0 "STARTTLS required and AUTH: test-mail exits 0"
+is "$(maildir_count "$SMTP_MAILDIR")" 2 "two messages received"
+is "$(cat "$SMTP_MAILDIR"/new/* | tr -d '\r' | grep -h '^X-Sink-TLS:' | sort -u)" "X-Sink-TLS: yes" \
+    "both travelled over TLS"
+is "$(cat "$SMTP_MAILDIR"/new/* | tr -d '\r' | grep -h '^X-Sink-Auth:' | sort -u)" "X-Sink-Auth: mailout" \
+    "both after AUTH as the configured user"
+is "$(cat "$SMTP_MAILDIR"/new/* | tr -d '\r' | grep -h '^X-Sink-Session:' | sort -u | wc -l)" 1 \
+    "over one session"
+
+write_conf "transport = smtp://localhost:$SMTP_PORT" "smtp_starttls = required" \
+    "smtp_user = mailout" "smtp_password_file = $TMP/badpassword" "from = news@example.com" \
+    "smtp_ca_file = $TMP/cert.pem"
+run "$MAILOUT" test-mail rcpt@example.com
+isnt_zero=$([ "$RC" -ne 0 ] && echo yes)
+is "$isnt_zero" yes "a wrong password fails (exit $RC)"
+is "$(maildir_count "$SMTP_MAILDIR")" 2 "and delivers nothing"
+
+write_conf "transport = smtp://localhost:$SMTP_PORT" "smtp_starttls = required" \
+    "smtp_user = mailout" "smtp_password_file = $TMP/password" "from = news@example.com"
+HOME=$TMP run "$MAILOUT" test-mail rcpt@example.com
+is "$RC" 69 "a certificate the system does not trust ends the session (exit 69)"
+like "$ERR" "certificate is not trusted: self-signed certificate" "and the error says why"
+is "$(maildir_count "$SMTP_MAILDIR")" 2 "and delivers nothing"
+
+done_testing
