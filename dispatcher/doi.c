@@ -138,36 +138,14 @@ int doi_check_template(const char *subject, const char *text, const char *html, 
     return 0;
 }
 
-/* Splits "Subject: ...\n\nbody" into subject and body (pointers into s). */
-static int split_subject(char *s, char **subject, char **body, struct mo_err *err)
-{
-    if (strncmp(s, "Subject:", 8) != 0)
-        return mo_err_set(err, MO_E_INPUT,
-                          "confirmation mail template must start with a 'Subject:' line");
-    char *nl = strchr(s, '\n');
-    if (nl == NULL)
-        return mo_err_set(err, MO_E_INPUT, "confirmation mail template has no body");
-    *nl = '\0';
-    if (nl > s && nl[-1] == '\r')
-        nl[-1] = '\0';
-    *subject = s + 8;
-    while (**subject == ' ')
-        (*subject)++;
-    *body = nl + 1;
-    if (**body == '\r')
-        (*body)++;
-    if (**body == '\n')
-        (*body)++;
-    return 0;
-}
-
 static char *load_text(const char *data_dir, const char *locale, char **subject, char **body,
                        char **html, struct mo_err *err)
 {
     char *raw = tmplfile_load(data_dir, locale, "confirm_mail.txt", 0, err);
     if (raw == NULL)
         return NULL;
-    if (split_subject(raw, subject, body, err) < 0) {
+    if (tmplfile_split_header(raw, "Subject", "confirmation mail template", subject, body, err) <
+        0) {
         free(raw);
         return NULL;
     }

@@ -158,30 +158,51 @@ static enum MHD_Result respond(struct http_server *s, struct MHD_Connection *c, 
     return ret;
 }
 
-static const char fallback_page[] =
-    "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{{title}}</title>"
-    "</head><body><main><h1>{{title}}</h1><p>{{message}}</p></main></body></html>\n";
+static const char fallback_page[] = "<h1>{{title}}</h1><p>{{message}}</p>\n";
 
-/* Renders templates/LANG/NAME (HTML-escaped values) and responds. */
+/*
+ * Renders a page: templates/LANG/NAME starts with a "Title:" line, then the
+ * body; both are rendered with v (values HTML-escaped) and placed into
+ * templates/LANG/layout.html as {{title}} and {{{body}}}.
+ */
 static enum MHD_Result page(struct http_server *s, struct MHD_Connection *c, unsigned code,
                             const char *lang, const char *name, struct tmpl_vars *v)
 {
     struct mo_err err;
-    struct buf out;
-    char *t;
+    struct buf title, body, out;
+    char *t = NULL, *layout = NULL, *title_t, *body_t;
 
     mo_err_init(&err);
-    buf_init(&out, 512 * 1024);
+    buf_init(&title, 4096);
+    buf_init(&body, 512 * 1024);
+    buf_init(&out, 600 * 1024);
     tmpl_vars_set(v, "lang", lang);
     t = tmplfile_load(s->data_dir, lang, name, 0, &err);
-    if (t == NULL || tmpl_render(t, v, TMPL_HTML, &out, &err) < 0) {
+    layout = t ? tmplfile_load(s->data_dir, lang, "layout.html", 0, &err) : NULL;
+    if (layout == NULL || tmplfile_split_header(t, "Title", name, &title_t, &body_t, &err) < 0 ||
+        tmpl_render(title_t, v, TMPL_RAW, &title, &err) < 0 ||
+        tmpl_render(body_t, v, TMPL_HTML, &body, &err) < 0) {
         mo_log(MO_LOG_ERROR, "page %s: %s", name, err.msg);
-        buf_reset(&out);
+        buf_reset(&body);
+        buf_reset(&title);
+        buf_puts(&title, "Error");
         mo_err_init(&err);
-        if (tmpl_render(fallback_page, v, TMPL_HTML, &out, &err) < 0)
-            buf_puts(&out, "error\n");
+        if (tmpl_render(fallback_page, v, TMPL_HTML, &body, &err) < 0)
+            buf_puts(&body, "<p>error</p>");
+    }
+    tmpl_vars_set(v, "title", title.s);
+    tmpl_vars_set(v, "body", body.s);
+    mo_err_init(&err);
+    if (layout == NULL || tmpl_render(layout, v, TMPL_HTML, &out, &err) < 0) {
+        buf_reset(&out);
+        buf_puts(&out, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>");
+        tmpl_html_escape(title.s, &out);
+        buf_printf(&out, "</title></head><body>%s</body></html>\n", body.s);
     }
     free(t);
+    free(layout);
+    buf_release(&title);
+    buf_release(&body);
     tmpl_vars_free(v);
     return respond(s, c, code, "text/html; charset=utf-8", &out);
 }

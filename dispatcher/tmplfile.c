@@ -79,3 +79,28 @@ char *tmplfile_load(const char *data_dir, const char *locale, const char *name, 
         mo_err_set(err, MO_E_NOINPUT, "template '%s' not found in %s/templates", name, data_dir);
     return NULL;
 }
+
+int tmplfile_split_header(char *s, const char *name, const char *what, char **value, char **body,
+                          struct mo_err *err)
+{
+    size_t n = strlen(name);
+    char *nl;
+
+    if (strncmp(s, name, n) != 0 || s[n] != ':')
+        return mo_err_set(err, MO_E_INPUT, "%s must start with a '%s:' line", what, name);
+    nl = strchr(s, '\n');
+    if (nl == NULL)
+        return mo_err_set(err, MO_E_INPUT, "%s has nothing after its '%s:' line", what, name);
+    *nl = '\0';
+    if (nl > s && nl[-1] == '\r')
+        nl[-1] = '\0';
+    *value = s + n + 1;
+    while (**value == ' ')
+        (*value)++;
+    *body = nl + 1;
+    if (**body == '\r')
+        (*body)++;
+    if (**body == '\n')
+        (*body)++;
+    return 0;
+}

@@ -16,6 +16,14 @@
  */
 char *tmplfile_load(const char *data_dir, const char *locale, const char *name, int optional,
                     struct mo_err *err);
+/*
+ * Splits a template that starts with a "Name: value" line and a blank line
+ * (a mail's "Subject:", a page's "Title:") into the value and the rest, in
+ * place.  -1 with err (MO_E_INPUT) naming what is missing.
+ */
+int tmplfile_split_header(char *s, const char *name, const char *what, char **value, char **body,
+                          struct mo_err *err);
+
 /* Writes the language part of locale ("de-AT" -> "de") into out; "en" if invalid. */
 void tmplfile_lang(const char *locale, char out[8]);
 
