@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "mime.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 #define ADDRESS_LOCAL_MAX  64
@@ -51,7 +52,7 @@ static char address_lower(char c)
  */
 static void address_show(struct buf *b, const char *s, size_t len)
 {
-    int utf8 = mime_utf8_valid(s, len);
+    int utf8 = utf8_valid(s, len);
     size_t n = len;
 
     if (n > ADDRESS_SHOW_MAX) {
@@ -143,7 +144,7 @@ static const char *address_check_domain_raw(const char *s, size_t len, int *asci
             return why;
         }
     }
-    if (!*ascii && !mime_utf8_valid(s, len))
+    if (!*ascii && !utf8_valid(s, len))
         return "domain is not valid UTF-8";
     if (s[0] == '.')
         return "domain starts with a dot";

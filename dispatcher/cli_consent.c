@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "contact.h"
 #include "doi.h"
+#include "fileio.h"
 #include "ledger.h"
 #include "topic.h"
 #include "xalloc.h"
@@ -92,27 +93,6 @@ static int text_opt(int c, const char *arg, void *ctx, struct mo_err *err)
     return 0;
 }
 
-static int read_file(const char *path, size_t max, struct buf *out, struct mo_err *err)
-{
-    FILE *f;
-    char chunk[8192];
-    size_t n;
-
-    buf_init(out, max);
-    f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    if (f == NULL)
-        return mo_err_set(err, MO_E_NOINPUT, "cannot read '%s': %s", path, strerror(errno));
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        if (buf_add(out, chunk, n) < 0) {
-            if (f != stdin)
-                fclose(f);
-            return mo_err_set(err, MO_E_INPUT, "'%s' is larger than %zu bytes", path, max);
-        }
-    if (f != stdin)
-        fclose(f);
-    return 0;
-}
-
 int cmd_consent_text_add(struct cli *cli, int argc, char **argv, struct mo_err *err)
 {
     static const struct option lo[] = {{"locale", required_argument, NULL, 'l'},
@@ -127,7 +107,7 @@ int cmd_consent_text_add(struct cli *cli, int argc, char **argv, struct mo_err *
         return rc < 0 ? -1 : 0;
     if (argc - first != 2)
         return mo_err_set(err, MO_E_USAGE, "usage: mailout %s", cli->cmd->synopsis);
-    if (read_file(argv[first + 1], CONSENT_TEXT_MAX, &body, err) < 0) {
+    if (fileio_read(argv[first + 1], CONSENT_TEXT_MAX, "consent text", &body, err) < 0) {
         buf_release(&body);
         return -1;
     }

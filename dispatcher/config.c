@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "fileio.h"
 #include "xalloc.h"
 
 enum cfg_type {
@@ -67,6 +68,7 @@ static const struct cfg_key cfg_keys[] = {
     K(confirm_mail_limit, CFG_INT, "3"),
     K(subscribe_ip_limit, CFG_INT, "30"),
     K(admin_token_file, CFG_STR, ""),
+    K(metrics_allow, CFG_STR, ""),
     K(legal_entity, CFG_STR, ""),
     K(contact_attributes, CFG_STR, ""),
     K(suppression_key_file, CFG_STR, "./suppression.key"),
@@ -279,6 +281,11 @@ static void set_defaults(struct config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
     cfg->path = xstrdup("");
+    cfg->config_dir = xstrdup(".");
+    cfg->from_addr = xstrdup("");
+    cfg->from_name = xstrdup("");
+    cfg->reply_to_addr = xstrdup("");
+    cfg->reply_to_name = xstrdup("");
     cfg->listen_host = xstrdup("");
     cfg->transport_target = xstrdup("");
     for (size_t i = 0; i < NKEYS; i++) {
@@ -304,6 +311,10 @@ static char *trim(char *s)
 /* Cross-key checks once the whole file is read. */
 static int validate(struct config *cfg, const char *name, struct mo_err *err)
 {
+    free(cfg->from_addr);
+    cfg->from_addr = xstrdup(cfg->from);
+    free(cfg->reply_to_addr);
+    cfg->reply_to_addr = xstrdup(cfg->reply_to);
     if (cfg->transport_kind == TRANSPORT_SMTP && cfg->smtp_starttls == STARTTLS_OFF) {
         const char *t = cfg->transport_target;
         const char *colon = strrchr(t, ':');
@@ -384,10 +395,7 @@ int config_load(struct config *cfg, const char *path, struct mo_err *err)
 {
     const char *env = getenv("MAILOUT_CONFIG");
     int optional = 0;
-    FILE *f;
     struct buf text;
-    char chunk[4096];
-    size_t n;
     int rc;
 
     if (path == NULL && env && *env)
@@ -396,27 +404,15 @@ int config_load(struct config *cfg, const char *path, struct mo_err *err)
         path = "./mailout.conf";
         optional = 1;
     }
-    f = fopen(path, "r");
-    if (f == NULL) {
-        if (optional && errno == ENOENT) {
-            set_defaults(cfg);
-            goto env_override;
-        }
+    if (optional && !fileio_exists(path)) {
         set_defaults(cfg);
-        return mo_err_set(err, MO_E_NOINPUT, "cannot read configuration file '%s': %s", path,
-                          strerror(errno));
+        goto env_override;
     }
-    buf_init(&text, 1024 * 1024);
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-        if (buf_add(&text, chunk, n) < 0) {
-            fclose(f);
-            buf_release(&text);
-            set_defaults(cfg);
-            return mo_err_set(err, MO_E_INPUT, "configuration file '%s' is larger than 1 MiB",
-                              path);
-        }
+    if (fileio_read(path, 1024 * 1024, "configuration file", &text, err) < 0) {
+        buf_release(&text);
+        set_defaults(cfg);
+        return -1;
     }
-    fclose(f);
     if (memchr(text.s, '\0', text.len)) {
         buf_release(&text);
         set_defaults(cfg);
@@ -446,6 +442,11 @@ void config_release(struct config *cfg)
         *sp = NULL;
     }
     free(cfg->path);
+    free(cfg->config_dir);
+    free(cfg->from_addr);
+    free(cfg->from_name);
+    free(cfg->reply_to_addr);
+    free(cfg->reply_to_name);
     free(cfg->listen_host);
     free(cfg->transport_target);
     memset(cfg, 0, sizeof(*cfg));

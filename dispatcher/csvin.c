@@ -31,6 +31,7 @@
 
 #include "buf.h"
 #include "mime.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 #define CSVIN_CHUNK (64u * 1024)
@@ -218,7 +219,7 @@ static void csvin_on_field(void *s, size_t len, void *data)
         len = 0;
     } else if (memchr(f, '\0', len) != NULL) {
         csvin_row_error(c, "NUL byte in field %zu", i + 1);
-    } else if (!mime_utf8_valid(f, len)) {
+    } else if (!utf8_valid(f, len)) {
         csvin_row_error(c, "invalid UTF-8 in field %zu", i + 1);
     }
     c->offs[i] = c->text.len;

@@ -25,6 +25,7 @@
 #include "tmplfile.h"
 #include "topic.h"
 #include "transport.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 /* Variables a confirmation mail may use: nothing that could carry advertising. */
@@ -313,8 +314,8 @@ int doi_subscribe(struct db *db, const struct config *cfg, const char *data_dir,
             free(norm);
             return mo_err_set(err, MO_E_INPUT, "invalid IP address '%.64s'", in->ip);
         }
-        if ((in->user_agent && !mime_utf8_valid(in->user_agent, strlen(in->user_agent))) ||
-            (in->source && !mime_utf8_valid(in->source, strlen(in->source)))) {
+        if ((in->user_agent && !utf8_valid(in->user_agent, strlen(in->user_agent))) ||
+            (in->source && !utf8_valid(in->source, strlen(in->source)))) {
             free(norm);
             return mo_err_set(err, MO_E_INPUT, "user agent and source must be UTF-8");
         }

@@ -24,6 +24,7 @@
 #include "mime.h"
 #include "tmpl.h"
 #include "tmplfile.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 #define BODY_MAX   (16 * 1024)
@@ -260,14 +261,14 @@ static void request_lang(struct MHD_Connection *c, char out[8])
 static void clean_header(const char *v, char *out, size_t n)
 {
     size_t i = 0;
-    int valid = v && mime_utf8_valid(v, strlen(v));
+    int valid = v && utf8_valid(v, strlen(v));
     for (; v && v[i] && i + 1 < n; i++) {
         unsigned char ch = (unsigned char)v[i];
         out[i] = (ch < 0x20 || ch == 0x7f || (!valid && ch >= 0x80)) ? '?' : (char)ch;
     }
     out[i] = '\0';
     /* do not leave a cut UTF-8 sequence at the end */
-    while (i && !mime_utf8_valid(out, i))
+    while (i && !utf8_valid(out, i))
         out[--i] = '\0';
 }
 
@@ -284,8 +285,8 @@ static void field_done(struct req *r)
 {
     const char *k = r->cur_key.s, *v = r->cur_val.s;
 
-    if (++r->field_count > 64 || strlen(v) != r->cur_val.len ||
-        !mime_utf8_valid(k, r->cur_key.len) || !mime_utf8_valid(v, r->cur_val.len)) {
+    if (++r->field_count > 64 || strlen(v) != r->cur_val.len || !utf8_valid(k, r->cur_key.len) ||
+        !utf8_valid(v, r->cur_val.len)) {
         r->bad_field = 1;
         return;
     }

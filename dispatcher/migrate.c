@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "crypto.h"
+#include "fileio.h"
 #include "xalloc.h"
 
 #define MIGRATE_LOCK_KEY    "7233110511"
@@ -49,26 +50,6 @@ static int cmp_migration(const void *a, const void *b)
     return (x->version > y->version) - (x->version < y->version);
 }
 
-static int read_file(const char *path, struct buf *out, struct mo_err *err)
-{
-    FILE *f = fopen(path, "rb");
-    char chunk[8192];
-    size_t n;
-
-    if (f == NULL)
-        return mo_err_set(err, MO_E_NOINPUT, "cannot read '%s': %s", path, strerror(errno));
-    buf_init(out, MIGRATION_MAX_BYTES);
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-        if (buf_add(out, chunk, n) < 0) {
-            fclose(f);
-            buf_release(out);
-            return mo_err_set(err, MO_E_INPUT, "'%s' is larger than 8 MiB", path);
-        }
-    }
-    fclose(f);
-    return 0;
-}
-
 /* Lists the files of sqldir with their checksums, sorted by version. */
 static int scan_dir(const char *sqldir, struct migration_list *l, struct mo_err *err)
 {
@@ -97,7 +78,7 @@ static int scan_dir(const char *sqldir, struct migration_list *l, struct mo_err 
             closedir(d);
             return mo_err_set(err, MO_E_INPUT, "path too long: '%s'", sqldir);
         }
-        if (read_file(path, &text, err) < 0) {
+        if (fileio_read(path, MIGRATION_MAX_BYTES, "migration", &text, err) < 0) {
             closedir(d);
             return -1;
         }
@@ -360,7 +341,7 @@ static int apply_one(struct db *db, const char *sqldir, const struct migration *
     PGresult *r;
 
     snprintf(path, sizeof(path), "%s/%s", sqldir, m->name);
-    if (read_file(path, &text, err) < 0)
+    if (fileio_read(path, MIGRATION_MAX_BYTES, "migration", &text, err) < 0)
         return -1;
     if (memchr(text.s, '\0', text.len)) {
         buf_release(&text);

@@ -10,6 +10,8 @@
 
 #include <uuid/uuid.h>
 
+#include "utf8.h"
+
 #define MIME_LINE 76
 
 void mime_init(struct mime_msg *m)
@@ -21,44 +23,6 @@ void mime_init(struct mime_msg *m)
 void mime_release(struct mime_msg *m)
 {
     buf_release(&m->head);
-}
-
-int mime_utf8_valid(const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-
-    while (i < n) {
-        unsigned c = p[i];
-        size_t len;
-        unsigned cp;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if ((c & 0xE0) == 0xC0) {
-            len = 2;
-            cp = c & 0x1F;
-        } else if ((c & 0xF0) == 0xE0) {
-            len = 3;
-            cp = c & 0x0F;
-        } else if ((c & 0xF8) == 0xF0) {
-            len = 4;
-            cp = c & 0x07;
-        } else
-            return 0;
-        if (i + len > n)
-            return 0;
-        for (size_t k = 1; k < len; k++) {
-            if ((p[i + k] & 0xC0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (p[i + k] & 0x3F);
-        }
-        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-            cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
-        i += len;
-    }
-    return 1;
 }
 
 static int is_ascii_printable(const char *s)
@@ -73,7 +37,7 @@ static int check_value(const char *name, const char *v, struct mo_err *err)
 {
     if (strpbrk(v, "\r\n"))
         return mo_err_set(err, MO_E_INPUT, "header %s may not contain a line break", name);
-    if (!mime_utf8_valid(v, strlen(v)))
+    if (!utf8_valid(v, strlen(v)))
         return mo_err_set(err, MO_E_INPUT, "header %s is not valid UTF-8", name);
     return 0;
 }
@@ -292,7 +256,7 @@ static void boundary(char out[48])
 int mime_finish(struct mime_msg *m, const char *text, const char *html, struct buf *out,
                 struct mo_err *err)
 {
-    if (!mime_utf8_valid(text, strlen(text)) || (html && !mime_utf8_valid(html, strlen(html))))
+    if (!utf8_valid(text, strlen(text)) || (html && !utf8_valid(html, strlen(html))))
         return mo_err_set(err, MO_E_INPUT, "message body is not valid UTF-8");
     if (buf_add(out, m->head.s, m->head.len) < 0)
         return mo_err_set(err, MO_E_INPUT, "message too large");

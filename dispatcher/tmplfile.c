@@ -11,7 +11,9 @@
 #include <string.h>
 
 #include "buf.h"
+#include "fileio.h"
 #include "mime.h"
+#include "utf8.h"
 
 void tmplfile_lang(const char *locale, char out[8])
 {
@@ -28,28 +30,19 @@ void tmplfile_lang(const char *locale, char out[8])
 
 static char *read_capped(const char *path, struct mo_err *err, int *missing)
 {
-    FILE *f = fopen(path, "rb");
     struct buf b;
-    char chunk[8192];
-    size_t n;
+    struct mo_err e;
 
     *missing = 0;
-    if (f == NULL) {
-        *missing = errno == ENOENT;
+    mo_err_init(&e);
+    if (fileio_read(path, TMPLFILE_MAX, "template", &b, &e) < 0) {
+        buf_release(&b);
+        *missing = e.code == MO_E_NOINPUT && !fileio_exists(path);
         if (!*missing)
-            mo_err_set(err, MO_E_NOINPUT, "cannot read template '%s': %s", path, strerror(errno));
+            mo_err_set(err, e.code, "%s", e.msg);
         return NULL;
     }
-    buf_init(&b, TMPLFILE_MAX);
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        if (buf_add(&b, chunk, n) < 0) {
-            fclose(f);
-            buf_release(&b);
-            mo_err_set(err, MO_E_INPUT, "template '%s' is larger than 256 KiB", path);
-            return NULL;
-        }
-    fclose(f);
-    if (memchr(b.s, '\0', b.len) || !mime_utf8_valid(b.s, b.len)) {
+    if (memchr(b.s, '\0', b.len) || !utf8_valid(b.s, b.len)) {
         buf_release(&b);
         mo_err_set(err, MO_E_INPUT, "template '%s' is not UTF-8 text", path);
         return NULL;

@@ -12,6 +12,7 @@
 
 #include "crypto.h"
 #include "mime.h"
+#include "utf8.h"
 
 int topic_name_valid(const char *name)
 {
@@ -54,7 +55,7 @@ int topic_add(struct db *db, const char *name, const char *title, long long *id,
                           "invalid topic name '%s': use 1-63 lower-case letters, digits, '_', '.' "
                           "or '-', starting with a letter or digit",
                           name);
-    if (*title == '\0' || strlen(title) > 200 || !mime_utf8_valid(title, strlen(title)) ||
+    if (*title == '\0' || strlen(title) > 200 || !utf8_valid(title, strlen(title)) ||
         strpbrk(title, "\r\n"))
         return mo_err_set(err, MO_E_INPUT,
                           "invalid --title: 1-200 characters of UTF-8 on one line");
@@ -76,7 +77,7 @@ int topic_find(struct db *db, const char *name, struct topic *out, struct mo_err
 {
     if (!topic_name_valid(name))
         return mo_err_set(err, MO_E_NOTFOUND, "unknown topic '%.64s'",
-                          mime_utf8_valid(name, strlen(name)) ? name : "(not UTF-8)");
+                          utf8_valid(name, strlen(name)) ? name : "(not UTF-8)");
     const char *p[] = {name};
     PGresult *r = db_exec(db, Q_TOPIC_FIND, p, 1, err);
     if (r == NULL)
@@ -109,7 +110,7 @@ int consent_text_check(const char *body, size_t len, struct mo_err *err)
         return mo_err_set(err, MO_E_INPUT, "the consent text is empty");
     if (len > CONSENT_TEXT_MAX)
         return mo_err_set(err, MO_E_INPUT, "the consent text is longer than 64 KiB");
-    if (memchr(body, '\0', len) || !mime_utf8_valid(body, len))
+    if (memchr(body, '\0', len) || !utf8_valid(body, len))
         return mo_err_set(err, MO_E_INPUT, "the consent text is not valid UTF-8 text");
     for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
         if (contains_ci(body, len, words[i]))

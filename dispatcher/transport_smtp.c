@@ -13,12 +13,14 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/crypto.h>
 #include <openssl/ssl.h>
 
 #include <auth-client.h>
 #include <libesmtp.h>
 #include <openssl/x509.h>
 
+#include "fileio.h"
 #include "log.h"
 #include "transport_impl.h"
 #include "xalloc.h"
@@ -243,18 +245,12 @@ static const struct transport_ops smtp_ops = {smtp_send, smtp_free};
 
 static char *read_secret(const char *path, struct mo_err *err)
 {
-    FILE *f = fopen(path, "r");
     char line[1024];
-
-    if (f == NULL) {
-        mo_err_set(err, MO_E_INPUT, "cannot read '%s' (key smtp_password_file)", path);
+    if (fileio_read_secret(path, "smtp_password_file", line, sizeof(line), err) < 0)
         return NULL;
-    }
-    if (fgets(line, sizeof(line), f) == NULL)
-        line[0] = '\0';
-    fclose(f);
-    line[strcspn(line, "\r\n")] = '\0';
-    return xstrdup(line);
+    char *s = xstrdup(line);
+    OPENSSL_cleanse(line, sizeof(line));
+    return s;
 }
 
 struct transport *transport_smtp_new(const struct config *cfg, struct mo_err *err)

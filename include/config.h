@@ -21,7 +21,8 @@ enum config_transport_kind {
 };
 
 struct config {
-    char *path; /* the file read, "" when none */
+    char *path;       /* the file read, "" when none */
+    char *config_dir; /* directory of path (relative paths in the file are read from it), "." */
     char *db;
     char *db_role;
     char *base_url;
@@ -36,8 +37,12 @@ struct config {
     char *smtp_password_file;
     char *smtp_helo;
     char *smtp_ca_file;
-    char *from;
+    char *from;      /* as written: an address or "Display Name <address>" */
+    char *from_addr; /* the bare address of from ("" when unset) */
+    char *from_name; /* the display name of from, UTF-8 ("" when none) */
     char *reply_to;
+    char *reply_to_addr; /* the bare address of reply_to ("" when unset) */
+    char *reply_to_name; /* its display name ("" when none) */
     char *postal_address;
     char *unsubscribe_mailto;
     char *privacy_url;
@@ -53,6 +58,7 @@ struct config {
     long long confirm_mail_limit; /* confirmation mails per address per 24 h */
     long long subscribe_ip_limit; /* POST /subscribe per client IP per hour */
     char *admin_token_file;
+    char *metrics_allow; /* client networks for /metrics, comma-separated CIDRs; "" = loopback */
     char *legal_entity;
     char *contact_attributes;
     char *suppression_key_file;

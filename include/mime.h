@@ -46,7 +46,5 @@ int mime_finish(struct mime_msg *m, const char *text, const char *html, struct b
 
 /* Quoted-printable encoding of UTF-8 text with CRLF line ends (RFC 2045). */
 int mime_qp_encode(const char *in, struct buf *out);
-/* 1 when s is valid UTF-8 (no overlongs, no surrogates), else 0. */
-int mime_utf8_valid(const char *s, size_t n);
 
 #endif

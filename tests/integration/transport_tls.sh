@@ -8,10 +8,11 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
     -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
     -keyout "$TMP/key.pem" -out "$TMP/cert.pem" > /dev/null 2>&1 || skip_all "openssl req failed"
 start_smtp --tls-cert "$TMP/cert.pem" --tls-key "$TMP/key.pem" --auth mailout:s3cret
-plan 10
+plan 13
 
 printf 's3cret\n' > "$TMP/password"
 printf 'wrong\n' > "$TMP/badpassword"
+chmod 600 "$TMP/password" "$TMP/badpassword"
 
 # smtp_ca_file: the relay's certificate is trusted through this file
 write_conf "transport = smtp://localhost:$SMTP_PORT" "smtp_starttls = required" \
@@ -41,5 +42,16 @@ HOME=$TMP run "$MAILOUT" test-mail rcpt@example.com
 is "$RC" 69 "a certificate the system does not trust ends the session (exit 69)"
 like "$ERR" "certificate is not trusted: self-signed certificate" "and the error says why"
 is "$(maildir_count "$SMTP_MAILDIR")" 2 "and delivers nothing"
+
+# a password file others can read is refused before any connection (defect 9)
+cp "$TMP/password" "$TMP/openpassword"
+chmod 640 "$TMP/openpassword"
+write_conf "transport = smtp://localhost:$SMTP_PORT" "smtp_starttls = required" \
+    "smtp_user = mailout" "smtp_password_file = $TMP/openpassword" "from = news@example.com" \
+    "smtp_ca_file = $TMP/cert.pem"
+run "$MAILOUT" test-mail rcpt@example.com
+is "$RC" 65 "a group-readable smtp_password_file is refused (exit 65)"
+like "$ERR" "readable by group or others: chmod 600 it \\(key smtp_password_file\\)" "naming the key"
+is "$(maildir_count "$SMTP_MAILDIR")" 2 "and nothing is sent"
 
 done_testing

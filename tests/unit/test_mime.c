@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "check_tap.h"
+#include "utf8.h"
 
 START_TEST(ascii_subject_stays_plain)
 {
@@ -125,12 +126,12 @@ END_TEST
 
 START_TEST(utf8_validation)
 {
-    ck_assert(mime_utf8_valid("plain", 5));
-    ck_assert(mime_utf8_valid("\xc3\xa4", 2));
-    ck_assert(!mime_utf8_valid("\xc0\xaf", 2));         /* overlong */
-    ck_assert(!mime_utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
-    ck_assert(!mime_utf8_valid("\xc3", 1));             /* truncated */
-    ck_assert(!mime_utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
+    ck_assert(utf8_valid("plain", 5));
+    ck_assert(utf8_valid("\xc3\xa4", 2));
+    ck_assert(!utf8_valid("\xc0\xaf", 2));         /* overlong */
+    ck_assert(!utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
+    ck_assert(!utf8_valid("\xc3", 1));             /* truncated */
+    ck_assert(!utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
 }
 END_TEST
 
