@@ -21,6 +21,12 @@ void crypto_sha256_hex(const void *data, size_t len, char out[CRYPTO_SHA256_HEX_
 /* Writes the lower-case hex HMAC-SHA-256 of data under key into out (65 bytes). */
 void crypto_hmac_sha256_hex(const void *key, size_t keylen, const void *data, size_t len,
                             char out[CRYPTO_SHA256_HEX_LEN + 1]);
+/* Writes the raw HMAC-SHA-256 (32 bytes) of data under key into out. */
+void crypto_hmac_sha256(const void *key, size_t keylen, const void *data, size_t len,
+                        unsigned char out[CRYPTO_TOKEN_BYTES]);
+/* Writes 32 bytes as a token: base64url without padding, 43 characters and a NUL. */
+void crypto_token_encode(const unsigned char raw[CRYPTO_TOKEN_BYTES],
+                         char out[CRYPTO_TOKEN_LEN + 1]);
 /*
  * Fills out (44 bytes) with a fresh token: 32 bytes from getrandom(),
  * base64url without padding.  -1 with err if the kernel gives too few bytes.

@@ -22,6 +22,18 @@ START_TEST(hmac_known_answer)
 }
 END_TEST
 
+START_TEST(hmac_raw_encodes_as_token)
+{
+    /* RFC 4231 test case 2 again, as raw bytes encoded base64url without padding */
+    unsigned char raw[CRYPTO_TOKEN_BYTES];
+    char tok[CRYPTO_TOKEN_LEN + 1];
+    crypto_hmac_sha256("Jefe", 4, "what do ya want for nothing?", 28, raw);
+    crypto_token_encode(raw, tok);
+    ck_assert_str_eq(tok, "W9zBRr9gdU5qBCQmCJV1x1oAPwidJzmDnexYuWTsOEM");
+    ck_assert(crypto_token_wellformed(tok));
+}
+END_TEST
+
 START_TEST(tokens_are_random_and_wellformed)
 {
     char a[CRYPTO_TOKEN_LEN + 1], b[CRYPTO_TOKEN_LEN + 1];
@@ -44,6 +56,7 @@ static Suite *crypto_suite(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, sha256_known_answer);
     tcase_add_test(tc, hmac_known_answer);
+    tcase_add_test(tc, hmac_raw_encodes_as_token);
     tcase_add_test(tc, tokens_are_random_and_wellformed);
     suite_add_tcase(s, tc);
     return s;
