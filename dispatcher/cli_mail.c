@@ -1,6 +1,6 @@
 /*
  * cli_mail.c - `mailout test-mail`: checks the transport with plain test
- * messages sent over one session.
+ * messages, built by compose.c like every other mail, sent over one session.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -10,7 +10,7 @@
 #include <jansson.h>
 
 #include "cli.h"
-#include "mime.h"
+#include "compose.h"
 #include "transport.h"
 #include "xalloc.h"
 
@@ -38,6 +38,21 @@ static int on_opt(int c, const char *arg, void *ctx, struct mo_err *err)
     return -1;
 }
 
+static const char *outcome_word(const struct transport_msg *m)
+{
+    switch (transport_classify(m)) {
+    case TRANSPORT_SENT:
+        return "delivered";
+    case TRANSPORT_DEFERRED:
+        return "deferred";
+    case TRANSPORT_FAILED:
+        return "refused";
+    case TRANSPORT_NOT_ATTEMPTED:
+        break;
+    }
+    return "not sent";
+}
+
 int cmd_transport_test(struct cli *cli, int argc, char **argv, struct mo_err *err)
 {
     static const struct option longopts[] = {{"count", required_argument, NULL, 'n'},
@@ -46,7 +61,7 @@ int cmd_transport_test(struct cli *cli, int argc, char **argv, struct mo_err *er
     struct test_mail_opts o = {1, NULL};
     struct transport *t = NULL;
     struct transport_msg *msgs = NULL;
-    struct buf *bodies = NULL;
+    struct compose_msg *bodies = NULL;
     int first, rc = -1;
 
     int g = cli_getopt(cli, argc, argv, "n:f:", longopts, on_opt, &o, &first, err);
@@ -55,33 +70,33 @@ int cmd_transport_test(struct cli *cli, int argc, char **argv, struct mo_err *er
     if (argc - first != 1)
         return mo_err_set(err, MO_E_USAGE, "usage: mailout %s", cli->cmd->synopsis);
     const char *to = argv[first];
-    const char *from = o.from ? o.from : cli->cfg.from;
+    const char *from = o.from ? o.from : *cli->cfg.from_addr ? cli->cfg.from_addr : cli->cfg.from;
     if (*from == '\0')
         return mo_err_set(err, MO_E_USAGE, "no sender: set the key from or pass --from");
-    const char *domain = strrchr(from, '@') ? strrchr(from, '@') + 1 : "mailout.invalid";
 
     msgs = xcalloc((size_t)o.count, sizeof(*msgs));
     bodies = xcalloc((size_t)o.count, sizeof(*bodies));
+    for (long i = 0; i < o.count; i++)
+        compose_msg_init(&bodies[i]);
     for (long i = 0; i < o.count; i++) {
-        struct mime_msg m;
         char subj[64];
-        mime_init(&m);
-        buf_init(&bodies[i], 0);
-        snprintf(subj, sizeof(subj), "mailout test message %ld of %ld", i + 1, o.count);
-        if (mime_header_addr(&m, "From", "mailout", from, err) < 0 ||
-            mime_header_addr(&m, "To", NULL, to, err) < 0 ||
-            mime_header_text(&m, "Subject", subj, err) < 0 ||
-            mime_header_date_and_id(&m, domain, err) < 0 ||
-            mime_finish(&m, "This message checks mailout's mail transport. It needs no action.\n",
-                        NULL, &bodies[i], err) < 0) {
-            mime_release(&m);
+        if (snprintf(subj, sizeof(subj), "mailout test message %ld of %ld", i + 1, o.count) >=
+            (int)sizeof(subj))
             goto out;
-        }
-        mime_release(&m);
+        /* no variables: the texts are literal (they hold no tags) */
+        struct compose_in in = {
+            .from_name = "mailout",
+            .from_addr = from,
+            .to_addr = to,
+            .subject = subj,
+            .text = "This message checks mailout's mail transport. It needs no action.\n",
+        };
+        if (compose_message(&in, &bodies[i], err) < 0)
+            goto out;
         msgs[i].envelope_from = from;
         msgs[i].rcpt = to;
-        msgs[i].data = bodies[i].s;
-        msgs[i].len = bodies[i].len;
+        msgs[i].data = bodies[i].data.s;
+        msgs[i].len = bodies[i].data.len;
     }
     t = transport_new(&cli->cfg, err);
     if (t == NULL)
@@ -92,14 +107,12 @@ int cmd_transport_test(struct cli *cli, int argc, char **argv, struct mo_err *er
     for (long i = 0; i < o.count; i++) {
         delivered += msgs[i].delivered;
         if (cli->json)
-            json_array_append_new(arr, json_pack("{s:b, s:i, s:s}", "delivered", msgs[i].delivered,
-                                                 "code", msgs[i].code, "reply", msgs[i].reply));
+            json_array_append_new(
+                arr, json_pack("{s:b, s:s, s:i, s:s}", "delivered", msgs[i].delivered, "outcome",
+                               transport_result_name(transport_classify(&msgs[i])), "code",
+                               msgs[i].code, "reply", msgs[i].reply));
         else
-            printf("%ld: %s %d %s\n", i + 1,
-                   msgs[i].delivered ? "delivered"
-                   : msgs[i].code    ? "refused"
-                                     : "not sent",
-                   msgs[i].code, msgs[i].reply);
+            printf("%ld: %s %d %s\n", i + 1, outcome_word(&msgs[i]), msgs[i].code, msgs[i].reply);
     }
     if (cli->json) {
         json_t *root = json_pack("{s:s, s:I, s:I, s:o}", "transport", transport_describe(t), "sent",
@@ -123,7 +136,7 @@ out:
     transport_free(t);
     if (bodies)
         for (long i = 0; i < o.count; i++)
-            buf_release(&bodies[i]);
+            compose_msg_release(&bodies[i]);
     free(bodies);
     free(msgs);
     return rc;

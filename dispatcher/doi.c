@@ -15,11 +15,11 @@
 #include "address.h"
 #include "audit.h"
 #include "buf.h"
+#include "compose.h"
 #include "contact.h"
 #include "crypto.h"
 #include "ledger.h"
 #include "log.h"
-#include "mime.h"
 #include "suppress.h"
 #include "tmpl.h"
 #include "tmplfile.h"
@@ -209,10 +209,11 @@ static int send_confirmation(const struct config *cfg, const char *data_dir, con
                              const char *email, const char *token, const struct text_pick *picks,
                              size_t n, const char *expires, struct mo_err *err)
 {
+    static const struct compose_header auto_submitted = {"Auto-Submitted", "auto-generated"};
     char *raw = NULL, *subject = NULL, *body = NULL, *html = NULL;
     struct tmpl_vars *v = tmpl_vars_new();
-    struct buf url, topics, list, s_out, t_out, h_out, msg;
-    struct mime_msg m;
+    struct buf url, topics, list;
+    struct compose_msg m;
     struct transport *t = NULL;
     int rc = -1;
     char days[24];
@@ -220,11 +221,7 @@ static int send_confirmation(const struct config *cfg, const char *data_dir, con
     buf_init(&url, 0);
     buf_init(&topics, 0);
     buf_init(&list, 0);
-    buf_init(&s_out, 4096);
-    buf_init(&t_out, 256 * 1024);
-    buf_init(&h_out, 256 * 1024);
-    buf_init(&msg, 0);
-    mime_init(&m);
+    compose_msg_init(&m);
     raw = load_text(data_dir, lang, &subject, &body, &html, err);
     if (raw == NULL || doi_check_template(subject, body, html, err) < 0)
         goto out;
@@ -245,28 +242,38 @@ static int send_confirmation(const struct config *cfg, const char *data_dir, con
     tmpl_vars_set(v, "expires", expires);
     tmpl_vars_set(v, "days", days);
     tmpl_vars_set(v, "from_name", cfg->legal_entity);
-    if (tmpl_render(subject, v, TMPL_RAW, &s_out, err) < 0 ||
-        tmpl_render(body, v, TMPL_RAW, &t_out, err) < 0 ||
-        (html && tmpl_render(html, v, TMPL_HTML, &h_out, err) < 0))
-        goto out;
-    const char *from = *cfg->from ? cfg->from : "mailout@localhost";
-    const char *domain = strrchr(from, '@') ? strrchr(from, '@') + 1 : "localhost";
-    if (mime_header_addr(&m, "From", cfg->legal_entity, from, err) < 0 ||
-        mime_header_addr(&m, "To", NULL, email, err) < 0 ||
-        mime_header_text(&m, "Subject", s_out.s, err) < 0 ||
-        mime_header_date_and_id(&m, domain, err) < 0 ||
-        mime_header_raw(&m, "Auto-Submitted", "auto-generated", err) < 0 ||
-        mime_finish(&m, t_out.s, html ? h_out.s : NULL, &msg, err) < 0)
+    const char *from = *cfg->from_addr ? cfg->from_addr
+                       : *cfg->from    ? cfg->from
+                                       : "mailout@localhost";
+    struct compose_in in = {
+        .from_name = *cfg->from_name ? cfg->from_name : cfg->legal_entity,
+        .from_addr = from,
+        .to_addr = email,
+        .subject = subject,
+        .text = body,
+        .html = html,
+        .vars = v,
+        .headers = &auto_submitted,
+        .nheaders = 1,
+    };
+    if (compose_message(&in, &m, err) < 0)
         goto out;
     t = transport_new(cfg, err);
     if (t == NULL)
         goto out;
-    struct transport_msg tm = {.envelope_from = from, .rcpt = email, .data = msg.s, .len = msg.len};
+    struct transport_msg tm = {
+        .envelope_from = from, .rcpt = email, .data = m.data.s, .len = m.data.len};
     if (transport_send(t, &tm, 1, err) < 0)
         goto out;
-    if (!tm.delivered) {
-        mo_err_set(err, tm.code >= 500 ? MO_E_INPUT : MO_E_TEMPFAIL,
-                   "confirmation mail refused: %d %s", tm.code, tm.reply);
+    switch (transport_classify(&tm)) {
+    case TRANSPORT_SENT:
+        break;
+    case TRANSPORT_FAILED:
+        mo_err_set(err, MO_E_INPUT, "confirmation mail refused: %d %s", tm.code, tm.reply);
+        goto out;
+    case TRANSPORT_DEFERRED:
+    case TRANSPORT_NOT_ATTEMPTED:
+        mo_err_set(err, MO_E_TEMPFAIL, "confirmation mail refused: %d %s", tm.code, tm.reply);
         goto out;
     }
     mo_log(MO_LOG_INFO, "confirmation mail sent message_id=%s via=\"%s\"", m.message_id,
@@ -280,11 +287,7 @@ out:
     buf_release(&url);
     buf_release(&topics);
     buf_release(&list);
-    buf_release(&s_out);
-    buf_release(&t_out);
-    buf_release(&h_out);
-    buf_release(&msg);
-    mime_release(&m);
+    compose_msg_release(&m);
     return rc;
 }
 

@@ -17,7 +17,6 @@
 void mime_init(struct mime_msg *m)
 {
     buf_init(&m->head, 256 * 1024);
-    m->message_id[0] = '\0';
 }
 
 void mime_release(struct mime_msg *m)
@@ -188,24 +187,16 @@ int mime_header_raw(struct mime_msg *m, const char *name, const char *value, str
     return 0;
 }
 
-int mime_header_date_and_id(struct mime_msg *m, const char *domain, struct mo_err *err)
+int mime_header_date(struct mime_msg *m, struct mo_err *err)
 {
-    char date[64], id[UUID_STR_LEN];
+    char date[64];
     time_t now = time(NULL);
     struct tm tm;
-    uuid_t u;
 
     gmtime_r(&now, &tm);
-    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
-    if (mime_header_raw(m, "Date", date, err) < 0)
-        return -1;
-    uuid_generate_random(u);
-    uuid_unparse_lower(u, id);
-    if (domain == NULL || *domain == '\0' || strpbrk(domain, "<>@ \t"))
-        domain = "mailout.invalid";
-    snprintf(m->message_id, sizeof(m->message_id), "%s@%s", id, domain);
-    buf_printf(&m->head, "Message-ID: <%s>\r\n", m->message_id);
-    return 0;
+    if (strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm) == 0)
+        return mo_err_set(err, MO_E_INTERNAL, "cannot format the date");
+    return mime_header_raw(m, "Date", date, err);
 }
 
 int mime_qp_encode(const char *in, struct buf *out)

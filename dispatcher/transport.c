@@ -1,5 +1,6 @@
 /*
- * transport.c - picks the implementation the configuration names.
+ * transport.c - picks the implementation the configuration names, and reads
+ * an SMTP outcome (transport_classify) for every sender.
  */
 #include "transport.h"
 
@@ -40,4 +41,30 @@ int transport_send(struct transport *t, struct transport_msg *msgs, size_t n, st
 const char *transport_describe(const struct transport *t)
 {
     return t->describe;
+}
+
+enum transport_result transport_classify(const struct transport_msg *m)
+{
+    if (m->delivered)
+        return TRANSPORT_SENT;
+    if (m->code == 0)
+        return TRANSPORT_NOT_ATTEMPTED;
+    if (m->code >= 500 && m->code <= 599)
+        return TRANSPORT_FAILED;
+    return TRANSPORT_DEFERRED;
+}
+
+const char *transport_result_name(enum transport_result r)
+{
+    switch (r) {
+    case TRANSPORT_SENT:
+        return "sent";
+    case TRANSPORT_DEFERRED:
+        return "deferred";
+    case TRANSPORT_FAILED:
+        return "failed";
+    case TRANSPORT_NOT_ATTEMPTED:
+        break;
+    }
+    return "not attempted";
 }

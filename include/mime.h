@@ -13,7 +13,6 @@
 
 struct mime_msg {
     struct buf head;
-    char message_id[128];
 };
 
 void mime_init(struct mime_msg *m);
@@ -34,8 +33,8 @@ int mime_header_addr(struct mime_msg *m, const char *name, const char *display, 
                      struct mo_err *err);
 /* Adds a header whose value is already a valid 7-bit structured value. */
 int mime_header_raw(struct mime_msg *m, const char *name, const char *value, struct mo_err *err);
-/* Adds Date (now) and a fresh Message-ID <uuid@domain>; the id is kept in m->message_id. */
-int mime_header_date_and_id(struct mime_msg *m, const char *domain, struct mo_err *err);
+/* Adds Date (now, RFC 5322 format, UTC).  Message-IDs are compose.c's (one rule). */
+int mime_header_date(struct mime_msg *m, struct mo_err *err);
 
 /*
  * Finishes the message into out: headers, MIME headers and the body; text is

@@ -28,6 +28,24 @@ struct transport_msg {
     char reply[256]; /* the server's reply text, or the Maildir file name */
 };
 
+/* What an outcome means for the sender: the one reading of SMTP replies. */
+enum transport_result {
+    TRANSPORT_SENT = 0,      /* delivered (2xx): done */
+    TRANSPORT_DEFERRED,      /* 4xx, or an unexpected reply: try again later */
+    TRANSPORT_FAILED,        /* 5xx: permanent, record the reply and give up */
+    TRANSPORT_NOT_ATTEMPTED, /* code 0: the session failed before this message's reply */
+};
+
+/*
+ * Classifies one message's outcome after transport_send(): delivered is
+ * SENT; otherwise by the reply code: 0 NOT_ATTEMPTED (connection refused,
+ * TLS or AUTH failure, timeout, dropped session), 4xx DEFERRED, 5xx FAILED,
+ * anything else (a 2xx without delivery, 1xx, 3xx, garbage) DEFERRED.
+ */
+enum transport_result transport_classify(const struct transport_msg *m);
+/* "sent", "deferred", "failed" or "not attempted" (static). */
+const char *transport_result_name(enum transport_result r);
+
 /* Creates the transport the configuration names; NULL with err. Caller frees. */
 struct transport *transport_new(const struct config *cfg, struct mo_err *err);
 void transport_free(struct transport *t);
