@@ -214,7 +214,7 @@ static int address_has_alabel(const char *d)
     return 0;
 }
 
-int address_normalize(const char *in, char **norm, struct mo_err *err)
+int address_parse(const char *in, char **mailbox, char **norm, struct mo_err *err)
 {
     const char *s = in ? in : "";
     const char *at, *dom, *reason;
@@ -223,11 +223,14 @@ int address_normalize(const char *in, char **norm, struct mo_err *err)
     char *domain = NULL;
     char *ace = NULL;
     const char *final;
-    struct buf out;
+    struct buf out, box;
     int ascii = 1, rc = -1;
 
     *norm = NULL;
+    if (mailbox)
+        *mailbox = NULL;
     buf_init(&out, ADDRESS_MAX);
+    buf_init(&box, ADDRESS_MAX);
     while (*s == ' ' || *s == '\t')
         s++;
     len = strlen(s);
@@ -295,12 +298,24 @@ int address_normalize(const char *in, char **norm, struct mo_err *err)
     buf_putc(&out, '@');
     buf_puts(&out, final);
     *norm = buf_detach(&out);
+    if (mailbox) {
+        buf_add(&box, s, llen);
+        buf_putc(&box, '@');
+        buf_puts(&box, final);
+        *mailbox = buf_detach(&box);
+    }
     rc = 0;
 out:
     idn2_free(ace);
     free(domain);
     buf_release(&out);
+    buf_release(&box);
     return rc;
+}
+
+int address_normalize(const char *in, char **norm, struct mo_err *err)
+{
+    return address_parse(in, NULL, norm, err);
 }
 
 int address_valid(const char *in)

@@ -210,3 +210,17 @@ void db_rollback(struct db *db)
     PGresult *r = PQexec(db->conn, "ROLLBACK");
     PQclear(r);
 }
+
+const char *db_get(const PGresult *r, int row, const char *name)
+{
+    int c = PQfnumber(r, name);
+    if (c < 0 || row < 0 || row >= PQntuples(r) || PQgetisnull(r, row, c))
+        return "";
+    return PQgetvalue(r, row, c);
+}
+
+int db_isnull(const PGresult *r, int row, const char *name)
+{
+    int c = PQfnumber(r, name);
+    return c < 0 || row < 0 || row >= PQntuples(r) || PQgetisnull(r, row, c);
+}

@@ -35,6 +35,14 @@
  */
 int address_normalize(const char *in, char **norm, struct mo_err *err);
 
+/*
+ * Like address_normalize(), and also writes to *mailbox (may be NULL; caller
+ * frees) the form to store and send to: trimmed, the local part exactly as
+ * given, '@', the domain as lower-case A-labels
+ * (" Info@Bücher.Example" -> "Info@xn--bcher-kva.example"): printable ASCII.
+ */
+int address_parse(const char *in, char **mailbox, char **norm, struct mo_err *err);
+
 /* 1 if in is a valid address under the same rules, else 0. */
 int address_valid(const char *in);
 

@@ -42,6 +42,14 @@ int db_commit(struct db *db, struct mo_err *err);
 /* Never fails visibly; safe to call when no transaction is open. */
 void db_rollback(struct db *db);
 
+/*
+ * The value of column name in row of r, read by name (borrowed, valid until
+ * PQclear); "" when the column does not exist or the value is NULL.
+ */
+const char *db_get(const PGresult *r, int row, const char *name);
+/* 1 when the column is absent or NULL in that row. */
+int db_isnull(const PGresult *r, int row, const char *name);
+
 /* Fills err from a failed result (SQLSTATE, message, detail); returns -1. */
 int db_result_error(struct db *db, const PGresult *res, const char *what, struct mo_err *err);
 

@@ -212,6 +212,37 @@ START_TEST(null_input)
 END_TEST
 
 /* The first cause is kept: a caller's earlier error is not overwritten. */
+/* The form stored and mailed: trimmed, local part as given, domain as lower-case A-labels. */
+START_TEST(mailbox_form)
+{
+    static const struct {
+        const char *in, *mailbox, *norm;
+    } cases[] = {
+        {"idn@bücher.example", "idn@xn--bcher-kva.example", "idn@xn--bcher-kva.example"},
+        {" space@example.com", "space@example.com", "space@example.com"},
+        {"\tInfo@Bücher.Example  ", "Info@xn--bcher-kva.example", "info@xn--bcher-kva.example"},
+        {"A.B@EXAMPLE.COM", "A.B@example.com", "a.b@example.com"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *box = NULL, *norm = NULL;
+        struct mo_err e;
+        mo_err_init(&e);
+        ck_assert_int_eq(address_parse(cases[i].in, &box, &norm, &e), 0);
+        ck_assert_str_eq(box, cases[i].mailbox);
+        ck_assert_str_eq(norm, cases[i].norm);
+        free(box);
+        free(norm);
+    }
+    char *box = (char *)"x", *norm = NULL;
+    struct mo_err e;
+    mo_err_init(&e);
+    ck_assert_int_eq(address_parse("no-at-sign", &box, &norm, &e), -1);
+    ck_assert_ptr_null(box);
+    ck_assert_ptr_null(norm);
+    ck_assert_int_eq(e.code, MO_E_INPUT);
+}
+END_TEST
+
 START_TEST(first_error_wins)
 {
     struct mo_err err;
@@ -233,6 +264,7 @@ static Suite *address_suite(void)
     tcase_add_test(tc, length_limits);
     tcase_add_test(tc, null_input);
     tcase_add_test(tc, first_error_wins);
+    tcase_add_test(tc, mailbox_form);
     suite_add_tcase(s, tc);
     return s;
 }
