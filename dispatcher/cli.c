@@ -81,9 +81,13 @@ static const struct cli_command commands[] = {
      "[--ip IP] [--user-agent UA] [--source S] [--locale L]",
      "start double opt-in: pending consent and a confirmation mail",
      "Records a 'requested' event per topic with its consent text and sends one\n"
-     "confirmation mail (no advertising) with a link to base_url/confirm/TOKEN.\n"
-     "Nothing counts as consent until the person confirms.  At most\n"
-     "confirm_mail_limit mails per address in 24 hours (exit 75 beyond).\n"
+     "confirmation mail (no advertising) with a link to base_url/confirm/TOKEN at\n"
+     "once, reporting the relay's answer.  A mail the relay defers (4xx, exit 75)\n"
+     "or that cannot reach the relay (exit 69) stays queued: `serve` or `dispatch`\n"
+     "sends it later.  A refused mail (5xx) exits 65.  The address is stored and\n"
+     "mailed trimmed, with an international domain as A-labels.  Nothing counts as\n"
+     "consent until the person confirms.  At most confirm_mail_limit mails per\n"
+     "address in 24 hours (exit 75 beyond).\n"
      "\n"
      "  -t, --topic T          topic (repeatable; one consent per topic)\n"
      "  -x, --consent-text ID  the consent text shown, one per --topic in order\n"
@@ -99,10 +103,23 @@ static const struct cli_command commands[] = {
      "\n"
      "  -t, --topic T       withdraw only this topic\n"
      "  -r, --reason TEXT   note kept with the event\n"},
-    {"serve", NULL, cmd_serve, "serve", "run the HTTP endpoints (subscribe, confirm, metrics)",
+    {"serve", NULL, cmd_serve, "serve",
+     "run the HTTP endpoints (subscribe, confirm, metrics) and the confirmation sender",
      "Listens on the key listen: GET/POST /subscribe, GET/POST /confirm/TOKEN,\n"
-     "GET /healthz, GET /metrics.  Stops on SIGINT or SIGTERM.  Purges expired\n"
-     "pending requests once an hour.\n"},
+     "GET /healthz, GET /metrics.  POST /subscribe answers before any SMTP traffic:\n"
+     "a sender thread sends the queued confirmation mails afterwards (woken at once,\n"
+     "or every second), retrying a deferral (4xx) with growing pauses until the\n"
+     "token expires and recording a refusal (5xx).  Stops on SIGINT or SIGTERM\n"
+     "within a few seconds, even when the relay hangs (its mails are tried again).\n"
+     "Purges expired pending requests once an hour.\n"},
+    {"dispatch", NULL, cmd_dispatch, "dispatch [--once]", "work the send queue",
+     "Sends what is queued: for now the confirmation mails of double opt-in (the\n"
+     "same sender as serve's), so a deployment without serve still sends them.\n"
+     "Several dispatchers and servers may share one database: each claims its\n"
+     "mails with a lease.  Stops on SIGINT or SIGTERM.\n"
+     "\n"
+     "  -o, --once   send until nothing is due, print a summary, exit 0 (deferred and\n"
+     "               refused mails do not change the exit code)\n"},
     {"maintenance", NULL, cmd_maintenance, "maintenance",
      "delete expired pending requests and old abuse counters",
      "Deletes double-opt-in requests that expired more than pending_retention ago\n"

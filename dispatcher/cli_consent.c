@@ -1,7 +1,8 @@
 /*
  * cli_consent.c - topic add, consent-text add, contact import, contact
  * show, subscribe, unsubscribe and maintenance: argument handling and
- * output only; the work is in topic.c, contact.c, doi.c and ledger.c.
+ * output only; the work is in topic.c, contact.c, doi.c, doi_mail.c and
+ * ledger.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include "cli.h"
 #include "contact.h"
 #include "doi.h"
+#include "doi_mail.h"
 #include "fileio.h"
 #include "ledger.h"
 #include "topic.h"
@@ -331,6 +333,58 @@ static int sub_opt(int c, const char *arg, void *ctx, struct mo_err *err)
     return -1;
 }
 
+static int report_subscribe(struct cli *cli, const char *email, enum doi_outcome outcome,
+                            const struct doi_mail_stats *st, struct mo_err *err)
+{
+    const struct doi_mail_result *m = &st->last;
+    const char *what, *key;
+
+    if (outcome == DOI_LIMITED) {
+        what = "not sent: the address had its confirmation mails for 24 hours";
+        key = "limited";
+    } else if (outcome == DOI_MINOR) {
+        what = "not sent: the contact is under the consent age";
+        key = "minor";
+    } else if (st->claimed == 0) {
+        what = "confirmation mail queued";
+        key = "queued";
+    } else if (m->result == TRANSPORT_SENT) {
+        what = "confirmation mail sent";
+        key = "mail_sent";
+    } else if (m->result == TRANSPORT_FAILED || m->gave_up) {
+        what = "confirmation mail refused";
+        key = "refused";
+    } else {
+        what = "confirmation mail queued";
+        key = "queued";
+    }
+    if (cli->json)
+        print_json(json_pack("{s:s, s:s, s:i, s:s}", "email", email, "outcome", key, "code",
+                             st->claimed ? m->code : 0, "reply", st->claimed ? m->reply : ""));
+    else
+        printf("%s: %s\n", email, what);
+    if (outcome == DOI_LIMITED)
+        return mo_err_set(err, MO_E_TEMPFAIL, "%s", what);
+    if (outcome == DOI_MINOR)
+        return mo_err_set(err, MO_E_INPUT, "%s", what);
+    if (st->claimed == 0 || m->result == TRANSPORT_SENT)
+        return 0;
+    if (m->result == TRANSPORT_FAILED)
+        return mo_err_set(err, MO_E_INPUT, "the relay refused the confirmation mail: %d %s",
+                          m->code, m->reply);
+    if (m->gave_up)
+        return mo_err_set(err, MO_E_TEMPFAIL,
+                          "the relay said %d %s; not retried: the token expires first", m->code,
+                          m->reply);
+    if (m->result == TRANSPORT_NOT_ATTEMPTED)
+        return mo_err_set(err, MO_E_UNAVAILABLE,
+                          "confirmation mail not sent: %s; it stays queued for the sender",
+                          m->reply);
+    return mo_err_set(err, MO_E_TEMPFAIL,
+                      "the relay said %d %s; the mail stays queued and is retried", m->code,
+                      m->reply);
+}
+
 int cmd_subscribe(struct cli *cli, int argc, char **argv, struct mo_err *err)
 {
     static const struct option lo[] = {
@@ -356,6 +410,9 @@ int cmd_subscribe(struct cli *cli, int argc, char **argv, struct mo_err *err)
         reqs[i].topic = o.topics[i];
         reqs[i].consent_text_id = o.ntexts ? o.texts[i] : 0;
     }
+    char owner[DOI_MAIL_OWNER_MAX];
+    if (doi_mail_owner_id(owner, err) < 0)
+        return -1;
     struct db *db = cli_db(cli, err);
     if (db == NULL)
         return -1;
@@ -366,27 +423,28 @@ int cmd_subscribe(struct cli *cli, int argc, char **argv, struct mo_err *err)
                                   .user_agent = o.ua,
                                   .source = o.source ? o.source : "cli",
                                   .channel = "cli",
+                                  .actor = audit_cli_actor(),
                                   .locale = o.locale,
-                                  .age_attested = o.age};
+                                  .age_attested = o.age,
+                                  .send_as = owner};
+    struct doi_mail_stats st;
+    memset(&st, 0, sizeof(st));
     rc = doi_subscribe(db, &cli->cfg, cli->data_dir, &in, &outcome, err);
+    if (rc == 0 && outcome == DOI_QUEUED) {
+        /* an admin's own action: send now and report what the relay said */
+        struct doi_mail_opts mo = {1, owner, 1};
+        rc = doi_mail_run(db, &cli->cfg, cli->data_dir, &mo, &st, err);
+        if (rc < 0) {
+            struct mo_err e2;
+            mo_err_init(&e2);
+            doi_mail_release(db, owner, &e2);
+            mo_err_detail(err, "the confirmation mail stays queued for the sender");
+        }
+    }
     db_free(db);
     if (rc < 0)
         return -1;
-    static const char *const what[] = {"confirmation mail sent",
-                                       "not sent: the address had 3 confirmation mails in 24 hours",
-                                       "not sent: the contact is under the consent age"};
-    if (cli->json)
-        print_json(json_pack("{s:s, s:s}", "email", argv[first], "outcome",
-                             outcome == DOI_MAIL_SENT ? "mail_sent"
-                             : outcome == DOI_LIMITED ? "limited"
-                                                      : "minor"));
-    else
-        printf("%s: %s\n", argv[first], what[outcome]);
-    if (outcome == DOI_LIMITED)
-        return mo_err_set(err, MO_E_TEMPFAIL, "%s", what[outcome]);
-    if (outcome == DOI_MINOR)
-        return mo_err_set(err, MO_E_INPUT, "%s", what[outcome]);
-    return 0;
+    return report_subscribe(cli, argv[first], outcome, &st, err);
 }
 
 /* --- unsubscribe --- */

@@ -1,7 +1,8 @@
 /*
- * doi.c - double opt-in.  Owns pending requests, their tokens, the
- * confirmation mail and the 'requested'/'confirmed' ledger events.  It does
- * not serve HTTP (http.c) and does not decide who may receive marketing.
+ * doi.c - double opt-in.  Owns pending requests, their tokens and the
+ * 'requested'/'confirmed' ledger events, and the check of confirmation
+ * templates.  The confirmation mail itself is doi_mail.c's; it does not
+ * serve HTTP (http.c) and does not decide who may receive marketing.
  */
 #include "doi.h"
 
@@ -15,16 +16,15 @@
 #include "address.h"
 #include "audit.h"
 #include "buf.h"
-#include "compose.h"
 #include "contact.h"
 #include "crypto.h"
+#include "doi_mail.h"
 #include "ledger.h"
 #include "log.h"
 #include "suppress.h"
 #include "tmpl.h"
 #include "tmplfile.h"
 #include "topic.h"
-#include "transport.h"
 #include "utf8.h"
 #include "xalloc.h"
 
@@ -139,25 +139,6 @@ int doi_check_template(const char *subject, const char *text, const char *html, 
     return 0;
 }
 
-static char *load_text(const char *data_dir, const char *locale, char **subject, char **body,
-                       char **html, struct mo_err *err)
-{
-    char *raw = tmplfile_load(data_dir, locale, "confirm_mail.txt", 0, err);
-    if (raw == NULL)
-        return NULL;
-    if (tmplfile_split_header(raw, "Subject", "confirmation mail template", subject, body, err) <
-        0) {
-        free(raw);
-        return NULL;
-    }
-    *html = tmplfile_load(data_dir, locale, "confirm_mail.html", 1, err);
-    if (err->code) {
-        free(raw);
-        return NULL;
-    }
-    return raw;
-}
-
 struct text_pick {
     long long topic_id;
     long long text_id;
@@ -198,183 +179,137 @@ static int resolve_topics(struct db *db, const struct doi_subscribe_in *in, cons
                               t.name);
         }
         picks[i].topic_id = t.id;
-        picks[i].text_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        picks[i].text_id = strtoll(db_get(r, 0, "id"), NULL, 10);
         snprintf(picks[i].title, sizeof(picks[i].title), "%s", t.title);
         PQclear(r);
     }
     return 0;
 }
 
-static int send_confirmation(const struct config *cfg, const char *data_dir, const char *lang,
-                             const char *email, const char *token, const struct text_pick *picks,
-                             size_t n, const char *expires, struct mo_err *err)
+/* The address as stored and mailed, and its matching form; both checked. */
+static int check_request(const struct doi_subscribe_in *in, char **mailbox, char **norm,
+                         struct mo_err *err)
 {
-    static const struct compose_header auto_submitted = {"Auto-Submitted", "auto-generated"};
-    char *raw = NULL, *subject = NULL, *body = NULL, *html = NULL;
-    struct tmpl_vars *v = tmpl_vars_new();
-    struct buf url, topics, list;
-    struct compose_msg m;
-    struct transport *t = NULL;
-    int rc = -1;
-    char days[24];
+    unsigned char ipbuf[16];
 
-    buf_init(&url, 0);
-    buf_init(&topics, 0);
-    buf_init(&list, 0);
-    compose_msg_init(&m);
-    raw = load_text(data_dir, lang, &subject, &body, &html, err);
-    if (raw == NULL || doi_check_template(subject, body, html, err) < 0)
-        goto out;
-    buf_printf(&url, "%s/confirm/%s", cfg->base_url, token);
-    for (size_t i = 0; i < n; i++) {
-        buf_printf(&topics, "%s%s", i ? ", " : "", picks[i].title);
-        buf_printf(&list, "%s- %s", i ? "\n" : "", picks[i].title);
+    if (in->ntopics == 0)
+        return mo_err_set(err, MO_E_USAGE,
+                          "no topic chosen: consent needs an explicit choice per topic");
+    if (in->ntopics > DOI_MAX_TOPICS)
+        return mo_err_set(err, MO_E_INPUT, "at most %d topics per request", DOI_MAX_TOPICS);
+    if (in->actor == NULL || *in->actor == '\0')
+        return mo_err_set(err, MO_E_INTERNAL, "subscribe: no actor given");
+    if (in->ip && inet_pton(AF_INET, in->ip, ipbuf) != 1 && inet_pton(AF_INET6, in->ip, ipbuf) != 1)
+        return mo_err_set(err, MO_E_INPUT, "invalid IP address '%.64s'", in->ip);
+    if ((in->user_agent && !utf8_valid(in->user_agent, strlen(in->user_agent))) ||
+        (in->source && !utf8_valid(in->source, strlen(in->source))))
+        return mo_err_set(err, MO_E_INPUT, "user agent and source must be UTF-8");
+    return address_parse(in->email, mailbox, norm, err);
+}
+
+/* Inside the transaction: contact, lock and limits.  *go 0: outcome decided, nothing to store. */
+static int lock_contact(struct db *db, const struct config *cfg, const struct doi_subscribe_in *in,
+                        const char *mailbox, const char *norm, long long *contact_id,
+                        enum doi_outcome *outcome, int *go, struct mo_err *err)
+{
+    char cid[24];
+    int created;
+    PGresult *r;
+
+    *go = 0;
+    if (contact_ensure(db, mailbox, norm,
+                       in->channel && strcmp(in->channel, "web") == 0 ? "subscribe form"
+                                                                      : "subscribe command",
+                       contact_id, &created, err) < 0)
+        return -1;
+    snprintf(cid, sizeof(cid), "%lld", *contact_id);
+    const char *p[] = {cid, "24 hours"};
+    if ((r = db_exec(db, Q_DOI_CONTACT_LOCK, p, 2, err)) == NULL)
+        return -1;
+    int minor = strcmp(db_get(r, 0, "minor"), "t") == 0;
+    int has_birth = !db_isnull(r, 0, "birth_date");
+    long recent = strtol(db_get(r, 0, "recent_mails"), NULL, 10);
+    PQclear(r);
+    if (minor) {
+        *outcome = DOI_MINOR;
+        return 0;
     }
-    snprintf(days, sizeof(days), "%lld", cfg->token_ttl / 86400 ? cfg->token_ttl / 86400 : 1);
-    tmpl_vars_set(v, "confirm_url", url.s);
-    tmpl_vars_set(v, "privacy_url", cfg->privacy_url);
-    tmpl_vars_set(v, "imprint_url", cfg->imprint_url);
-    tmpl_vars_set(v, "topics", topics.s);
-    tmpl_vars_set(v, "topic_list", list.s);
-    tmpl_vars_set(v, "legal_entity", cfg->legal_entity);
-    tmpl_vars_set(v, "postal_address", cfg->postal_address);
-    tmpl_vars_set(v, "email", email);
-    tmpl_vars_set(v, "expires", expires);
-    tmpl_vars_set(v, "days", days);
-    tmpl_vars_set(v, "from_name", cfg->legal_entity);
-    const char *from = *cfg->from_addr ? cfg->from_addr
-                       : *cfg->from    ? cfg->from
-                                       : "mailout@localhost";
-    struct compose_in in = {
-        .from_name = *cfg->from_name ? cfg->from_name : cfg->legal_entity,
-        .from_addr = from,
-        .to_addr = email,
-        .subject = subject,
-        .text = body,
-        .html = html,
-        .vars = v,
-        .headers = &auto_submitted,
-        .nheaders = 1,
-    };
-    if (compose_message(&in, &m, err) < 0)
-        goto out;
-    t = transport_new(cfg, err);
-    if (t == NULL)
-        goto out;
-    struct transport_msg tm = {
-        .envelope_from = from, .rcpt = email, .data = m.data.s, .len = m.data.len};
-    if (transport_send(t, &tm, 1, err) < 0)
-        goto out;
-    switch (transport_classify(&tm)) {
-    case TRANSPORT_SENT:
-        break;
-    case TRANSPORT_FAILED:
-        mo_err_set(err, MO_E_INPUT, "confirmation mail refused: %d %s", tm.code, tm.reply);
-        goto out;
-    case TRANSPORT_DEFERRED:
-    case TRANSPORT_NOT_ATTEMPTED:
-        mo_err_set(err, MO_E_TEMPFAIL, "confirmation mail refused: %d %s", tm.code, tm.reply);
-        goto out;
+    if (!has_birth && !in->age_attested)
+        return mo_err_set(err, MO_E_INPUT,
+                          "no birth date is known: the person must confirm being at least the "
+                          "consent age (--age-confirmed, form field age_confirmed=yes)");
+    if (recent >= cfg->confirm_mail_limit) {
+        /* counts mails queued, delivered or not (R-DOI-4) */
+        *outcome = DOI_LIMITED;
+        mo_log(MO_LOG_WARN, "confirmation mail limit reached contact=%lld", *contact_id);
+        return 0;
     }
-    mo_log(MO_LOG_INFO, "confirmation mail sent message_id=%s via=\"%s\"", m.message_id,
-           transport_describe(t));
-    rc = 0;
-out:
-    transport_free(t);
-    tmpl_vars_free(v);
-    free(raw);
-    free(html);
-    buf_release(&url);
-    buf_release(&topics);
-    buf_release(&list);
-    compose_msg_release(&m);
-    return rc;
+    *go = 1;
+    return 0;
 }
 
 int doi_subscribe(struct db *db, const struct config *cfg, const char *data_dir,
                   const struct doi_subscribe_in *in, enum doi_outcome *outcome, struct mo_err *err)
 {
     struct text_pick picks[DOI_MAX_TOPICS];
-    char *norm = NULL;
-    char lang[8], token[CRYPTO_TOKEN_LEN + 1], token_hash[CRYPTO_SHA256_HEX_LEN + 1];
-    char cid[24], ttl[32], rid[24], expires[32] = "", locale[16];
-    long long contact_id, request_id;
-    int created, in_tx = 0, rc = -1, allowed;
+    const char *titles[DOI_MAX_TOPICS];
+    struct doi_mail_key key;
+    char *mailbox = NULL, *norm = NULL;
+    char lang[8], nonce[CRYPTO_TOKEN_LEN + 1], token[CRYPTO_TOKEN_LEN + 1];
+    char token_hash[CRYPTO_SHA256_HEX_LEN + 1], cid[24], ttl[32], rid[24];
+    char locale[16], detail[64];
+    long long contact_id = 0, request_id;
+    int in_tx = 0, rc = -1, go;
     PGresult *r;
 
-    *outcome = DOI_MAIL_SENT;
-    if (in->ntopics == 0)
-        return mo_err_set(err, MO_E_USAGE,
-                          "no topic chosen: consent needs an explicit choice per topic");
-    if (in->ntopics > DOI_MAX_TOPICS)
-        return mo_err_set(err, MO_E_INPUT, "at most %d topics per request", DOI_MAX_TOPICS);
-    if (address_normalize(in->email, &norm, err) < 0)
-        return -1;
-    {
-        unsigned char ipbuf[16];
-        if (in->ip && inet_pton(AF_INET, in->ip, ipbuf) != 1 &&
-            inet_pton(AF_INET6, in->ip, ipbuf) != 1) {
-            free(norm);
-            return mo_err_set(err, MO_E_INPUT, "invalid IP address '%.64s'", in->ip);
-        }
-        if ((in->user_agent && !utf8_valid(in->user_agent, strlen(in->user_agent))) ||
-            (in->source && !utf8_valid(in->source, strlen(in->source)))) {
-            free(norm);
-            return mo_err_set(err, MO_E_INPUT, "user agent and source must be UTF-8");
-        }
-    }
+    *outcome = DOI_QUEUED;
+    memset(&key, 0, sizeof(key));
+    /* everything that can be checked is checked before the transaction */
+    if (check_request(in, &mailbox, &norm, err) < 0)
+        goto out;
     tmplfile_lang(in->locale, lang);
     snprintf(locale, sizeof(locale), "%s",
              in->locale && topic_locale_valid(in->locale) ? in->locale : lang);
     if (resolve_topics(db, in, lang, picks, err) < 0)
         goto out;
+    for (size_t i = 0; i < in->ntopics; i++)
+        titles[i] = picks[i].title;
+    {
+        struct doi_mail_content probe = {.locale = lang,
+                                         .rcpt = mailbox,
+                                         .titles = titles,
+                                         .ntitles = in->ntopics,
+                                         .expires = "2000-01-01T00:00:00Z",
+                                         .days = cfg->token_ttl / 86400};
+        if (doi_mail_check(cfg, data_dir, &probe, err) < 0)
+            goto out;
+    }
+    if (doi_mail_key_load(db, cfg, &key, err) < 0)
+        goto out;
 
     if (db_begin(db, err) < 0)
         goto out;
     in_tx = 1;
-    if (contact_ensure(db, in->email, norm,
-                       in->channel && strcmp(in->channel, "web") == 0 ? "subscribe form"
-                                                                      : "subscribe command",
-                       &contact_id, &created, err) < 0)
+    if (lock_contact(db, cfg, in, mailbox, norm, &contact_id, outcome, &go, err) < 0)
         goto out;
-    snprintf(cid, sizeof(cid), "%lld", contact_id);
-    {
-        const char *p[] = {cid, "24 hours"};
-        if ((r = db_exec(db, Q_DOI_CONTACT_LOCK, p, 2, err)) == NULL)
-            goto out;
-        int minor = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
-        int has_birth = !PQgetisnull(r, 0, 1);
-        long recent = strtol(PQgetvalue(r, 0, 2), NULL, 10);
-        PQclear(r);
-        if (minor) {
-            *outcome = DOI_MINOR;
-            db_rollback(db);
-            in_tx = 0;
-            rc = 0;
-            goto out;
-        }
-        if (!has_birth && !in->age_attested) {
-            mo_err_set(err, MO_E_INPUT,
-                       "no birth date is known: the person must confirm being at least the "
-                       "consent age (--age-confirmed, form field age_confirmed=yes)");
-            goto out;
-        }
-        allowed = recent < cfg->confirm_mail_limit;
-    }
-    if (!allowed) {
-        *outcome = DOI_LIMITED;
-        db_rollback(db);
-        in_tx = 0;
-        mo_log(MO_LOG_WARN, "confirmation mail limit reached contact=%lld", contact_id);
+    if (!go) {
         rc = 0;
-        goto out;
+        goto out; /* rolled back: a refused request stores nothing */
     }
-    if (crypto_random_token(token, err) < 0)
+    snprintf(cid, sizeof(cid), "%lld", contact_id);
+    if ((r = db_exec(db, Q_DOI_NEXT_ID, NULL, 0, err)) == NULL)
         goto out;
+    request_id = strtoll(db_get(r, 0, "id"), NULL, 10);
+    PQclear(r);
+    snprintf(rid, sizeof(rid), "%lld", request_id);
+    if (crypto_random_token(nonce, err) < 0)
+        goto out;
+    doi_mail_token(&key, request_id, nonce, token);
     crypto_sha256_hex(token, strlen(token), token_hash);
     snprintf(ttl, sizeof(ttl), "%lld seconds", cfg->token_ttl);
     {
-        const char *p[] = {cid,
+        const char *p[] = {rid,
+                           cid,
                            token_hash,
                            ttl,
                            in->ip,
@@ -382,13 +317,9 @@ int doi_subscribe(struct db *db, const struct config *cfg, const char *data_dir,
                            in->source ? in->source : "unknown",
                            locale,
                            in->age_attested ? "true" : "false"};
-        if ((r = db_exec(db, Q_DOI_REQUEST_INSERT, p, 8, err)) == NULL)
+        if (db_run(db, Q_DOI_REQUEST_INSERT, p, 9, err) < 0)
             goto out;
-        request_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-        snprintf(expires, sizeof(expires), "%s", PQgetvalue(r, 0, 1));
-        PQclear(r);
     }
-    snprintf(rid, sizeof(rid), "%lld", request_id);
     for (size_t i = 0; i < in->ntopics; i++) {
         char tid[24], xid[24];
         snprintf(tid, sizeof(tid), "%lld", picks[i].topic_id);
@@ -405,8 +336,7 @@ int doi_subscribe(struct db *db, const struct config *cfg, const char *data_dir,
             .user_agent = in->user_agent,
             .source = in->source ? in->source : "unknown",
             .channel = in->channel ? in->channel : "cli",
-            .actor = strcmp(in->channel ? in->channel : "cli", "web") == 0 ? "subject"
-                                                                           : audit_cli_actor(),
+            .actor = in->actor,
             .consent_text_id = picks[i].text_id,
             .locale = locale,
             .privacy_notice = *cfg->privacy_url ? cfg->privacy_url : NULL,
@@ -418,24 +348,28 @@ int doi_subscribe(struct db *db, const struct config *cfg, const char *data_dir,
         if (ledger_append(db, &ev, NULL, err) < 0)
             goto out;
     }
+    if (doi_mail_enqueue(db, request_id, nonce, in->send_as, err) < 0)
+        goto out;
+    {
+        char obj[40];
+        snprintf(obj, sizeof(obj), "contact:%lld", contact_id);
+        snprintf(detail, sizeof(detail), "{\"request\": %lld, \"topics\": %zu}", request_id,
+                 in->ntopics);
+        if (audit_append(db, in->actor, "consent.request", obj, detail, err) < 0)
+            goto out;
+    }
     if (db_commit(db, err) < 0)
         goto out;
     in_tx = 0;
     mo_log(MO_LOG_INFO, "double opt-in requested contact=%lld request=%lld topics=%zu", contact_id,
            request_id, in->ntopics);
-    if (send_confirmation(cfg, data_dir, lang, in->email, token, picks, in->ntopics, expires, err) <
-        0) {
-        const char *p[] = {rid};
-        struct mo_err e2;
-        mo_err_init(&e2);
-        db_run(db, Q_DOI_MAIL_UNSENT, p, 1, &e2);
-        goto out;
-    }
     rc = 0;
 out:
     if (in_tx)
         db_rollback(db);
     explicit_bzero(token, sizeof(token));
+    doi_mail_key_wipe(&key);
+    free(mailbox);
     free(norm);
     return rc;
 }
@@ -443,11 +377,11 @@ out:
 static void fill_view(PGresult *r, struct doi_view *view)
 {
     memset(view, 0, sizeof(*view));
-    view->request_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-    snprintf(view->locale, sizeof(view->locale), "%s", PQgetvalue(r, 0, 1));
-    snprintf(view->email, sizeof(view->email), "%s", PQgetvalue(r, 0, 2));
-    snprintf(view->topics, sizeof(view->topics), "%s", PQgetvalue(r, 0, 3));
-    snprintf(view->expires_at, sizeof(view->expires_at), "%s", PQgetvalue(r, 0, 4));
+    view->request_id = strtoll(db_get(r, 0, "id"), NULL, 10);
+    snprintf(view->locale, sizeof(view->locale), "%s", db_get(r, 0, "locale"));
+    snprintf(view->email, sizeof(view->email), "%s", db_get(r, 0, "email"));
+    snprintf(view->topics, sizeof(view->topics), "%s", db_get(r, 0, "topics"));
+    snprintf(view->expires_at, sizeof(view->expires_at), "%s", db_get(r, 0, "expires_at"));
 }
 
 /* Common token check; returns the result row (caller clears) or NULL with *state set. */
@@ -467,8 +401,8 @@ static PGresult *token_row(struct db *db, const char *token, enum query_id q, ch
         PQclear(r);
         return NULL;
     }
-    /* columns 5 and 6: used, expired */
-    if (strcmp(PQgetvalue(r, 0, 5), "t") == 0 || strcmp(PQgetvalue(r, 0, 6), "t") == 0) {
+    /* used or expired */
+    if (strcmp(db_get(r, 0, "used"), "t") == 0 || strcmp(db_get(r, 0, "expired"), "t") == 0) {
         *state = DOI_TOKEN_GONE;
         PQclear(r);
         return NULL;
@@ -506,10 +440,10 @@ int doi_confirm(struct db *db, const struct config *cfg, const char *token, cons
         return err->code ? -1 : 0;
     }
     fill_view(r, view);
-    snprintf(cid, sizeof(cid), "%s", PQgetvalue(r, 0, 7));
-    int age_attested = strcmp(PQgetvalue(r, 0, 8), "t") == 0;
+    snprintf(cid, sizeof(cid), "%s", db_get(r, 0, "contact_id"));
+    int age_attested = strcmp(db_get(r, 0, "age_attested"), "t") == 0;
     char source[256];
-    snprintf(source, sizeof(source), "%s", PQgetvalue(r, 0, 9));
+    snprintf(source, sizeof(source), "%s", db_get(r, 0, "source"));
     PQclear(r);
     snprintf(rid, sizeof(rid), "%lld", view->request_id);
     {
@@ -523,7 +457,7 @@ int doi_confirm(struct db *db, const struct config *cfg, const char *token, cons
     for (int i = 0; i < PQntuples(r); i++) {
         struct ledger_event ev = {
             .contact_id = strtoll(cid, NULL, 10),
-            .topic_id = strtoll(PQgetvalue(r, i, 0), NULL, 10),
+            .topic_id = strtoll(db_get(r, i, "topic_id"), NULL, 10),
             .kind = "confirmed",
             .email_entered = view->email,
             .ip = ip,
@@ -531,7 +465,7 @@ int doi_confirm(struct db *db, const struct config *cfg, const char *token, cons
             .source = source,
             .channel = "web",
             .actor = "subject",
-            .consent_text_id = strtoll(PQgetvalue(r, i, 1), NULL, 10),
+            .consent_text_id = strtoll(db_get(r, i, "consent_text_id"), NULL, 10),
             .locale = view->locale,
             .privacy_notice = *cfg->privacy_url ? cfg->privacy_url : NULL,
             .controller = *cfg->legal_entity ? cfg->legal_entity : NULL,

@@ -440,6 +440,7 @@ static enum MHD_Result do_subscribe(struct http_server *s, struct MHD_Connection
         .user_agent = ua_cut,
         .source = "web form",
         .channel = "web",
+        .actor = "web",
         .locale = r->locale.len ? r->locale.s : lang,
         .age_attested = 1,
     };

@@ -9,12 +9,21 @@
 #define Q(id, sql, n) [id] = {id, #id, sql, n}
 
 #define DOI_LOOKUP_SQL                                                                             \
-    "SELECT r.id, COALESCE(r.locale, 'en'), c.email,"                                              \
+    "SELECT r.id, COALESCE(r.locale, 'en') AS locale, c.email,"                                    \
     " (SELECT string_agg(t.title, ', ' ORDER BY t.name) FROM doi_request_topics rt"                \
-    "   JOIN topics t ON t.id = rt.topic_id WHERE rt.request_id = r.id),"                          \
-    " iso_utc(r.expires_at), r.confirmed_at IS NOT NULL, r.expires_at <= now(),"                   \
+    "   JOIN topics t ON t.id = rt.topic_id WHERE rt.request_id = r.id) AS topics,"                \
+    " iso_utc(r.expires_at) AS expires_at, r.confirmed_at IS NOT NULL AS used,"                    \
+    " r.expires_at <= now() AS expired,"                                                           \
     " r.contact_id, r.age_attested, r.source"                                                      \
     " FROM doi_requests r JOIN contacts c ON c.id = r.contact_id WHERE r.token_sha256 = $1"
+
+/* A queued confirmation mail may go out: its request is still open. */
+#define DOI_MAIL_OPEN " r.confirmed_at IS NULL AND r.expires_at > now()"
+
+#define DOI_MAIL_CLAIMED                                                                           \
+    " RETURNING q.request_id, r.contact_id, q.nonce, q.attempts, c.email,"                         \
+    " COALESCE(r.locale, 'en') AS locale, iso_utc(r.expires_at) AS expires_at,"                    \
+    " GREATEST(floor(extract(epoch FROM r.expires_at - now())), 0)::bigint AS ttl_left"
 
 #define BAD_PROOF_WHERE                                                                            \
     " WHERE i.consent_topic IS NOT NULL AND NOT EXISTS (SELECT 1 FROM consent_texts ct"            \
@@ -164,21 +173,21 @@ static const struct query queries[Q__COUNT] = {
       " WHERE e.contact_id = $1::bigint ORDER BY e.id",
       1),
     Q(Q_DOI_CONTACT_LOCK,
-      "SELECT contact_is_minor(c.birth_date, c.country, now()), c.birth_date,"
-      " (SELECT count(*) FROM doi_requests r WHERE r.contact_id = c.id"
-      "   AND r.mail_sent_at > now() - $2::interval)"
+      "SELECT contact_is_minor(c.birth_date, c.country, now()) AS minor, c.birth_date,"
+      " (SELECT count(*) FROM doi_requests r JOIN confirm_mail_queue q ON q.request_id = r.id"
+      "   WHERE r.contact_id = c.id AND q.queued_at > now() - $2::interval) AS recent_mails"
       " FROM contacts c WHERE c.id = $1::bigint FOR UPDATE",
       2),
+    Q(Q_DOI_NEXT_ID, "SELECT nextval(pg_get_serial_sequence('doi_requests', 'id')) AS id", 0),
     Q(Q_DOI_REQUEST_INSERT,
-      "INSERT INTO doi_requests (contact_id, token_sha256, expires_at, ip, user_agent, source,"
-      " locale, age_attested, mail_sent_at) VALUES ($1::bigint, $2, now() + $3::interval,"
-      " $4::inet, $5, $6, $7, $8::boolean, now()) RETURNING id, iso_utc(expires_at)",
-      8),
+      "INSERT INTO doi_requests (id, contact_id, token_sha256, expires_at, ip, user_agent, source,"
+      " locale, age_attested) OVERRIDING SYSTEM VALUE VALUES ($1::bigint, $2::bigint, $3,"
+      " now() + $4::interval, $5::inet, $6, $7, $8, $9::boolean)",
+      9),
     Q(Q_DOI_REQUEST_TOPIC,
       "INSERT INTO doi_request_topics (request_id, topic_id, consent_text_id)"
       " VALUES ($1::bigint, $2::bigint, $3::bigint)",
       3),
-    Q(Q_DOI_MAIL_UNSENT, "UPDATE doi_requests SET mail_sent_at = NULL WHERE id = $1::bigint", 1),
     Q(Q_DOI_LOOKUP, DOI_LOOKUP_SQL, 1),
     Q(Q_DOI_LOOKUP_FOR_UPDATE, DOI_LOOKUP_SQL " FOR UPDATE OF r", 1),
     Q(Q_DOI_MARK_CONFIRMED,
@@ -187,6 +196,62 @@ static const struct query queries[Q__COUNT] = {
     Q(Q_DOI_REQUEST_TOPICS,
       "SELECT topic_id, consent_text_id FROM doi_request_topics WHERE request_id = $1::bigint"
       " ORDER BY topic_id",
+      1),
+    Q(Q_DOI_REQUEST_TITLES,
+      "SELECT t.title FROM doi_request_topics rt JOIN topics t ON t.id = rt.topic_id"
+      " WHERE rt.request_id = $1::bigint ORDER BY t.name",
+      1),
+    Q(Q_DOI_MAIL_QUEUE,
+      "INSERT INTO confirm_mail_queue (request_id, nonce, locked_until, locked_by)"
+      " VALUES ($1::bigint, $2, CASE WHEN $3::text IS NULL THEN NULL"
+      "  ELSE now() + $4::interval END, $3)",
+      4),
+    Q(Q_DOI_MAIL_NOTIFY, "SELECT pg_notify('mailout_confirm_mail', '')", 0),
+    Q(Q_DOI_MAIL_LISTEN, "LISTEN mailout_confirm_mail", 0),
+    Q(Q_DOI_MAIL_CANCEL,
+      "UPDATE confirm_mail_queue q SET state = 'cancelled', locked_until = NULL, locked_by = NULL,"
+      " last_reply = CASE WHEN r.confirmed_at IS NOT NULL THEN 'request already confirmed'"
+      "  ELSE 'request expired before the mail was sent' END"
+      " FROM doi_requests r WHERE r.id = q.request_id AND q.state = 'queued'"
+      " AND (q.locked_until IS NULL OR q.locked_until <= now() OR q.locked_by = $1)"
+      " AND NOT (" DOI_MAIL_OPEN ") RETURNING q.request_id, r.contact_id",
+      1),
+    Q(Q_DOI_MAIL_CLAIM,
+      "WITH due AS (SELECT q.request_id FROM confirm_mail_queue q"
+      "   JOIN doi_requests r ON r.id = q.request_id"
+      "  WHERE q.state = 'queued' AND q.next_attempt_at <= now()"
+      "   AND (q.locked_until IS NULL OR q.locked_until <= now()) AND" DOI_MAIL_OPEN
+      "  ORDER BY q.next_attempt_at, q.request_id LIMIT $1::integer FOR UPDATE OF q SKIP LOCKED)"
+      " UPDATE confirm_mail_queue q SET locked_until = now() + $2::interval, locked_by = $3,"
+      "  attempts = q.attempts + 1 FROM due, doi_requests r, contacts c"
+      " WHERE q.request_id = due.request_id AND r.id = q.request_id AND c.id = r.contact_id" DOI_MAIL_CLAIMED,
+      3),
+    Q(Q_DOI_MAIL_CLAIM_OWNED,
+      "UPDATE confirm_mail_queue q SET locked_until = now() + $1::interval,"
+      "  attempts = q.attempts + 1 FROM doi_requests r, contacts c"
+      " WHERE q.locked_by = $2 AND q.state = 'queued' AND r.id = q.request_id"
+      "  AND c.id = r.contact_id AND" DOI_MAIL_OPEN DOI_MAIL_CLAIMED,
+      2),
+    Q(Q_DOI_MAIL_SENT,
+      "UPDATE confirm_mail_queue SET state = 'sent', sent_at = now(), last_code = $2::integer,"
+      " last_reply = $3, message_id = $4, locked_until = NULL, locked_by = NULL"
+      " WHERE request_id = $1::bigint AND locked_by = $5",
+      5),
+    Q(Q_DOI_MAIL_FAILED,
+      "UPDATE confirm_mail_queue SET state = 'failed', last_code = $2::integer, last_reply = $3,"
+      " locked_until = NULL, locked_by = NULL WHERE request_id = $1::bigint AND locked_by = $4",
+      4),
+    Q(Q_DOI_MAIL_DEFER,
+      "UPDATE confirm_mail_queue q SET state = CASE WHEN now() + $4::interval >= r.expires_at"
+      "  THEN 'failed'::confirm_mail_state ELSE 'queued'::confirm_mail_state END,"
+      " next_attempt_at = now() + $4::interval, locked_until = NULL, locked_by = NULL,"
+      " last_code = $2::integer, last_reply = $3 FROM doi_requests r"
+      " WHERE r.id = q.request_id AND q.request_id = $1::bigint AND q.locked_by = $5"
+      " RETURNING q.state::text AS state",
+      5),
+    Q(Q_DOI_MAIL_RELEASE,
+      "UPDATE confirm_mail_queue SET locked_until = NULL, locked_by = NULL"
+      " WHERE locked_by = $1 AND state = 'queued'",
       1),
     Q(Q_DOI_PURGE, "DELETE FROM doi_requests WHERE expires_at < now() - $1::interval", 1),
     Q(Q_RATE_PURGE, "DELETE FROM rate_events WHERE at < now() - interval '1 day'", 0),

@@ -59,5 +59,6 @@ int cmd_subscribe(struct cli *cli, int argc, char **argv, struct mo_err *err);
 int cmd_unsubscribe(struct cli *cli, int argc, char **argv, struct mo_err *err);
 int cmd_maintenance(struct cli *cli, int argc, char **argv, struct mo_err *err);
 int cmd_serve(struct cli *cli, int argc, char **argv, struct mo_err *err);
+int cmd_dispatch(struct cli *cli, int argc, char **argv, struct mo_err *err);
 
 #endif

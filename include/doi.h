@@ -1,11 +1,13 @@
 /*
- * doi.h - double opt-in: pending requests, confirmation mails, confirming,
- * and the purge of expired requests.
+ * doi.h - double opt-in: pending requests, their tokens, confirming, and
+ * the purge of expired requests.
  *
- * A request stores only the SHA-256 of its token (32 bytes from the kernel's
- * CSPRNG).  Each topic gets its own 'requested' event with its own consent
- * text; confirming appends 'confirmed' events with time, IP and user agent.
- * Looking at a token never changes anything; only doi_confirm() does.
+ * A request stores only the SHA-256 of its token; the token is derived from
+ * a key outside the database (doi_mail.h), so the confirmation mail can be
+ * sent after the request was answered.  Each topic gets its own 'requested'
+ * event with its own consent text; confirming appends 'confirmed' events
+ * with time, IP and user agent.  Looking at a token never changes anything; only doi_confirm()
+ * does.
  */
 #ifndef MAILOUT_DOI_H
 #define MAILOUT_DOI_H
@@ -24,27 +26,37 @@ struct doi_topic_req {
 };
 
 struct doi_subscribe_in {
-    const char *email;
+    const char *email; /* as entered; stored and mailed trimmed, domain as A-labels */
     const struct doi_topic_req *topics;
     size_t ntopics;
     const char *ip;
     const char *user_agent;
     const char *source;
-    const char *channel; /* web or cli */
+    const char *channel; /* web or cli: how the request arrived */
+    const char *actor;   /* who records it, for the ledger and the audit log: web, cli:USER */
     const char *locale;  /* NULL: en */
     int age_attested;
+    /*
+     * NULL: the mail is queued for any sender (serve, dispatch).  A sender
+     * id (doi_mail_owner_id): the mail is queued leased to that sender, which
+     * sends it at once with doi_mail_run(only_owned) - the CLI.
+     */
+    const char *send_as;
 };
 
 enum doi_outcome {
-    DOI_MAIL_SENT = 0, /* request stored, confirmation mail handed to the transport */
-    DOI_LIMITED,       /* the address had its confirmation mails for 24 hours: nothing done */
-    DOI_MINOR,         /* known to be under the consent age: nothing done */
+    DOI_QUEUED = 0, /* request stored, confirmation mail queued */
+    DOI_LIMITED,    /* the address had its confirmation mails for 24 hours: nothing done */
+    DOI_MINOR,      /* known to be under the consent age: nothing done */
 };
 
 /*
- * Starts double opt-in.  Bad input (address, topic, consent text, missing
- * age attestation) is MO_E_INPUT / MO_E_NOTFOUND with nothing written; a
- * transport failure is MO_E_UNAVAILABLE (the request stays, unmailed).
+ * Starts double opt-in as one use case: validates everything first (the
+ * address, the topics and their consent texts, the confirmation mail built
+ * once with a placeholder token), then in one transaction stores the
+ * contact, the request, a 'requested' event per topic, the queued mail and
+ * an audit entry (object contact:ID).  Sends nothing itself.  Bad input is
+ * MO_E_INPUT / MO_E_NOTFOUND / MO_E_USAGE with nothing written.
  */
 int doi_subscribe(struct db *db, const struct config *cfg, const char *data_dir,
                   const struct doi_subscribe_in *in, enum doi_outcome *outcome, struct mo_err *err);

@@ -19,7 +19,7 @@ is "$RC" 64 "unknown option exits 64"
 
 bad=""
 for c in "db migrate" "db status" "topic add" "consent-text add" "contact import" "contact show" \
-    subscribe unsubscribe serve maintenance test-mail; do
+    subscribe unsubscribe serve dispatch maintenance test-mail; do
     # shellcheck disable=SC2086
     out=$("$MAILOUT" $c --help 2>&1) && printf '%s' "$out" | grep -q "^usage: mailout $c" || bad="$bad [$c]"
 done

@@ -184,6 +184,18 @@ suppress_hash() {
     /usr/bin/python3 -c 'import hmac,hashlib,sys; k=bytes.fromhex(open(sys.argv[1]).read().strip()); print(hmac.new(k, sys.argv[2].encode(), hashlib.sha256).hexdigest())' "$1" "$2"
 }
 
+# wait_mail ADDR [COUNT] [SECONDS]: waits until the SMTP sink holds at least
+# COUNT (default 1) messages to ADDR (confirmation mails are sent after the
+# answer, by serve's sender); 0 when they arrived, 1 after SECONDS (default 20).
+wait_mail() {
+    local n=${2:-1} deadline=$((SECONDS + ${3:-20}))
+    while [ "$(mailtool to "$SMTP_MAILDIR" "$1" | wc -l)" -lt "$n" ]; do
+        [ "$SECONDS" -ge "$deadline" ] && return 1
+        sleep 0.2
+    done
+    return 0
+}
+
 # Number of messages in a Maildir's new/ directory
 maildir_count() { find "$1/new" -type f 2> /dev/null | wc -l; }
 

@@ -4,11 +4,16 @@ accepted message into a Maildir.  Each stored message gains X-Sink-Session
 (one value per TCP connection), X-Sink-Mail-From and X-Sink-Rcpt headers so a
 test can tell which session carried it, with X-Sink-TLS (yes/no) and
 X-Sink-Auth (the login, or -).  Addresses given with --refuse get '550 5.1.1'
-at RCPT.  --tls-cert/--tls-key offer STARTTLS and require it; --auth
-USER:PASSWORD requires AUTH (after STARTTLS).  Run with Debian's
+at RCPT; --refuse-all refuses every recipient so; --tempfail-rcpt N answers
+'451 4.7.1' to the first N RCPTs (counted over all sessions); --sleep-rcpt S
+waits S seconds before answering each RCPT (a slow or hanging relay; other
+sessions are served meanwhile).  Every RCPT answer is printed on stdout as
+"RCPT <address> CODE".  --tls-cert/--tls-key offer STARTTLS and require it;
+--auth USER:PASSWORD requires AUTH (after STARTTLS).  Run with Debian's
 /usr/bin/python3 (python3-aiosmtpd).
 """
 import argparse
+import asyncio
 import mailbox
 import os
 import signal
@@ -21,17 +26,33 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 class Sink:
-    def __init__(self, maildir, refuse):
+    def __init__(self, maildir, refuse, refuse_all=False, tempfail=0, sleep=0.0):
         self.box = mailbox.Maildir(maildir, create=True)
         self.refuse = {a.lower() for a in refuse}
+        self.refuse_all = refuse_all
+        self.tempfail = tempfail
+        self.sleep = sleep
         self.sessions = {}
         self.lock = threading.Lock()
 
+    def answer(self, address, reply):
+        print('RCPT <%s> %s' % (address, reply.split(' ', 1)[0]), flush=True)
+        return reply
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address.lower() in self.refuse:
-            return '550 5.1.1 <%s>: Recipient address rejected: test refusal' % address
+        if self.sleep:
+            await asyncio.sleep(self.sleep)
+        if self.refuse_all or address.lower() in self.refuse:
+            return self.answer(
+                address, '550 5.1.1 <%s>: Recipient address rejected: test refusal' % address)
+        with self.lock:
+            temp = self.tempfail > 0
+            if temp:
+                self.tempfail -= 1
+        if temp:
+            return self.answer(address, '451 4.7.1 <%s>: try again later: test deferral' % address)
         envelope.rcpt_tos.append(address)
-        return '250 OK'
+        return self.answer(address, '250 OK')
 
     async def handle_DATA(self, server, session, envelope):
         with self.lock:
@@ -56,6 +77,9 @@ def main():
     ap.add_argument('--port', type=int, required=True)
     ap.add_argument('--maildir', required=True)
     ap.add_argument('--refuse', action='append', default=[])
+    ap.add_argument('--refuse-all', action='store_true')
+    ap.add_argument('--tempfail-rcpt', type=int, default=0, metavar='N')
+    ap.add_argument('--sleep-rcpt', type=float, default=0.0, metavar='SECONDS')
     ap.add_argument('--pidfile')
     ap.add_argument('--tls-cert')
     ap.add_argument('--tls-key')
@@ -74,7 +98,8 @@ def main():
                   and auth_data.password == password.encode())
             return AuthResult(success=ok, auth_data=auth_data if ok else None)
         kw.update(authenticator=authenticator, auth_required=True, auth_require_tls=True)
-    ctl = Controller(Sink(a.maildir, a.refuse), hostname='127.0.0.1', port=a.port,
+    sink = Sink(a.maildir, a.refuse, a.refuse_all, a.tempfail_rcpt, a.sleep_rcpt)
+    ctl = Controller(sink, hostname='127.0.0.1', port=a.port,
                      data_size_limit=10 * 1024 * 1024, **kw)
     ctl.start()
     if a.pidfile:
