@@ -401,8 +401,9 @@ static PGresult *token_row(struct db *db, const char *token, enum query_id q, ch
         PQclear(r);
         return NULL;
     }
-    /* used or expired */
-    if (strcmp(db_get(r, 0, "used"), "t") == 0 || strcmp(db_get(r, 0, "expired"), "t") == 0) {
+    /* used, expired, or voided by a withdrawal or objection recorded after it (R-DOI-6) */
+    if (strcmp(db_get(r, 0, "used"), "t") == 0 || strcmp(db_get(r, 0, "expired"), "t") == 0 ||
+        strcmp(db_get(r, 0, "voided"), "t") == 0) {
         *state = DOI_TOKEN_GONE;
         PQclear(r);
         return NULL;

@@ -13,12 +13,13 @@
     " (SELECT string_agg(t.title, ', ' ORDER BY t.name) FROM doi_request_topics rt"                \
     "   JOIN topics t ON t.id = rt.topic_id WHERE rt.request_id = r.id) AS topics,"                \
     " iso_utc(r.expires_at) AS expires_at, r.confirmed_at IS NOT NULL AS used,"                    \
-    " r.expires_at <= now() AS expired,"                                                           \
+    " r.expires_at <= now() AS expired, doi_request_voided(r.id) AS voided,"                       \
     " r.contact_id, r.age_attested, r.source"                                                      \
     " FROM doi_requests r JOIN contacts c ON c.id = r.contact_id WHERE r.token_sha256 = $1"
 
 /* A queued confirmation mail may go out: its request is still open. */
-#define DOI_MAIL_OPEN " r.confirmed_at IS NULL AND r.expires_at > now()"
+#define DOI_MAIL_OPEN                                                                              \
+    " r.confirmed_at IS NULL AND r.expires_at > now() AND NOT doi_request_voided(r.id)"
 
 #define DOI_MAIL_CLAIMED                                                                           \
     " RETURNING q.request_id, r.contact_id, q.nonce, q.attempts, c.email,"                         \
@@ -211,7 +212,8 @@ static const struct query queries[Q__COUNT] = {
     Q(Q_DOI_MAIL_CANCEL,
       "UPDATE confirm_mail_queue q SET state = 'cancelled', locked_until = NULL, locked_by = NULL,"
       " last_reply = CASE WHEN r.confirmed_at IS NOT NULL THEN 'request already confirmed'"
-      "  ELSE 'request expired before the mail was sent' END"
+      "  WHEN r.expires_at <= now() THEN 'request expired before the mail was sent'"
+      "  ELSE 'request void: withdrawn or objected to after it was made' END"
       " FROM doi_requests r WHERE r.id = q.request_id AND q.state = 'queued'"
       " AND (q.locked_until IS NULL OR q.locked_until <= now() OR q.locked_by = $1)"
       " AND NOT (" DOI_MAIL_OPEN ") RETURNING q.request_id, r.contact_id",

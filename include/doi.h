@@ -6,8 +6,9 @@
  * a key outside the database (doi_mail.h), so the confirmation mail can be
  * sent after the request was answered.  Each topic gets its own 'requested'
  * event with its own consent text; confirming appends 'confirmed' events
- * with time, IP and user agent.  Looking at a token never changes anything; only doi_confirm()
- * does.
+ * with time, IP and user agent.  A withdrawal of one of the request's
+ * topics, or an objection, recorded after the request voids it (410).
+ * Looking at a token never changes anything; only doi_confirm() does.
  */
 #ifndef MAILOUT_DOI_H
 #define MAILOUT_DOI_H
@@ -64,7 +65,7 @@ int doi_subscribe(struct db *db, const struct config *cfg, const char *data_dir,
 enum doi_token_state {
     DOI_TOKEN_OK = 0,
     DOI_TOKEN_UNKNOWN, /* malformed or no such token: 404 */
-    DOI_TOKEN_GONE,    /* expired or already used: 410 */
+    DOI_TOKEN_GONE,    /* expired, already used, or voided by a later opt-out: 410 */
 };
 
 struct doi_view {

@@ -8,7 +8,7 @@
  * transport session and reads each reply with transport_classify(): 2xx
  * sent; 4xx or a failed session deferred with exponential backoff until the
  * token expires; 5xx failed with its code and reply.  A request that was
- * confirmed or expired is never mailed.
+ * confirmed, expired or voided (doi_request_voided()) is never mailed.
  *
  * Tokens are not stored.  token = base64url(HMAC-SHA-256(K, "doi:" ||
  * request_id || ":" || nonce)) with a random nonce kept in the queue row and
@@ -101,7 +101,7 @@ struct doi_mail_stats {
     long sent;
     long deferred;
     long failed;
-    long cancelled;              /* requests confirmed or expired: not mailed */
+    long cancelled;              /* requests confirmed, expired or voided: not mailed */
     struct doi_mail_result last; /* the last mail handled (for the CLI's report) */
 };
 

@@ -1,11 +1,12 @@
 -- 0009_confirm_mail_queue.sql: confirmation mails of double opt-in are
 -- queued in the subscribe transaction and sent afterwards by a sender
 -- (`mailout serve`, `mailout dispatch`), so no HTTP answer waits for, or
--- reveals, what a relay says.
+-- reveals, what a relay says.  Also: a request is void once the contact
+-- withdraws one of its topics or objects to all marketing after it.
 
 CREATE TYPE confirm_mail_state AS ENUM ('queued', 'sent', 'failed', 'cancelled');
 COMMENT ON TYPE confirm_mail_state IS
-    'queued: waiting for (another) attempt; sent: the relay accepted it (2xx); failed: refused (5xx), or retries ran past the token''s expiry; cancelled: the request was confirmed or expired before the mail went out';
+    'queued: waiting for (another) attempt; sent: the relay accepted it (2xx); failed: refused (5xx), or retries ran past the token''s expiry; cancelled: the request was confirmed, expired or voided before the mail went out';
 
 -- The token in the mail is never stored.  The sender derives it again:
 --   K     = HMAC-SHA-256(suppression key, "mailout doi token key v1")
@@ -52,5 +53,26 @@ SELECT id, CASE WHEN mail_sent_at IS NOT NULL THEN 'sent' ELSE 'failed' END::con
        COALESCE(mail_sent_at, created_at), mail_sent_at, 'sent before migration 0009'
   FROM doi_requests;
 ALTER TABLE doi_requests DROP COLUMN mail_sent_at;
+
+-- A request is void when, after its 'requested' events, the contact
+-- withdrew one of its topics or objected to all marketing.  Every writer
+-- of revocations appends to the ledger, so this covers them all.
+CREATE FUNCTION doi_request_voided(p_request bigint) RETURNS boolean
+    LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (
+        SELECT 1
+          FROM doi_requests r
+          JOIN consent_events e ON e.contact_id = r.contact_id
+         WHERE r.id = p_request
+           AND e.id > COALESCE((SELECT max(q.id) FROM consent_events q
+                                 WHERE q.contact_id = r.contact_id AND q.request_id = r.id
+                                   AND q.kind = 'requested'), 0)
+           AND (e.kind = 'objected'
+                OR (e.kind = 'withdrawn'
+                    AND e.topic_id IN (SELECT rt.topic_id FROM doi_request_topics rt
+                                        WHERE rt.request_id = r.id))))
+$$;
+COMMENT ON FUNCTION doi_request_voided(bigint) IS
+    'True when a withdrawal of one of the request''s topics, or an objection to all marketing, was recorded after the request: its token answers 410 and its mail is not sent';
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON confirm_mail_queue TO mailout_app;

@@ -3,14 +3,15 @@
 # answer: `mailout serve` against a relay that accepts, refuses (550), defers
 # (451) or hangs; `mailout dispatch --once` without serve; the CLI's
 # `subscribe` reporting the relay's answer; addresses stored and mailed in
-# their normalised form; nothing stored for a refused request.
+# their normalised form; nothing stored for a refused request; a withdrawal
+# or objection voids an older token and its queued mail.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 setup_newsletter "imprint_url = https://shop.example/imprint" "subscribe_ip_limit = 1000"
 news=$NEWS_TEXT
 "$MAILOUT" topic add offers --title "Special offers" > /dev/null
 printf 'Send me special offers. I can unsubscribe at any time.\n' > "$TMP/offers.txt"
 offers=$("$MAILOUT" consent-text add offers "$TMP/offers.txt")
-plan 64
+plan 68
 
 post() { # post PATH DATA: status in $CODE, body in $BODY
     CODE=$(curl -s --max-time 10 -o "$TMP/body" -w '%{http_code}' --data "$2" "$BASE$1")
@@ -303,5 +304,41 @@ run "$MAILOUT" subscribe crlf@example.com --topic crlf --age-confirmed
 is "$RC|$(stored)" "65|$before" "a header value with CR LF (a topic title in the subject): exit 65, nothing stored"
 like "$ERR" "header Subject may not contain a line break" "and says which header"
 sed -i '$d' "$MAILOUT_CONFIG"
+restart_serve
+
+# --- defect 5: a withdrawal or objection voids an older token -------------------------
+for how in "--topic news" ""; do
+    a="void$([ -n "$how" ] && echo 1 || echo 2)@example.com"
+    subscribe "$a"
+    wait_mail "$a"
+    tok=$(token_of "$a")
+    # shellcheck disable=SC2086
+    "$MAILOUT" unsubscribe "$a" $how > /dev/null 2>&1
+    n=$(sql "SELECT count(*) FROM consent_events")
+    get "/confirm/$tok"
+    g=$CODE
+    post "/confirm/$tok" "confirm=yes"
+    is "$g|$CODE|$(sql "SELECT count(*) FROM consent_events")|$(state "$a" news)" \
+        "410|410|$n|$([ -n "$how" ] && echo withdrawn || echo objected)" \
+        "unsubscribe ${how:-(all marketing)} after the request: the older token answers 410 and records nothing"
+done
+subscribe void3@example.com
+wait_mail void3@example.com
+tok=$(token_of void3@example.com)
+"$MAILOUT" unsubscribe void3@example.com --topic offers > /dev/null 2>&1
+post "/confirm/$tok" "confirm=yes"
+is "$CODE|$(state void3@example.com news)" "200|confirmed" \
+    "a withdrawal of another topic does not void the request"
+
+serve_stop
+no_relay
+run "$MAILOUT" subscribe void4@example.com --topic news --age-confirmed
+"$MAILOUT" unsubscribe void4@example.com > /dev/null 2>&1
+relay
+due_now
+run "$MAILOUT" dispatch --once
+is "$OUT|$(mails_to void4@example.com)|$(queue void4@example.com)" \
+    "confirmation mails: sent 0, deferred 0, failed 0, not sent 1|0|cancelled|1|" \
+    "the queued mail of a voided request is never sent"
 
 done_testing
