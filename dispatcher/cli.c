@@ -106,7 +106,7 @@ static const struct cli_command commands[] = {
     {"maintenance", NULL, cmd_maintenance, "maintenance",
      "delete expired pending requests and old abuse counters",
      "Deletes double-opt-in requests that expired more than pending_retention ago\n"
-     "(default 14d) and records the count in the audit log.\n"},
+     "(default 7d) and records the count in the audit log.\n"},
     {"test-mail", NULL, cmd_transport_test, "test-mail EMAIL [--count N] [--from ADDR]",
      "send N plain test messages through the configured transport",
      "Sends N (default 1) short test messages to EMAIL through the configured\n"

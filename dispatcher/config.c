@@ -64,7 +64,7 @@ static const struct cfg_key cfg_keys[] = {
     K(domain_concurrency, CFG_INT, "2"),
     K(data_dir, CFG_STR, ""),
     K(token_ttl, CFG_DURATION, "7d"),
-    K(pending_retention, CFG_DURATION, "14d"),
+    K(pending_retention, CFG_DURATION, "7d"),
     K(confirm_mail_limit, CFG_INT, "3"),
     K(subscribe_ip_limit, CFG_INT, "30"),
     K(admin_token_file, CFG_STR, ""),
