@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "contact.h"
 #include "crypto.h"
+#include "htmlsafe.h"
 #include "ledger.h"
 #include "log.h"
 #include "mime.h"
@@ -52,71 +53,116 @@ static int uses_confirm_url(const char *name, char kind, void *arg)
     return kind == '{' && strcmp(name, "confirm_url") == 0 ? 1 : 0;
 }
 
-static struct tmpl_vars *probe_vars(const char *url)
+/*
+ * Probe values for checking a template: each URL variable gets its own URL
+ * and every other variable its own marker, so a message can name the
+ * variable behind what it found.
+ */
+static const struct {
+    const char *name, *url;
+} url_probes[] = {
+    {"confirm_url", "https://confirm.probe.invalid/x"},
+    {"privacy_url", "https://privacy.probe.invalid/x"},
+    {"imprint_url", "https://imprint.probe.invalid/x"},
+};
+#define N_URL_PROBES (sizeof(url_probes) / sizeof(url_probes[0]))
+
+static void probe_marker(const char *name, char *out, size_t size)
+{
+    if (snprintf(out, size, "probe-%s", name) >= (int)size)
+        out[0] = '\0'; /* names are short: never happens */
+}
+
+/* full: every variable set (every {{#section}} shown); else every one empty. */
+static struct tmpl_vars *probe_vars(int full)
 {
     struct tmpl_vars *v = tmpl_vars_new();
-    for (size_t i = 0; i < sizeof(confirm_vars) / sizeof(confirm_vars[0]); i++)
-        tmpl_vars_set(v, confirm_vars[i], "");
-    tmpl_vars_set(v, "confirm_url", url);
-    tmpl_vars_set(v, "privacy_url", url);
-    tmpl_vars_set(v, "imprint_url", url);
+    char marker[96];
+
+    for (size_t i = 0; i < sizeof(confirm_vars) / sizeof(confirm_vars[0]); i++) {
+        probe_marker(confirm_vars[i], marker, sizeof(marker));
+        tmpl_vars_set(v, confirm_vars[i], full ? marker : "");
+    }
+    for (size_t i = 0; i < N_URL_PROBES; i++)
+        tmpl_vars_set(v, url_probes[i].name, full ? url_probes[i].url : "");
     return v;
 }
 
-static const char *find_ci(const char *hay, const char *needle)
+/* Appends msg to out with every probe value replaced by its {{variable}}. */
+static void unprobe(const char *msg, struct buf *out)
 {
-    size_t n = strlen(needle);
-    for (; *hay; hay++)
-        if (strncasecmp(hay, needle, n) == 0)
-            return hay;
-    return NULL;
-}
+    char marker[96];
 
-/* Literal text may hold no link; every href/src must be exactly an allowed URL variable. */
-static int check_links(const char *part, const char *tmpl, struct mo_err *err)
-{
-    static const char probe[] = "https://allowed.invalid/x";
-    struct tmpl_vars *empty = probe_vars("");
-    struct tmpl_vars *full = probe_vars(probe);
-    struct buf lit, out;
-    int rc = 0;
-
-    buf_init(&lit, 0);
-    buf_init(&out, 0);
-    if (tmpl_render(tmpl, empty, TMPL_RAW, &lit, err) < 0 ||
-        tmpl_render(tmpl, full, TMPL_RAW, &out, err) < 0) {
-        rc = -1;
-        goto out;
-    }
-    static const char *const banned[] = {"://",     "www.",  "mailto:", "<img",
-                                         "<iframe", "<form", "<script", "data:"};
-    for (size_t i = 0; i < sizeof(banned) / sizeof(banned[0]); i++)
-        if (find_ci(lit.s, banned[i])) {
-            rc = mo_err_set(err, MO_E_INPUT,
-                            "confirmation template (%s) contains '%s': only the confirm, privacy "
-                            "and imprint links are allowed (R-DOI-2)",
-                            part, banned[i]);
-            goto out;
-        }
-    static const char *const attrs[] = {"href=", "src="};
-    for (size_t a = 0; a < 2; a++)
-        for (const char *p = find_ci(out.s, attrs[a]); p; p = find_ci(p + 1, attrs[a])) {
-            const char *v = p + strlen(attrs[a]);
-            if (*v == '"' || *v == '\'')
-                v++;
-            if (strncmp(v, probe, strlen(probe)) != 0) {
-                rc = mo_err_set(err, MO_E_INPUT,
-                                "confirmation template (%s) has a link that is not "
-                                "{{confirm_url}}, {{privacy_url}} or {{imprint_url}} (R-DOI-2)",
-                                part);
-                goto out;
+    while (*msg) {
+        size_t skip = 0;
+        const char *name = NULL;
+        for (size_t i = 0; i < N_URL_PROBES && !skip; i++)
+            if (strncmp(msg, url_probes[i].url, strlen(url_probes[i].url)) == 0) {
+                skip = strlen(url_probes[i].url);
+                name = url_probes[i].name;
+            }
+        for (size_t i = 0; i < sizeof(confirm_vars) / sizeof(confirm_vars[0]) && !skip; i++) {
+            probe_marker(confirm_vars[i], marker, sizeof(marker));
+            if (*marker && strncmp(msg, marker, strlen(marker)) == 0) {
+                skip = strlen(marker);
+                name = confirm_vars[i];
             }
         }
-out:
-    tmpl_vars_free(empty);
-    tmpl_vars_free(full);
-    buf_release(&lit);
+        if (skip) {
+            buf_printf(out, "{{%s}}", name);
+            msg += skip;
+        } else {
+            buf_putc(out, *msg++);
+        }
+    }
+}
+
+/*
+ * The subject may hold no link; the text no link but {{confirm_url}},
+ * {{privacy_url}} and {{imprint_url}}, each a word of its own; the HTML
+ * must pass htmlsafe_check() with those three URLs as the only links.
+ * Rendered twice, as it is sent (HTML escaped): with every variable set, so
+ * every {{#section}} is seen, and with every variable empty, so every
+ * {{^section}} is seen and nothing a variable separates escapes the check.
+ */
+static int check_links(const char *part, const char *tmpl, struct mo_err *err)
+{
+    const char *urls[N_URL_PROBES];
+    int html = strcmp(part, "html") == 0, subject = strcmp(part, "subject") == 0;
+    struct buf out, msg;
+    int rc = 0;
+
+    for (size_t i = 0; i < N_URL_PROBES; i++)
+        urls[i] = url_probes[i].url;
+    buf_init(&out, 0);
+    buf_init(&msg, 0);
+    for (int full = 1; full >= 0 && rc == 0; full--) {
+        struct tmpl_vars *v = probe_vars(full);
+        struct mo_err e;
+        static const char *const empty[] = {""};
+        const char *const *allowed = subject ? NULL : full ? urls : html ? empty : NULL;
+        size_t n = subject ? 0 : full ? N_URL_PROBES : html ? 1 : 0;
+
+        mo_err_init(&e);
+        buf_reset(&out);
+        rc = tmpl_render(tmpl, v, html ? TMPL_HTML : TMPL_RAW, &out, err);
+        tmpl_vars_free(v);
+        if (rc < 0)
+            break;
+        if (html)
+            rc = htmlsafe_check(out.s, out.len, allowed, n, &e);
+        else
+            rc = htmlsafe_text_check(out.s, out.len, allowed, n, &e);
+        if (rc < 0) {
+            unprobe(e.msg, &msg);
+            mo_err_set(err, MO_E_INPUT, "confirmation template (%s): %s%s (R-DOI-2)", part, msg.s,
+                       subject ? ": a subject holds no link"
+                       : html  ? ""
+                               : ": only the confirm, privacy and imprint links are allowed");
+        }
+    }
     buf_release(&out);
+    buf_release(&msg);
     return rc;
 }
 
