@@ -370,7 +370,7 @@ static long report_rows(struct import *im, PGresult *r)
 {
     long n = PQntuples(r);
     for (long i = 0; i < n; i++)
-        reportf(im, strtoul(PQgetvalue(r, (int)i, 0), NULL, 10), "%s", PQgetvalue(r, (int)i, 1));
+        reportf(im, (unsigned long)db_int(r, (int)i, "line"), "%s", db_val(r, (int)i, "reason"));
     return n;
 }
 
@@ -481,7 +481,7 @@ int contact_import(struct db *db, const struct config *cfg, const char *path,
         PQclear(r);
         if ((r = db_exec(db, Q_IMPORT_COUNT, NULL, 0, err)) == NULL)
             goto out;
-        st->loaded = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+        st->loaded = (long)db_int(r, 0, "n");
         PQclear(r);
     }
     if (im.has_proof) {
@@ -531,24 +531,24 @@ int contact_ensure(struct db *db, const char *email, const char *norm, const cha
     PGresult *r = db_exec(db, Q_CONTACT_ENSURE, p, 3, err);
     if (r == NULL)
         return -1;
-    *id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-    *created = strcmp(PQgetvalue(r, 0, 1), "t") == 0;
+    *id = db_int(r, 0, "id");
+    *created = db_bool(r, 0, "created");
     PQclear(r);
     return 0;
 }
 
-static json_t *val(PGresult *r, int row, int col)
+static json_t *val(const PGresult *r, int row, const char *col)
 {
-    if (PQgetisnull(r, row, col))
+    if (db_isnull(r, row, col))
         return json_null();
-    return json_string(PQgetvalue(r, row, col));
+    return json_string(db_val(r, row, col));
 }
 
-static json_t *num_or_null(PGresult *r, int row, int col)
+static json_t *num_or_null(const PGresult *r, int row, const char *col)
 {
-    if (PQgetisnull(r, row, col))
+    if (db_isnull(r, row, col))
         return json_null();
-    return json_integer(strtoll(PQgetvalue(r, row, col), NULL, 10));
+    return json_integer(db_int(r, row, col));
 }
 
 json_t *contact_show(struct db *db, const char *email, struct mo_err *err)
@@ -557,6 +557,7 @@ json_t *contact_show(struct db *db, const char *email, struct mo_err *err)
     PGresult *r = NULL;
     json_t *c = NULL, *topics, *hist;
     char idbuf[24];
+    long long id;
 
     if (address_normalize(email, &norm, err) < 0)
         return NULL;
@@ -570,31 +571,37 @@ json_t *contact_show(struct db *db, const char *email, struct mo_err *err)
         mo_err_set(err, MO_E_NOTFOUND, "unknown contact '%s'", email);
         return NULL;
     }
-    snprintf(idbuf, sizeof(idbuf), "%s", PQgetvalue(r, 0, 0));
+    id = db_int(r, 0, "id");
+    snprintf(idbuf, sizeof(idbuf), "%lld", id); /* fits: at most 20 characters */
     json_error_t je;
-    json_t *attrs = json_loads(PQgetvalue(r, 0, 7), 0, &je);
-    c = json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
-                  (json_int_t)strtoll(idbuf, NULL, 10), "email", val(r, 0, 1), "email_normalized",
-                  val(r, 0, 2), "name", val(r, 0, 3), "country", val(r, 0, 4), "locale",
-                  val(r, 0, 5), "birth_date", val(r, 0, 6), "attributes",
-                  attrs ? attrs : json_object(), "source", val(r, 0, 8), "created_at",
-                  val(r, 0, 9));
+    json_t *attrs = json_loads(db_val(r, 0, "attrs"), 0, &je);
+    c = json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id", (json_int_t)id,
+                  "email", val(r, 0, "email"), "email_normalized", val(r, 0, "email_norm"), "name",
+                  val(r, 0, "name"), "country", val(r, 0, "country"), "locale", val(r, 0, "locale"),
+                  "birth_date", val(r, 0, "birth_date"), "attributes",
+                  attrs ? attrs : json_object(), "source", val(r, 0, "source"), "created_at",
+                  val(r, 0, "created_at"));
     PQclear(r);
+    if (c == NULL) {
+        mo_err_set(err, MO_E_INTERNAL, "cannot build the record of contact %s", idbuf);
+        return NULL;
+    }
 
     const char *q[] = {idbuf};
     if ((r = db_exec(db, Q_CONTACT_STATES, q, 1, err)) == NULL)
         goto fail;
     topics = json_object();
     for (int i = 0; i < PQntuples(r); i++)
-        json_object_set_new(topics, PQgetvalue(r, i, 0),
-                            json_pack("{s:o, s:o, s:o}", "state", val(r, i, 1), "since",
-                                      val(r, i, 2), "consent_event", num_or_null(r, i, 3)));
+        json_object_set_new(topics, db_val(r, i, "topic"),
+                            json_pack("{s:o, s:o, s:o}", "state", val(r, i, "state"), "since",
+                                      val(r, i, "since"), "consent_event",
+                                      num_or_null(r, i, "consent_event_id")));
     json_object_set_new(c, "topics", topics);
     PQclear(r);
 
     if ((r = db_exec(db, Q_CONTACT_OBJECTION, q, 1, err)) == NULL)
         goto fail;
-    json_object_set_new(c, "objected_since", PQntuples(r) ? val(r, 0, 0) : json_null());
+    json_object_set_new(c, "objected_since", PQntuples(r) ? val(r, 0, "since") : json_null());
     PQclear(r);
 
     if ((r = db_exec(db, Q_CONTACT_HISTORY, q, 1, err)) == NULL)
@@ -603,18 +610,18 @@ json_t *contact_show(struct db *db, const char *email, struct mo_err *err)
     for (int i = 0; i < PQntuples(r); i++) {
         json_t *ev = json_object();
         int nf = PQnfields(r);
+        /* every column of the history, under its own name */
         for (int f = 0; f < nf; f++) {
             const char *name = PQfname(r, f);
             if (strcmp(name, "id") == 0 || strcmp(name, "consent_text_id") == 0 ||
                 strcmp(name, "consent_text_version") == 0 || strcmp(name, "request_id") == 0)
-                json_object_set_new(ev, name, num_or_null(r, i, f));
+                json_object_set_new(ev, name, num_or_null(r, i, name));
             else if (strcmp(name, "age_attested") == 0)
                 json_object_set_new(ev, name,
-                                    PQgetisnull(r, i, f)
-                                        ? json_null()
-                                        : json_boolean(strcmp(PQgetvalue(r, i, f), "t") == 0));
+                                    db_isnull(r, i, name) ? json_null()
+                                                          : json_boolean(db_bool(r, i, name)));
             else
-                json_object_set_new(ev, name, val(r, i, f));
+                json_object_set_new(ev, name, val(r, i, name));
         }
         json_array_append_new(hist, ev);
     }

@@ -46,7 +46,7 @@ int ledger_append(struct db *db, const struct ledger_event *ev, long long *id, s
     if (r == NULL)
         return -1;
     if (id)
-        *id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        *id = db_int(r, 0, "id");
     PQclear(r);
     return 0;
 }
@@ -64,7 +64,7 @@ int ledger_revoke(struct db *db, long long contact_id, long long topic_id, const
         const char *p[] = {cid, num(tid, sizeof(tid), topic_id)};
         if ((r = db_exec(db, Q_LEDGER_ALREADY_REVOKED, p, 2, err)) == NULL)
             return -1;
-        int same = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+        int same = db_bool(r, 0, "revoked");
         PQclear(r);
         if (same)
             return 0;

@@ -68,7 +68,7 @@ int topic_add(struct db *db, const char *name, const char *title, long long *id,
         }
         return -1;
     }
-    *id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    *id = db_int(r, 0, "id");
     PQclear(r);
     return 0;
 }
@@ -86,10 +86,14 @@ int topic_find(struct db *db, const char *name, struct topic *out, struct mo_err
         PQclear(r);
         return mo_err_set(err, MO_E_NOTFOUND, "unknown topic '%s'", name);
     }
-    out->id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-    snprintf(out->name, sizeof(out->name), "%s", PQgetvalue(r, 0, 1));
-    snprintf(out->title, sizeof(out->title), "%s", PQgetvalue(r, 0, 2));
+    out->id = db_int(r, 0, "id");
+    /* the schema limits names to 63 and titles to 200 bytes: both fit */
+    int nl = snprintf(out->name, sizeof(out->name), "%s", db_val(r, 0, "name"));
+    int tl = snprintf(out->title, sizeof(out->title), "%s", db_val(r, 0, "title"));
     PQclear(r);
+    if (nl >= (int)sizeof(out->name) || tl >= (int)sizeof(out->title))
+        return mo_err_set(err, MO_E_INTERNAL, "topic '%s': name or title longer than expected",
+                          name);
     return 0;
 }
 
@@ -141,8 +145,8 @@ int consent_text_add(struct db *db, const char *topic, const char *locale, const
     r = db_exec(db, Q_CONSENT_TEXT_ADD, p, 4, err);
     if (r == NULL)
         return -1;
-    *id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-    *created = strcmp(PQgetvalue(r, 0, 1), "t") == 0;
+    *id = db_int(r, 0, "id");
+    *created = db_bool(r, 0, "created");
     PQclear(r);
     return 0;
 }
