@@ -13,7 +13,9 @@ const char *audit_cli_actor(void)
     static char actor[96];
     if (actor[0] == '\0') {
         const struct passwd *pw = getpwuid(getuid());
-        snprintf(actor, sizeof(actor), "cli:%s", pw && pw->pw_name ? pw->pw_name : "unknown");
+        if (pw == NULL || pw->pw_name == NULL || *pw->pw_name == '\0' ||
+            snprintf(actor, sizeof(actor), "cli:%s", pw->pw_name) >= (int)sizeof(actor))
+            snprintf(actor, sizeof(actor), "cli:uid:%u", (unsigned)getuid());
     }
     return actor;
 }

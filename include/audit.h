@@ -12,7 +12,10 @@
 #include "db.h"
 #include "err.h"
 
-/* The actor for command-line actions: "cli:USER" (borrowed, static). */
+/*
+ * The actor for command-line actions: "cli:USER", or "cli:uid:N" when the
+ * user has no name or one too long to keep whole (borrowed, static).
+ */
 const char *audit_cli_actor(void);
 
 /*
