@@ -26,3 +26,17 @@ int audit_append(struct db *db, const char *actor, const char *action, const cha
     const char *p[] = {actor, action, object, detail_json ? detail_json : "{}"};
     return db_run(db, Q_AUDIT_APPEND, p, 4, err);
 }
+
+int audit_append_json(struct db *db, const char *actor, const char *action, const char *object,
+                      json_t *detail, struct mo_err *err)
+{
+    char *s = detail ? json_dumps(detail, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    int rc;
+
+    json_decref(detail);
+    if (s == NULL)
+        return mo_err_set(err, MO_E_INTERNAL, "cannot build the audit detail of %s", action);
+    rc = audit_append(db, actor, action, object, s, err);
+    free(s);
+    return rc;
+}

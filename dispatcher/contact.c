@@ -3,9 +3,10 @@
  *
  * Import streams the CSV, validates every row in C, and COPYs the good rows
  * into a temporary table inside one transaction; SQL then merges them into
- * contacts, drops suppressed addresses and records imported consent proof.
- * Any bad row without --skip-invalid rolls the whole file back.  Deciding
- * whether a contact may be mailed is the legal-basis engine's job.
+ * contacts and drops suppressed addresses, and ledger.c records imported
+ * consent proof from the same table.  Any bad row without --skip-invalid
+ * rolls the whole file back.  Deciding whether a contact may be mailed is
+ * the legal-basis engine's job; writing consent events is ledger.c's.
  */
 #include "contact.h"
 
@@ -21,7 +22,7 @@
 #include "buf.h"
 #include "csvin.h"
 #include "isotime.h"
-#include "mime.h"
+#include "ledger.h"
 #include "suppress.h"
 #include "topic.h"
 #include "xalloc.h"
@@ -485,29 +486,21 @@ int contact_import(struct db *db, const struct config *cfg, const char *path,
         PQclear(r);
     }
     if (im.has_proof) {
-        const char *p[] = {base};
         if ((r = db_exec(db, Q_IMPORT_PROOF_REFUSED, NULL, 0, err)) == NULL)
             goto out;
         st->consents_refused = report_rows(&im, r);
         PQclear(r);
-        if ((r = db_exec(db, Q_IMPORT_PROOF, p, 1, err)) == NULL)
-            goto out;
-        st->consents = count_of(r);
-    }
-    {
-        char detail[512];
-        json_t *j =
-            json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}", "file", base, "loaded",
-                      (json_int_t)st->loaded, "rejected", (json_int_t)st->rejected, "suppressed",
-                      (json_int_t)st->suppressed, "consents", (json_int_t)st->consents,
-                      "dropped_columns", (json_int_t)st->dropped_columns);
-        char *s = json_dumps(j, JSON_COMPACT);
-        snprintf(detail, sizeof(detail), "%s", s ? s : "{}");
-        free(s);
-        json_decref(j);
-        if (audit_append(db, audit_cli_actor(), "contact.import", base, detail, err) < 0)
+        if (ledger_import_proofs(db, base, &st->consents, err) < 0)
             goto out;
     }
+    if (audit_append_json(db, o->actor, "contact.import", base,
+                          json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}", "file", base, "loaded",
+                                    (json_int_t)st->loaded, "rejected", (json_int_t)st->rejected,
+                                    "suppressed", (json_int_t)st->suppressed, "consents",
+                                    (json_int_t)st->consents, "dropped_columns",
+                                    (json_int_t)st->dropped_columns),
+                          err) < 0)
+        goto out;
     if (db_commit(db, err) < 0)
         goto out;
     in_tx = 0;

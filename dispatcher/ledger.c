@@ -1,6 +1,8 @@
 /*
  * ledger.c - appends consent events.  The database refuses UPDATE and
- * DELETE on the ledger; this is the only writer.
+ * DELETE on the ledger; this is the only writer of consent_events, imported
+ * proof included.  Deciding whether an event is allowed, and the audit
+ * entry of an admin action, belong to the callers.
  */
 #include "ledger.h"
 
@@ -87,5 +89,18 @@ int ledger_revoke(struct db *db, long long contact_id, long long topic_id, const
     if (db_run(db, Q_OUTBOX_REVOKE, p, 3, err) < 0)
         return -1;
     *changed = 1;
+    return 0;
+}
+
+int ledger_import_proofs(struct db *db, const char *file_label, long *n, struct mo_err *err)
+{
+    const char *p[] = {file_label};
+    PGresult *r = db_exec(db, Q_LEDGER_IMPORT_PROOF, p, 1, err);
+
+    *n = 0;
+    if (r == NULL)
+        return -1;
+    *n = strtol(PQcmdTuples(r), NULL, 10);
+    PQclear(r);
     return 0;
 }

@@ -124,7 +124,7 @@ static const struct query queries[Q__COUNT] = {
       "  OR contact_is_minor(c.birth_date, c.country, i.consented_at)"
       " ORDER BY i.line",
       0),
-    Q(Q_IMPORT_PROOF,
+    Q(Q_LEDGER_IMPORT_PROOF,
       "INSERT INTO consent_events (contact_id, topic_id, kind, occurred_at, email_entered, ip,"
       " source, channel, actor, consent_text_id, consent_text_sha256, locale, note)"
       " SELECT DISTINCT ON (c.id, t.id, i.consented_at, ct.id) c.id, t.id, 'granted',"

@@ -14,6 +14,7 @@
 struct contact_import_opts {
     int skip_invalid;
     const char *attributes; /* comma-separated declared custom attribute columns, or NULL */
+    const char *actor;      /* who imports, for the audit entry: "cli:USER", "admin:NAME" */
 };
 
 struct contact_import_stats {
@@ -27,11 +28,12 @@ struct contact_import_stats {
 };
 
 /*
- * Imports contacts from a CSV file.  Each problem is passed to report() as
+ * Imports contacts from a CSV file in one transaction, with its audit entry
+ * (contact.import, under o->actor).  Each problem is passed to report() as
  * "FILE:LINE: reason" (or "FILE: ..." for file-level notes).  Without
  * skip_invalid any bad row means nothing is loaded: -1 with MO_E_INPUT.
  * A plain import creates no consent; proof columns create 'granted' events
- * marked as imported.
+ * marked as imported (ledger_import_proofs).
  */
 int contact_import(struct db *db, const struct config *cfg, const char *path,
                    const struct contact_import_opts *o, struct contact_import_stats *st,
