@@ -153,6 +153,34 @@ static void report_stderr(const char *msg, void *arg)
     fprintf(stderr, "%s\n", msg);
 }
 
+static const char *plural(long n)
+{
+    return n == 1 ? "" : "s";
+}
+
+/* The summary line of INTERFACE.md; after "dropped N: " what else happened. */
+static void print_import_summary(const struct contact_import_stats *st, int failed)
+{
+    printf("loaded %ld, rejected %ld, suppressed %ld, dropped %ld: ", st->loaded, st->rejected,
+           st->suppressed, st->dropped);
+    if (failed) {
+        printf("nothing loaded\n");
+        return;
+    }
+    if (st->consents)
+        printf("%ld consent proof%s recorded", st->consents, plural(st->consents));
+    else
+        printf("no consent created");
+    if (st->consents_refused)
+        printf("; %ld consent proof%s refused", st->consents_refused, plural(st->consents_refused));
+    if (st->merged)
+        printf("; %ld duplicate row%s merged", st->merged, plural(st->merged));
+    if (st->dropped_columns)
+        printf("; %ld undeclared column%s dropped", st->dropped_columns,
+               plural(st->dropped_columns));
+    putchar('\n');
+}
+
 int cmd_contact_import(struct cli *cli, int argc, char **argv, struct mo_err *err)
 {
     static const struct option lo[] = {{"skip-invalid", no_argument, NULL, 's'},
@@ -162,36 +190,40 @@ int cmd_contact_import(struct cli *cli, int argc, char **argv, struct mo_err *er
     struct contact_import_stats st;
     int first, rc;
 
+    memset(&st, 0, sizeof(st));
     rc = cli_getopt(cli, argc, argv, "sa:", lo, import_opt, &o, &first, err);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
     if (argc - first != 1)
         return mo_err_set(err, MO_E_USAGE, "usage: mailout %s", cli->cmd->synopsis);
+    /* from here on every import ends with its summary line, failed or not */
     struct db *db = cli_db(cli, err);
-    if (db == NULL)
-        return -1;
-    struct contact_import_opts io = {o.skip_invalid,
-                                     o.attributes ? o.attributes : cli->cfg.contact_attributes,
-                                     audit_cli_actor()};
-    rc = contact_import(db, &cli->cfg, argv[first], &io, &st, report_stderr, NULL, err);
-    db_free(db);
-    if (rc < 0 && err->code != MO_E_INPUT)
-        return -1;
-    if (cli->json)
-        print_json(json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "file", argv[first], "loaded",
-                             (json_int_t)(rc < 0 ? 0 : st.loaded), "rejected",
-                             (json_int_t)st.rejected, "suppressed", (json_int_t)st.suppressed,
-                             "dropped", (json_int_t)0, "consents", (json_int_t)st.consents,
-                             "dropped_columns", (json_int_t)st.dropped_columns));
-    else
-        printf("loaded %ld, rejected %ld, suppressed %ld, dropped 0: %s\n", rc < 0 ? 0 : st.loaded,
-               st.rejected, st.suppressed,
-               rc < 0        ? "nothing loaded"
-               : st.consents ? "consent proofs recorded"
-                             : "no consent created");
+    if (db == NULL) {
+        rc = -1;
+    } else {
+        struct contact_import_opts io = {o.skip_invalid,
+                                         o.attributes ? o.attributes : cli->cfg.contact_attributes,
+                                         audit_cli_actor()};
+        rc = contact_import(db, &cli->cfg, argv[first], &io, &st, report_stderr, NULL, err);
+        db_free(db);
+    }
+    if (cli->json) {
+        json_t *j = json_pack(
+            "{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "file", argv[first], "loaded",
+            (json_int_t)st.loaded, "rejected", (json_int_t)st.rejected, "suppressed",
+            (json_int_t)st.suppressed, "dropped", (json_int_t)st.dropped, "merged",
+            (json_int_t)st.merged, "consents", (json_int_t)st.consents, "consents_refused",
+            (json_int_t)st.consents_refused, "dropped_columns", (json_int_t)st.dropped_columns);
+        if (j == NULL) /* a file name that is not UTF-8 */
+            j = json_pack("{s:n, s:I, s:I}", "file", "loaded", (json_int_t)st.loaded, "rejected",
+                          (json_int_t)st.rejected);
+        print_json(j);
+    } else {
+        print_import_summary(&st, rc < 0);
+    }
     if (rc == 0 && st.consents)
         fprintf(stderr, "mailout: %ld imported consent proof%s recorded\n", st.consents,
-                st.consents == 1 ? "" : "s");
+                plural(st.consents));
     return rc;
 }
 

@@ -25,6 +25,7 @@
 #include "ledger.h"
 #include "suppress.h"
 #include "topic.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 enum col {
@@ -59,7 +60,7 @@ struct import {
     int has_proof;
     struct suppress_key key;
     struct buf copy;
-    struct buf errs;
+    struct buf fields; /* the trimmed known fields of the current row */
     void (*report)(const char *, void *);
     void *arg;
     struct contact_import_stats *st;
@@ -70,15 +71,22 @@ static void reportf(struct import *im, unsigned long line, const char *fmt, ...)
 
 static void reportf(struct import *im, unsigned long line, const char *fmt, ...)
 {
-    char msg[600];
+    struct buf msg;
     va_list ap;
-    int n = line ? snprintf(msg, sizeof(msg), "%s:%lu: ", im->file, line)
-                 : snprintf(msg, sizeof(msg), "%s: ", im->file);
+
+    if (im->report == NULL)
+        return;
+    /* built whole: a path may be as long as PATH_MAX, a quoted value 64 KiB */
+    buf_init(&msg, 0);
+    if (line)
+        buf_printf(&msg, "%s:%lu: ", im->file, line);
+    else
+        buf_printf(&msg, "%s: ", im->file);
     va_start(ap, fmt);
-    vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
+    buf_vprintf(&msg, fmt, ap);
     va_end(ap);
-    if (im->report)
-        im->report(msg, im->arg);
+    im->report(msg.s, im->arg);
+    buf_release(&msg);
 }
 
 static int declared(const char *list, const char *name)
@@ -193,10 +201,24 @@ static int has_control(const char *s)
     return has_control_ml(s, 0);
 }
 
+/* 1 when s is an id as consent-text add prints it: 1 to 2^63-1 in decimal digits only. */
+static int id_valid(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n == 0 || n > 19 || s[0] == '0')
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+    return n < 19 || strcmp(s, "9223372036854775807") <= 0;
+}
+
 /* Validates one data row; on success appends it to the COPY buffer. */
 static int check_row(struct import *im, const struct csvin_row *row)
 {
-    const char *v[COL__KNOWN] = {0};
+    const char *v[COL__KNOWN] = {0}, *raw[COL__KNOWN] = {0};
+    size_t off[COL__KNOWN];
     char *norm = NULL;
     char hmac[65], linebuf[24], country[3] = "";
     struct buf attrs;
@@ -214,12 +236,23 @@ static int check_row(struct import *im, const struct csvin_row *row)
     }
     buf_init(&attrs, 0);
     buf_putc(&attrs, '{');
+    buf_reset(&im->fields);
     for (int i = 0; i < im->ncols; i++) {
         const char *f = row->fields[i];
         if (im->map[i] < COL__KNOWN) {
+            /* known fields are stored without surrounding spaces and tabs */
+            size_t n = row->lens[i];
+            raw[im->map[i]] = f;
             while (*f == ' ' || *f == '\t')
-                f++;
-            v[im->map[i]] = f;
+                f++, n--;
+            while (n && (f[n - 1] == ' ' || f[n - 1] == '\t'))
+                n--;
+            off[im->map[i]] = im->fields.len;
+            if (buf_add(&im->fields, f, n) < 0 || buf_putc(&im->fields, '\0') < 0) {
+                reportf(im, row->line, "row too long");
+                buf_release(&attrs);
+                return -1;
+            }
         } else if (im->map[i] == COL_ATTR && *f) {
             if (strlen(f) > ATTR_MAX || has_control_ml(f, 1)) {
                 reportf(im, row->line,
@@ -242,6 +275,9 @@ static int check_row(struct import *im, const struct csvin_row *row)
         }
     }
     buf_putc(&attrs, '}');
+    for (int k = 0; k < COL__KNOWN; k++)
+        if (raw[k])
+            v[k] = im->fields.s + off[k];
 
     mo_err_init(&e);
     if (v[COL_EMAIL] == NULL || *v[COL_EMAIL] == '\0') {
@@ -289,7 +325,6 @@ static int check_row(struct import *im, const struct csvin_row *row)
         }
         if (filled == 5) {
             unsigned char ipbuf[16];
-            char *end;
             if (!topic_name_valid(v[COL_CONSENT_TOPIC])) {
                 reportf(im, row->line, "invalid consent_topic '%s'", v[COL_CONSENT_TOPIC]);
                 goto bad;
@@ -299,9 +334,12 @@ static int check_row(struct import *im, const struct csvin_row *row)
                         v[COL_CONSENTED_AT]);
                 goto bad;
             }
-            long long id = strtoll(v[COL_CONSENT_TEXT_ID], &end, 10);
-            if (*end || id <= 0) {
-                reportf(im, row->line, "invalid consent_text_id '%s'", v[COL_CONSENT_TEXT_ID]);
+            /* the field as written: " 7", "+7" or "07" is not quietly taken for 7 */
+            if (!id_valid(raw[COL_CONSENT_TEXT_ID])) {
+                reportf(im, row->line,
+                        "invalid consent_text_id '%s': expected the id consent-text add printed, "
+                        "1 to 9223372036854775807 in digits only",
+                        raw[COL_CONSENT_TEXT_ID]);
                 goto bad;
             }
             if (inet_pton(AF_INET, v[COL_CONSENT_IP], ipbuf) != 1 &&
@@ -316,7 +354,7 @@ static int check_row(struct import *im, const struct csvin_row *row)
         }
     }
     suppress_hash(&im->key, norm, hmac);
-    snprintf(linebuf, sizeof(linebuf), "%lu", row->line);
+    snprintf(linebuf, sizeof(linebuf), "%lu", row->line); /* fits: at most 20 digits */
     copy_field(&im->copy, linebuf, 0);
     copy_field(&im->copy, v[COL_EMAIL], 0);
     copy_field(&im->copy, norm, 0);
@@ -400,6 +438,11 @@ int contact_import(struct db *db, const struct config *cfg, const char *path,
     im.arg = arg;
     im.st = st;
     buf_init(&im.copy, 0);
+    buf_init(&im.fields, 0);
+    if (!utf8_valid(base, strlen(base))) {
+        mo_err_set(err, MO_E_INPUT, "the file name is not valid UTF-8: rename the file");
+        goto out;
+    }
     if (suppress_key_load(cfg, &im.key, err) < 0)
         goto out;
     in = csvin_open(path, err);
@@ -463,27 +506,29 @@ int contact_import(struct db *db, const struct config *cfg, const char *path,
             goto out;
         st->rejected += report_rows(&im, r);
         PQclear(r);
+        if (db_run(db, Q_IMPORT_DROP_BAD_PROOF, NULL, 0, err) < 0)
+            goto out;
     }
-    if (st->rejected && !o->skip_invalid) {
-        mo_err_set(err, MO_E_INPUT,
-                   "%s: %ld invalid row%s, nothing loaded (--skip-invalid loads the rest)", path,
-                   st->rejected, st->rejected == 1 ? "" : "s");
-        goto out;
-    }
-    if (im.has_proof && db_run(db, Q_IMPORT_DROP_BAD_PROOF, NULL, 0, err) < 0)
-        goto out;
+    /* what is left is valid; suppressed rows are counted even when the file then fails */
     if ((r = db_exec(db, Q_IMPORT_DROP_SUPPRESSED, NULL, 0, err)) == NULL)
         goto out;
     st->suppressed = count_of(r);
+    if (st->rejected && !o->skip_invalid) {
+        mo_err_set(err, MO_E_INPUT,
+                   "nothing loaded: %ld invalid row%s in '%s' (--skip-invalid loads the rest)",
+                   st->rejected, st->rejected == 1 ? "" : "s", path);
+        goto out;
+    }
     {
         const char *p[] = {base};
-        if ((r = db_exec(db, Q_IMPORT_MERGE, p, 1, err)) == NULL)
-            goto out;
-        PQclear(r);
         if ((r = db_exec(db, Q_IMPORT_COUNT, NULL, 0, err)) == NULL)
             goto out;
-        st->loaded = (long)db_int(r, 0, "n");
+        long valid = (long)db_int(r, 0, "n");
         PQclear(r);
+        if ((r = db_exec(db, Q_IMPORT_MERGE, p, 1, err)) == NULL)
+            goto out;
+        st->loaded = count_of(r);
+        st->merged = valid - st->loaded;
     }
     if (im.has_proof) {
         if ((r = db_exec(db, Q_IMPORT_PROOF_REFUSED, NULL, 0, err)) == NULL)
@@ -494,11 +539,12 @@ int contact_import(struct db *db, const struct config *cfg, const char *path,
             goto out;
     }
     if (audit_append_json(db, o->actor, "contact.import", base,
-                          json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}", "file", base, "loaded",
-                                    (json_int_t)st->loaded, "rejected", (json_int_t)st->rejected,
-                                    "suppressed", (json_int_t)st->suppressed, "consents",
-                                    (json_int_t)st->consents, "dropped_columns",
-                                    (json_int_t)st->dropped_columns),
+                          json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "file", base,
+                                    "loaded", (json_int_t)st->loaded, "merged",
+                                    (json_int_t)st->merged, "rejected", (json_int_t)st->rejected,
+                                    "suppressed", (json_int_t)st->suppressed, "dropped",
+                                    (json_int_t)st->dropped, "consents", (json_int_t)st->consents,
+                                    "dropped_columns", (json_int_t)st->dropped_columns),
                           err) < 0)
         goto out;
     if (db_commit(db, err) < 0)
@@ -510,10 +556,16 @@ out:
         copy_end(db, "import aborted", err);
     if (in_tx)
         db_rollback(db);
+    if (rc < 0) {
+        st->loaded = 0;
+        st->merged = 0;
+        st->consents = 0;
+    }
     csvin_close(in);
     for (int i = 0; i < im.ncols; i++)
         free(im.colname[i]);
     buf_release(&im.copy);
+    buf_release(&im.fields);
     return rc;
 }
 
