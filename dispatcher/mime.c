@@ -203,7 +203,10 @@ int mime_header_date_and_id(struct mime_msg *m, const char *domain, struct mo_er
     uuid_unparse_lower(u, id);
     if (domain == NULL || *domain == '\0' || strpbrk(domain, "<>@ \t"))
         domain = "mailout.invalid";
-    snprintf(m->message_id, sizeof(m->message_id), "%s@%s", id, domain);
+    /* a domain too long for the id would be cut: use the placeholder domain instead */
+    if (snprintf(m->message_id, sizeof(m->message_id), "%s@%s", id, domain) >=
+        (int)sizeof(m->message_id))
+        snprintf(m->message_id, sizeof(m->message_id), "%s@mailout.invalid", id);
     buf_printf(&m->head, "Message-ID: <%s>\r\n", m->message_id);
     return 0;
 }

@@ -1,6 +1,7 @@
 /* test_mime.c - header encoding, quoted-printable, message assembly. */
 #include "mime.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "check_tap.h"
@@ -135,6 +136,32 @@ START_TEST(utf8_validation)
 }
 END_TEST
 
+/* A domain too long for the Message-ID buffer is never cut: the id gets the placeholder domain. */
+START_TEST(message_id_never_cut)
+{
+    static const char *const domains[] = {
+        "shop.example",
+        "a123456789.b123456789.c123456789.d123456789.e123456789.f123456789.g123456789"
+        ".h123456789.i123456789.example"};
+    for (size_t i = 0; i < sizeof(domains) / sizeof(domains[0]); i++) {
+        struct mime_msg m;
+        struct mo_err e;
+        char want[200];
+        const char *at;
+        mo_err_init(&e);
+        mime_init(&m);
+        ck_assert_int_eq(mime_header_date_and_id(&m, domains[i], &e), 0);
+        at = strchr(m.message_id, '@');
+        ck_assert_ptr_nonnull(at);
+        ck_assert_str_eq(at + 1, strlen(domains[i]) < 80 ? domains[i] : "mailout.invalid");
+        ck_assert_int_lt(snprintf(want, sizeof(want), "Message-ID: <%s>\r\n", m.message_id),
+                         (int)sizeof(want));
+        ck_assert_ptr_nonnull(strstr(m.head.s, want));
+        mime_release(&m);
+    }
+}
+END_TEST
+
 static Suite *mime_suite(void)
 {
     Suite *s = suite_create("mime");
@@ -147,6 +174,7 @@ static Suite *mime_suite(void)
     tcase_add_test(tc, quoted_printable);
     tcase_add_test(tc, multipart_alternative);
     tcase_add_test(tc, utf8_validation);
+    tcase_add_test(tc, message_id_never_cut);
     suite_add_tcase(s, tc);
     return s;
 }
