@@ -19,6 +19,7 @@
 
 enum cfg_type {
     CFG_STR,
+    CFG_PATH,    /* a file or directory, read relative to the configuration file */
     CFG_INT,
     CFG_DURATION,
     CFG_STARTTLS,
@@ -48,9 +49,9 @@ static const struct cfg_key cfg_keys[] = {
     K(transport, CFG_TRANSPORT, "maildir:./outbox"),
     K(smtp_starttls, CFG_STARTTLS, "optional"),
     K(smtp_user, CFG_STR, ""),
-    K(smtp_password_file, CFG_STR, ""),
+    K(smtp_password_file, CFG_PATH, ""),
     K(smtp_helo, CFG_STR, ""),
-    K(smtp_ca_file, CFG_STR, ""),
+    K(smtp_ca_file, CFG_PATH, ""),
     K(from, CFG_STR, ""),
     K(reply_to, CFG_STR, ""),
     K(postal_address, CFG_STR, ""),
@@ -59,21 +60,21 @@ static const struct cfg_key cfg_keys[] = {
     K(imprint_url, CFG_URL, ""),
     K(dkim_domain, CFG_STR, ""),
     K(dkim_selector, CFG_STR, ""),
-    K(dkim_key_file, CFG_STR, ""),
+    K(dkim_key_file, CFG_PATH, ""),
     K(rate, CFG_INT, "0"),
     K(domain_concurrency, CFG_INT, "2"),
-    K(data_dir, CFG_STR, ""),
+    K(data_dir, CFG_PATH, ""),
     K(token_ttl, CFG_DURATION, "7d"),
     K(pending_retention, CFG_DURATION, "14d"),
     K(confirm_mail_limit, CFG_INT, "3"),
     K(subscribe_ip_limit, CFG_INT, "30"),
-    K(admin_token_file, CFG_STR, ""),
+    K(admin_token_file, CFG_PATH, ""),
     K(metrics_allow, CFG_STR, ""),
     K(legal_entity, CFG_STR, ""),
     K(contact_attributes, CFG_STR, ""),
-    K(suppression_key_file, CFG_STR, "./suppression.key"),
+    K(suppression_key_file, CFG_PATH, "suppression.key"),
     K(webhook_url, CFG_URL, ""),
-    K(webhook_secret_file, CFG_STR, ""),
+    K(webhook_secret_file, CFG_PATH, ""),
     K(log_level, CFG_LOGLEVEL, "info"),
 };
 
@@ -252,6 +253,7 @@ static int set_value(struct config *cfg, const struct cfg_key *k, const char *v,
                               v, k->name, where);
         break;
     case CFG_STR:
+    case CFG_PATH:
         break;
     }
     sp = str_field(cfg, k);
@@ -308,6 +310,45 @@ static char *trim(char *s)
     return s;
 }
 
+/* Sets config_dir to the directory part of the file's path ("." when it has none). */
+static void set_config_dir(struct config *cfg, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+
+    free(cfg->config_dir);
+    if (slash == NULL)
+        cfg->config_dir = xstrdup(".");
+    else if (slash == path)
+        cfg->config_dir = xstrdup("/");
+    else
+        cfg->config_dir = xstrndup(path, (size_t)(slash - path));
+}
+
+/* Reads a relative path as relative to the configuration file's directory. */
+static void resolve_path(const char *dir, char **field)
+{
+    const char *rel = *field;
+    struct buf b;
+
+    if (*rel == '\0' || *rel == '/' || strcmp(dir, ".") == 0)
+        return;
+    while (rel[0] == '.' && rel[1] == '/')
+        rel += 2;
+    buf_init(&b, 0);
+    buf_printf(&b, "%s%s%s", dir, strcmp(dir, "/") == 0 ? "" : "/", rel);
+    free(*field);
+    *field = buf_detach(&b);
+}
+
+static void resolve_paths(struct config *cfg)
+{
+    for (size_t i = 0; i < NKEYS; i++)
+        if (cfg_keys[i].type == CFG_PATH)
+            resolve_path(cfg->config_dir, str_field(cfg, &cfg_keys[i]));
+    if (cfg->transport_kind == TRANSPORT_MAILDIR)
+        resolve_path(cfg->config_dir, &cfg->transport_target);
+}
+
 /* Cross-key checks once the whole file is read. */
 static int validate(struct config *cfg, const char *name, struct mo_err *err)
 {
@@ -346,7 +387,9 @@ static int parse_text(struct config *cfg, const char *name, const char *text, st
 
         lineno++;
         p += n + (nl ? 1 : 0);
-        snprintf(where, sizeof(where), "%s:%u", name, lineno);
+        int w = snprintf(where, sizeof(where), "%s:%u", name, lineno);
+        if (w < 0 || (size_t)w >= sizeof(where))
+            snprintf(where, sizeof(where), "line %u", lineno);
         if (*s == '\0' || *s == '#') {
             free(line);
             continue;
@@ -386,8 +429,10 @@ int config_load_string(struct config *cfg, const char *name, const char *text, s
     set_defaults(cfg);
     free(cfg->path);
     cfg->path = xstrdup(name);
+    set_config_dir(cfg, name);
     if (parse_text(cfg, name, text, err) < 0)
         return -1;
+    resolve_paths(cfg);
     return validate(cfg, name, err);
 }
 
@@ -405,7 +450,9 @@ int config_load(struct config *cfg, const char *path, struct mo_err *err)
         optional = 1;
     }
     if (optional && !fileio_exists(path)) {
-        set_defaults(cfg);
+        /* no file: defaults, with paths relative to the working directory */
+        if (config_load_string(cfg, "", "", err) < 0)
+            return -1;
         goto env_override;
     }
     if (fileio_read(path, 1024 * 1024, "configuration file", &text, err) < 0) {

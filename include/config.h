@@ -3,6 +3,9 @@
  *
  * config_load() fills a fresh struct config that is read-only afterwards;
  * every string field is non-NULL (empty when unset) and owned by the struct.
+ * Relative paths in the file (data_dir, the *_file keys, maildir:DIR) are
+ * resolved against the file's directory, so the fields hold paths usable
+ * from any working directory.
  */
 #ifndef MAILOUT_CONFIG_H
 #define MAILOUT_CONFIG_H

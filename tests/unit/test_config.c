@@ -1,6 +1,7 @@
 /* test_config.c - mailout.conf parsing: keys, values, errors naming key and line. */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,8 @@ START_TEST(defaults)
     ck_assert_int_eq(c.token_ttl, 7 * 86400);
     ck_assert_int_eq(c.smtp_starttls, STARTTLS_OPTIONAL);
     ck_assert_str_eq(c.listen_host, "127.0.0.1");
+    ck_assert_str_eq(c.config_dir, ".");
+    ck_assert_str_eq(c.suppression_key_file, "suppression.key");
     ck_assert_uint_eq(c.listen_port, 8080);
     ck_assert_str_eq(c.db, "");
     config_release(&c);
@@ -66,6 +69,47 @@ static const struct {
     {"transport = smtp://relay.example.com:25\nsmtp_starttls = off\n", "loopback"},
 };
 
+/* relative paths are read from the configuration file's directory */
+START_TEST(paths_relative_to_config_file)
+{
+    struct config c;
+    struct mo_err e;
+    mo_err_init(&e);
+    const char *text = "suppression_key_file = keys/supp.key\n"
+                       "data_dir = share\n"
+                       "smtp_password_file = /abs/password\n"
+                       "smtp_ca_file = ca.pem\n"
+                       "dkim_key_file = ../dkim.pem\n"
+                       "admin_token_file = admin.token\n"
+                       "webhook_secret_file = hook.secret\n"
+                       "transport = maildir:out\n";
+    ck_assert_int_eq(config_load_string(&c, "/etc/mailout/mailout.conf", text, &e), 0);
+    ck_assert_str_eq(c.config_dir, "/etc/mailout");
+    ck_assert_str_eq(c.suppression_key_file, "/etc/mailout/keys/supp.key");
+    ck_assert_str_eq(c.data_dir, "/etc/mailout/share");
+    ck_assert_str_eq(c.smtp_password_file, "/abs/password");
+    ck_assert_str_eq(c.smtp_ca_file, "/etc/mailout/ca.pem");
+    ck_assert_str_eq(c.dkim_key_file, "/etc/mailout/../dkim.pem");
+    ck_assert_str_eq(c.admin_token_file, "/etc/mailout/admin.token");
+    ck_assert_str_eq(c.webhook_secret_file, "/etc/mailout/hook.secret");
+    ck_assert_str_eq(c.transport_target, "/etc/mailout/out");
+    config_release(&c);
+
+    /* defaults too: the key beside the file, the outbox below it */
+    ck_assert_int_eq(config_load_string(&c, "conf.d/mailout.conf", "", &e), 0);
+    ck_assert_str_eq(c.config_dir, "conf.d");
+    ck_assert_str_eq(c.suppression_key_file, "conf.d/suppression.key");
+    ck_assert_str_eq(c.transport_target, "conf.d/outbox");
+    ck_assert_str_eq(c.data_dir, "");
+    config_release(&c);
+
+    ck_assert_int_eq(config_load_string(&c, "/mailout.conf", "", &e), 0);
+    ck_assert_str_eq(c.config_dir, "/");
+    ck_assert_str_eq(c.suppression_key_file, "/suppression.key");
+    config_release(&c);
+}
+END_TEST
+
 START_TEST(bad_input_names_key_and_line)
 {
     struct config c;
@@ -112,6 +156,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, reads_values_comments_and_spaces);
     tcase_add_loop_test(tc, bad_input_names_key_and_line, 0, (int)(sizeof(bad) / sizeof(bad[0])));
     tcase_add_test(tc, loopback_relay_may_skip_tls);
+    tcase_add_test(tc, paths_relative_to_config_file);
     tcase_add_test(tc, durations);
     suite_add_tcase(s, tc);
     return s;
