@@ -13,13 +13,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "address.h"
 #include "buf.h"
 #include "fileio.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 enum cfg_type {
     CFG_STR,
     CFG_PATH,    /* a file or directory, read relative to the configuration file */
+    CFG_MAILBOX, /* an address or "Display Name <address>" (from, reply_to) */
     CFG_INT,
     CFG_DURATION,
     CFG_STARTTLS,
@@ -52,8 +55,8 @@ static const struct cfg_key cfg_keys[] = {
     K(smtp_password_file, CFG_PATH, ""),
     K(smtp_helo, CFG_STR, ""),
     K(smtp_ca_file, CFG_PATH, ""),
-    K(from, CFG_STR, ""),
-    K(reply_to, CFG_STR, ""),
+    K(from, CFG_MAILBOX, ""),
+    K(reply_to, CFG_MAILBOX, ""),
     K(postal_address, CFG_STR, ""),
     K(unsubscribe_mailto, CFG_STR, ""),
     K(privacy_url, CFG_URL, ""),
@@ -149,6 +152,185 @@ static int split_hostport(const char *v, char **host, unsigned *port)
     *host = xstrndup(v, (size_t)(colon - v));
     *port = (unsigned)p;
     return 0;
+}
+
+/* Appends s for a one-line message: control bytes (and bytes of invalid UTF-8) escaped. */
+static void show_value(struct buf *b, const char *s)
+{
+    int utf8 = utf8_valid_str(s);
+    size_t n = 0;
+
+    for (; *s && n < 200; s++, n++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '\r')
+            buf_puts(b, "\\r");
+        else if (c == '\n')
+            buf_puts(b, "\\n");
+        else if (c < 0x20 || c == 0x7f || (c >= 0x80 && !utf8))
+            buf_printf(b, "\\x%02x", c);
+        else
+            buf_putc(b, (char)c);
+    }
+    if (*s)
+        buf_puts(b, "...");
+}
+
+/* MO_E_INPUT "invalid value 'V' for key K: REASON (WHERE)"; returns -1. */
+static int bad_value(struct mo_err *err, const struct cfg_key *k, const char *v, const char *reason,
+                     const char *where)
+{
+    struct buf shown;
+
+    buf_init(&shown, 0);
+    show_value(&shown, v);
+    mo_err_set(err, MO_E_INPUT, "invalid value '%s' for key %s: %s (%s)", shown.s, k->name, reason,
+               where);
+    buf_release(&shown);
+    return -1;
+}
+
+/* Longest from or reply_to accepted (a header line holds at most 998). */
+#define MAILBOX_MAX 900
+
+/* A display-name character outside quotes: RFC 5322 atext, '.' (obs-phrase), UTF-8. */
+static int phrase_char(unsigned char c)
+{
+    return isalnum(c) || c >= 0x80 || (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~.", c) != NULL);
+}
+
+/*
+ * Checks a bare addr-spec with address_normalize() rules and builds the
+ * address to send from: the local part as written, '@', the domain as
+ * lower-case A-labels.  NULL with why set when it is invalid.
+ */
+static char *mailbox_addr(const char *s, size_t n, char *why, size_t whylen)
+{
+    char *in = xstrndup(s, n), *norm = NULL, *out = NULL;
+    struct mo_err e;
+    struct buf b;
+
+    mo_err_init(&e);
+    if (address_normalize(in, &norm, &e) < 0) {
+        snprintf(why, whylen, "%s", e.msg);
+        free(in);
+        return NULL;
+    }
+    const char *t = in;
+    while (*t == ' ' || *t == '\t')
+        t++;
+    buf_init(&b, 0);
+    buf_add(&b, t, (size_t)(strrchr(t, '@') - t));
+    buf_puts(&b, strrchr(norm, '@'));
+    out = buf_detach(&b);
+    free(norm);
+    free(in);
+    return out;
+}
+
+/*
+ * Parses an RFC 5322 mailbox: addr-spec, or name-addr whose display name is
+ * a phrase of atoms (UTF-8 allowed) and quoted-strings with \\-escapes.
+ * 0 with *addr and *name (caller frees), or -1 with why set.
+ */
+static int parse_mailbox(const char *v, char **addr, char **name, char *why, size_t whylen)
+{
+    struct buf nm;
+    const char *p = v, *lt = NULL, *gt;
+    int space = 0;
+
+    *addr = *name = NULL;
+    if (strlen(v) > MAILBOX_MAX) {
+        snprintf(why, whylen, "longer than %d bytes", MAILBOX_MAX);
+        return -1;
+    }
+    for (const char *c = v; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+            snprintf(why, whylen, "control characters (CR, LF, NUL, ...) are not allowed");
+            return -1;
+        }
+    if (!utf8_valid_str(v)) {
+        snprintf(why, whylen, "not valid UTF-8");
+        return -1;
+    }
+    if (*v == '\0') {
+        *addr = xstrdup("");
+        *name = xstrdup("");
+        return 0;
+    }
+    if (strchr(v, '<') == NULL) {
+        if (strchr(v, '>')) {
+            snprintf(why, whylen, "'>' without '<'");
+            return -1;
+        }
+        if ((*addr = mailbox_addr(v, strlen(v), why, whylen)) == NULL)
+            return -1;
+        *name = xstrdup("");
+        return 0;
+    }
+    buf_init(&nm, MAILBOX_MAX + 1);
+    while (*p && lt == NULL) {
+        unsigned char c = (unsigned char)*p;
+        if (c == ' ' || c == '\t') {
+            space = nm.len > 0;
+            p++;
+        } else if (c == '"') {
+            if (space)
+                buf_putc(&nm, ' ');
+            space = 0;
+            for (p++; *p && *p != '"'; p++) {
+                if (*p == '\\' && p[1])
+                    p++;
+                buf_putc(&nm, *p);
+            }
+            if (*p != '"') {
+                snprintf(why, whylen, "unterminated quoted string in the display name");
+                goto bad;
+            }
+            p++;
+        } else if (c == '<') {
+            lt = p;
+        } else if (c == '>') {
+            snprintf(why, whylen, "'>' without '<'");
+            goto bad;
+        } else if (phrase_char(c)) {
+            if (space)
+                buf_putc(&nm, ' ');
+            space = 0;
+            buf_putc(&nm, (char)c);
+            p++;
+        } else {
+            snprintf(why, whylen,
+                     "'%c' in the display name must be inside double quotes, as in "
+                     "\"Name, Inc.\" <address>",
+                     c);
+            goto bad;
+        }
+    }
+    if (lt == NULL) {
+        snprintf(why, whylen, "missing '<' before the address");
+        goto bad;
+    }
+    gt = strchr(lt + 1, '>');
+    if (gt == NULL) {
+        snprintf(why, whylen, "missing '>' after the address");
+        goto bad;
+    }
+    for (const char *t = gt + 1; *t; t++)
+        if (*t != ' ' && *t != '\t') {
+            snprintf(why, whylen, "unexpected text after '>'");
+            goto bad;
+        }
+    if (strspn(lt + 1, " \t") == (size_t)(gt - lt - 1)) {
+        snprintf(why, whylen, "empty address between '<' and '>'");
+        goto bad;
+    }
+    if ((*addr = mailbox_addr(lt + 1, (size_t)(gt - lt - 1), why, whylen)) == NULL)
+        goto bad;
+    *name = buf_detach(&nm);
+    return 0;
+bad:
+    buf_release(&nm);
+    return -1;
 }
 
 static int set_value(struct config *cfg, const struct cfg_key *k, const char *v, const char *where,
@@ -252,6 +434,19 @@ static int set_value(struct config *cfg, const struct cfg_key *k, const char *v,
                               "maildir:DIR (%s)",
                               v, k->name, where);
         break;
+    case CFG_MAILBOX: {
+        char why[sizeof(((struct mo_err *)0)->msg)], *addr, *name;
+        if (parse_mailbox(v, &addr, &name, why, sizeof(why)) < 0)
+            return bad_value(err, k, v, why, where);
+        int is_from = strcmp(k->name, "from") == 0;
+        char **ap = is_from ? &cfg->from_addr : &cfg->reply_to_addr;
+        char **np = is_from ? &cfg->from_name : &cfg->reply_to_name;
+        free(*ap);
+        free(*np);
+        *ap = addr;
+        *np = name;
+        break;
+    }
     case CFG_STR:
     case CFG_PATH:
         break;
@@ -352,10 +547,6 @@ static void resolve_paths(struct config *cfg)
 /* Cross-key checks once the whole file is read. */
 static int validate(struct config *cfg, const char *name, struct mo_err *err)
 {
-    free(cfg->from_addr);
-    cfg->from_addr = xstrdup(cfg->from);
-    free(cfg->reply_to_addr);
-    cfg->reply_to_addr = xstrdup(cfg->reply_to);
     if (cfg->transport_kind == TRANSPORT_SMTP && cfg->smtp_starttls == STARTTLS_OFF) {
         const char *t = cfg->transport_target;
         const char *colon = strrchr(t, ':');

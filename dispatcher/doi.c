@@ -244,14 +244,15 @@ static int send_confirmation(const struct config *cfg, const char *data_dir, con
     tmpl_vars_set(v, "email", email);
     tmpl_vars_set(v, "expires", expires);
     tmpl_vars_set(v, "days", days);
-    tmpl_vars_set(v, "from_name", cfg->legal_entity);
+    const char *from_name = *cfg->from_name ? cfg->from_name : cfg->legal_entity;
+    tmpl_vars_set(v, "from_name", from_name);
     if (tmpl_render(subject, v, TMPL_RAW, &s_out, err) < 0 ||
         tmpl_render(body, v, TMPL_RAW, &t_out, err) < 0 ||
         (html && tmpl_render(html, v, TMPL_HTML, &h_out, err) < 0))
         goto out;
-    const char *from = *cfg->from ? cfg->from : "mailout@localhost";
+    const char *from = *cfg->from_addr ? cfg->from_addr : "mailout@localhost";
     const char *domain = strrchr(from, '@') ? strrchr(from, '@') + 1 : "localhost";
-    if (mime_header_addr(&m, "From", cfg->legal_entity, from, err) < 0 ||
+    if (mime_header_addr(&m, "From", from_name, from, err) < 0 ||
         mime_header_addr(&m, "To", NULL, email, err) < 0 ||
         mime_header_text(&m, "Subject", s_out.s, err) < 0 ||
         mime_header_date_and_id(&m, domain, err) < 0 ||

@@ -5,7 +5,8 @@
  * every string field is non-NULL (empty when unset) and owned by the struct.
  * Relative paths in the file (data_dir, the *_file keys, maildir:DIR) are
  * resolved against the file's directory, so the fields hold paths usable
- * from any working directory.
+ * from any working directory.  from and reply_to are RFC 5322 mailboxes,
+ * checked at load time and split into address and display name.
  */
 #ifndef MAILOUT_CONFIG_H
 #define MAILOUT_CONFIG_H
@@ -41,7 +42,7 @@ struct config {
     char *smtp_helo;
     char *smtp_ca_file;
     char *from;      /* as written: an address or "Display Name <address>" */
-    char *from_addr; /* the bare address of from ("" when unset) */
+    char *from_addr; /* the bare address of from: local part as written, A-label domain */
     char *from_name; /* the display name of from, UTF-8 ("" when none) */
     char *reply_to;
     char *reply_to_addr; /* the bare address of reply_to ("" when unset) */

@@ -69,6 +69,106 @@ static const struct {
     {"transport = smtp://relay.example.com:25\nsmtp_starttls = off\n", "loopback"},
 };
 
+/* from and reply_to: an address or "Display Name <address>" */
+static const struct {
+    const char *value;
+    const char *addr;
+    const char *name;
+} good_mailbox[] = {
+    {"news@acme.example", "news@acme.example", ""},
+    {"Acme Pumps <news@acme.example>", "news@acme.example", "Acme Pumps"},
+    {"Acme   Pumps<news@acme.example>", "news@acme.example", "Acme Pumps"},
+    {"<news@acme.example>", "news@acme.example", ""},
+    {"\"Acme, Inc.\" <news@acme.example>", "news@acme.example", "Acme, Inc."},
+    {"\"Say \\\"hi\\\" \\\\ bye\" <a@acme.example>", "a@acme.example", "Say \"hi\" \\ bye"},
+    {"J. R. Smith <j@acme.example>", "j@acme.example", "J. R. Smith"},
+    {"Bücher & Co <news@acme.example>", "news@acme.example", "Bücher & Co"},
+    {"Acme \"Pumps & Co\" GmbH <news@acme.example>", "news@acme.example", "Acme Pumps & Co GmbH"},
+    {"News <News.Letter@Bücher.Example>", "News.Letter@xn--bcher-kva.example", "News"},
+    {"Acme < news@acme.example >", "news@acme.example", "Acme"},
+};
+
+START_TEST(mailbox_good)
+{
+    struct config c;
+    struct mo_err e;
+    char text[300];
+    mo_err_init(&e);
+    snprintf(text, sizeof(text), "from = %s\nreply_to = %s\n", good_mailbox[_i].value,
+             good_mailbox[_i].value);
+    ck_assert_msg(config_load_string(&c, "t.conf", text, &e) == 0, "%s: %s", good_mailbox[_i].value,
+                  e.msg);
+    ck_assert_str_eq(c.from, good_mailbox[_i].value);
+    ck_assert_str_eq(c.from_addr, good_mailbox[_i].addr);
+    ck_assert_str_eq(c.from_name, good_mailbox[_i].name);
+    ck_assert_str_eq(c.reply_to_addr, good_mailbox[_i].addr);
+    ck_assert_str_eq(c.reply_to_name, good_mailbox[_i].name);
+    config_release(&c);
+}
+END_TEST
+
+static const struct {
+    const char *text;
+    const char *msg; /* the whole message */
+} bad_mailbox[] = {
+    {"from = Acme <news@acme.example\n",
+     "invalid value 'Acme <news@acme.example' for key from: missing '>' after the address "
+     "(t.conf:1)"},
+    {"db = x\nfrom = Acme <news@acme.example> and more\n",
+     "invalid value 'Acme <news@acme.example> and more' for key from: unexpected text after '>' "
+     "(t.conf:2)"},
+    {"from = Acme <>\n",
+     "invalid value 'Acme <>' for key from: empty address between '<' and '>' (t.conf:1)"},
+    {"from = Acme < >\n",
+     "invalid value 'Acme < >' for key from: empty address between '<' and '>' (t.conf:1)"},
+    {"from = Acme <news@>\n",
+     "invalid value 'Acme <news@>' for key from: invalid email 'news@': missing domain "
+     "(t.conf:1)"},
+    {"from = Acme Pumps\n",
+     "invalid value 'Acme Pumps' for key from: invalid email 'Acme Pumps': missing '@' "
+     "(t.conf:1)"},
+    {"from = news@acme.example>\n",
+     "invalid value 'news@acme.example>' for key from: '>' without '<' (t.conf:1)"},
+    {"from = Acme, Inc. <news@acme.example>\n",
+     "invalid value 'Acme, Inc. <news@acme.example>' for key from: ',' in the display name must "
+     "be inside double quotes, as in \"Name, Inc.\" <address> (t.conf:1)"},
+    {"from = \"Acme <news@acme.example>\n",
+     "invalid value '\"Acme <news@acme.example>' for key from: unterminated quoted string in the "
+     "display name (t.conf:1)"},
+    {"from = Acme\r <news@acme.example>\n",
+     "invalid value 'Acme\\r <news@acme.example>' for key from: control characters (CR, LF, NUL, "
+     "...) are not allowed (t.conf:1)"},
+    {"from = Acme \x01<news@acme.example>\n",
+     "invalid value 'Acme \\x01<news@acme.example>' for key from: control characters (CR, LF, "
+     "NUL, ...) are not allowed (t.conf:1)"},
+    {"from = Acme \xff <news@acme.example>\n",
+     "invalid value 'Acme \\xff <news@acme.example>' for key from: not valid UTF-8 (t.conf:1)"},
+    {"from = a@acme.example, b@acme.example\n",
+     "invalid value 'a@acme.example, b@acme.example' for key from: invalid email 'a@acme.example, "
+     "b@acme.example': more than one '@' (t.conf:1)"},
+    {"from = Acme <a@acme.example> <b@acme.example>\n",
+     "invalid value 'Acme <a@acme.example> <b@acme.example>' for key from: unexpected text after "
+     "'>' (t.conf:1)"},
+    {"\nreply_to = Help <help@>\n",
+     "invalid value 'Help <help@>' for key reply_to: invalid email 'help@': missing domain "
+     "(t.conf:2)"},
+    {"reply_to = Help <help@acme.example\n",
+     "invalid value 'Help <help@acme.example' for key reply_to: missing '>' after the address "
+     "(t.conf:1)"},
+};
+
+START_TEST(mailbox_bad)
+{
+    struct config c;
+    struct mo_err e;
+    mo_err_init(&e);
+    ck_assert_int_eq(config_load_string(&c, "t.conf", bad_mailbox[_i].text, &e), -1);
+    ck_assert_int_eq(e.code, MO_E_INPUT);
+    ck_assert_str_eq(e.msg, bad_mailbox[_i].msg);
+    config_release(&c);
+}
+END_TEST
+
 /* relative paths are read from the configuration file's directory */
 START_TEST(paths_relative_to_config_file)
 {
@@ -156,6 +256,8 @@ static Suite *config_suite(void)
     tcase_add_test(tc, reads_values_comments_and_spaces);
     tcase_add_loop_test(tc, bad_input_names_key_and_line, 0, (int)(sizeof(bad) / sizeof(bad[0])));
     tcase_add_test(tc, loopback_relay_may_skip_tls);
+    tcase_add_loop_test(tc, mailbox_good, 0, (int)(sizeof(good_mailbox) / sizeof(good_mailbox[0])));
+    tcase_add_loop_test(tc, mailbox_bad, 0, (int)(sizeof(bad_mailbox) / sizeof(bad_mailbox[0])));
     tcase_add_test(tc, paths_relative_to_config_file);
     tcase_add_test(tc, durations);
     suite_add_tcase(s, tc);
