@@ -5,12 +5,14 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "address.h"
@@ -50,7 +52,7 @@ static const struct cfg_key cfg_keys[] = {
     K(base_url, CFG_URL, "http://127.0.0.1:8080"),
     K(listen, CFG_LISTEN, "127.0.0.1:8080"),
     K(transport, CFG_TRANSPORT, "maildir:./outbox"),
-    K(smtp_starttls, CFG_STARTTLS, "optional"),
+    K(smtp_starttls, CFG_STARTTLS, "required"), /* optional for a loopback relay: validate() */
     K(smtp_user, CFG_STR, ""),
     K(smtp_password_file, CFG_PATH, ""),
     K(smtp_helo, CFG_STR, ""),
@@ -130,10 +132,38 @@ long long config_parse_duration(const char *s)
     return v * mult;
 }
 
-static int is_loopback_host(const char *host, size_t n)
+int config_host_is_loopback(const char *host)
 {
-    return (n == 9 && strncmp(host, "localhost", 9) == 0) ||
-           (n >= 4 && strncmp(host, "127.", 4) == 0) || (n == 5 && strncmp(host, "[::1]", 5) == 0);
+    struct in_addr a4;
+    struct in6_addr a6;
+    char inner[INET6_ADDRSTRLEN + 1];
+    size_t n = strlen(host);
+
+    if (strcasecmp(host, "localhost") == 0)
+        return 1;
+    if (inet_pton(AF_INET, host, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    if (n >= 2 && host[0] == '[' && host[n - 1] == ']' && n - 2 < sizeof(inner)) {
+        memcpy(inner, host + 1, n - 2);
+        inner[n - 2] = '\0';
+        host = inner;
+    }
+    if (inet_pton(AF_INET6, host, &a6) == 1)
+        return IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+    return 0;
+}
+
+int config_smtp_loopback(const struct config *cfg)
+{
+    const char *t = cfg->transport_target;
+    const char *colon = strrchr(t, ':');
+
+    if (cfg->transport_kind != TRANSPORT_SMTP || colon == NULL)
+        return 0;
+    char *host = xstrndup(t, (size_t)(colon - t));
+    int loop = config_host_is_loopback(host);
+    free(host);
+    return loop;
 }
 
 /* Splits "host:port"; port must be 1..65535. */
@@ -505,6 +535,16 @@ static char *trim(char *s)
     return s;
 }
 
+/* "NAME:LINE" for a key read from the file, else NAME alone. */
+static void key_where(char *out, size_t n, const char *name, const unsigned *lines, const char *key)
+{
+    const struct cfg_key *k = find_key(key);
+    unsigned line = k ? lines[k - cfg_keys] : 0;
+    int w = line ? snprintf(out, n, "%s:%u", name, line) : snprintf(out, n, "%s", name);
+    if (w < 0 || (size_t)w >= n)
+        snprintf(out, n, "%s", line ? "configuration file" : "");
+}
+
 /* Sets config_dir to the directory part of the file's path ("." when it has none). */
 static void set_config_dir(struct config *cfg, const char *path)
 {
@@ -544,27 +584,39 @@ static void resolve_paths(struct config *cfg)
         resolve_path(cfg->config_dir, &cfg->transport_target);
 }
 
-/* Cross-key checks once the whole file is read. */
-static int validate(struct config *cfg, const char *name, struct mo_err *err)
+/* Cross-key checks once the whole file is read; lines[i]: where key i was set, 0 = default. */
+static int validate(struct config *cfg, const char *name, const unsigned *lines, struct mo_err *err)
 {
-    if (cfg->transport_kind == TRANSPORT_SMTP && cfg->smtp_starttls == STARTTLS_OFF) {
-        const char *t = cfg->transport_target;
-        const char *colon = strrchr(t, ':');
-        if (!is_loopback_host(t, (size_t)(colon - t)))
+    char where[600];
+
+    if (cfg->transport_kind == TRANSPORT_SMTP) {
+        const struct cfg_key *k = find_key("smtp_starttls");
+        int loop = config_smtp_loopback(cfg);
+        /* TLS is the default; only a loopback relay may go without it unasked */
+        if (lines[k - cfg_keys] == 0)
+            cfg->smtp_starttls = loop ? STARTTLS_OPTIONAL : STARTTLS_REQUIRED;
+        key_where(where, sizeof(where), name, lines, "smtp_starttls");
+        if (!loop && cfg->smtp_starttls == STARTTLS_OFF)
             return mo_err_set(err, MO_E_INPUT,
                               "smtp_starttls = off is allowed only for a loopback relay, not '%s' "
-                              "(%s, key transport)",
-                              t, name);
+                              "(%s, key smtp_starttls)",
+                              cfg->transport_target, where);
+        if (!loop && *cfg->smtp_user && cfg->smtp_starttls != STARTTLS_REQUIRED)
+            return mo_err_set(err, MO_E_INPUT,
+                              "smtp_user needs smtp_starttls = required for the relay '%s': AUTH "
+                              "is never sent without TLS except to loopback (%s, key "
+                              "smtp_starttls)",
+                              cfg->transport_target, where);
     }
     return 0;
 }
 
-static int parse_text(struct config *cfg, const char *name, const char *text, struct mo_err *err)
+static int parse_text(struct config *cfg, const char *name, const char *text, unsigned *seen,
+                      struct mo_err *err)
 {
     const char *p = text;
     unsigned lineno = 0;
     char where[600];
-    unsigned char seen[NKEYS] = {0};
 
     if ((unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB && (unsigned char)p[2] == 0xBF)
         p += 3;
@@ -605,7 +657,7 @@ static int parse_text(struct config *cfg, const char *name, const char *text, st
             free(line);
             return -1;
         }
-        seen[k - cfg_keys] = 1;
+        seen[k - cfg_keys] = lineno;
         if (set_value(cfg, k, val, where, err) < 0) {
             free(line);
             return -1;
@@ -617,14 +669,16 @@ static int parse_text(struct config *cfg, const char *name, const char *text, st
 
 int config_load_string(struct config *cfg, const char *name, const char *text, struct mo_err *err)
 {
+    unsigned lines[NKEYS] = {0};
+
     set_defaults(cfg);
     free(cfg->path);
     cfg->path = xstrdup(name);
     set_config_dir(cfg, name);
-    if (parse_text(cfg, name, text, err) < 0)
+    if (parse_text(cfg, name, text, lines, err) < 0)
         return -1;
     resolve_paths(cfg);
-    return validate(cfg, name, err);
+    return validate(cfg, name, lines, err);
 }
 
 int config_load(struct config *cfg, const char *path, struct mo_err *err)

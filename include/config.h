@@ -7,6 +7,8 @@
  * resolved against the file's directory, so the fields hold paths usable
  * from any working directory.  from and reply_to are RFC 5322 mailboxes,
  * checked at load time and split into address and display name.
+ * smtp_starttls defaults to required, or optional for a loopback relay;
+ * smtp_user with a non-loopback relay needs smtp_starttls = required.
  */
 #ifndef MAILOUT_CONFIG_H
 #define MAILOUT_CONFIG_H
@@ -83,6 +85,11 @@ int config_load_string(struct config *cfg, const char *name, const char *text, s
 /* Sets one key as if read from a file (for --db and the like). */
 int config_set(struct config *cfg, const char *key, const char *value, struct mo_err *err);
 void config_release(struct config *cfg);
+
+/* 1 when host (as in HOST:PORT, IPv6 in brackets) is localhost, 127.0.0.0/8 or ::1. */
+int config_host_is_loopback(const char *host);
+/* 1 when the transport is SMTP to a loopback relay. */
+int config_smtp_loopback(const struct config *cfg);
 
 /* Parses "7d", "12h", "30m", "45s" or plain seconds; -1 on error. */
 long long config_parse_duration(const char *s);

@@ -16,7 +16,7 @@ START_TEST(defaults)
     ck_assert_int_eq(c.transport_kind, TRANSPORT_MAILDIR);
     ck_assert_str_eq(c.transport_target, "./outbox");
     ck_assert_int_eq(c.token_ttl, 7 * 86400);
-    ck_assert_int_eq(c.smtp_starttls, STARTTLS_OPTIONAL);
+    ck_assert_int_eq(c.smtp_starttls, STARTTLS_REQUIRED);
     ck_assert_str_eq(c.listen_host, "127.0.0.1");
     ck_assert_str_eq(c.config_dir, ".");
     ck_assert_str_eq(c.suppression_key_file, "suppression.key");
@@ -169,6 +169,71 @@ START_TEST(mailbox_bad)
 }
 END_TEST
 
+/* smtp_starttls: required by default, optional by default only for a loopback relay */
+static const struct {
+    const char *text;
+    int starttls; /* expected, or -1 for an error */
+    const char *msg;
+} tls_cases[] = {
+    {"transport = smtp://relay.example.com:587\n", STARTTLS_REQUIRED, NULL},
+    {"transport = smtp://127.0.0.1:25\n", STARTTLS_OPTIONAL, NULL},
+    {"transport = smtp://127.1.2.3:25\n", STARTTLS_OPTIONAL, NULL},
+    {"transport = smtp://localhost:25\n", STARTTLS_OPTIONAL, NULL},
+    {"transport = smtp://[::1]:25\n", STARTTLS_OPTIONAL, NULL},
+    {"transport = smtp://127.evil.example:25\n", STARTTLS_REQUIRED, NULL},
+    {"transport = smtp://10.0.0.1:25\n", STARTTLS_REQUIRED, NULL},
+    {"transport = smtp://relay.example.com:25\nsmtp_starttls = optional\n", STARTTLS_OPTIONAL,
+     NULL},
+    {"transport = smtp://relay.example.com:587\nsmtp_user = u\n", STARTTLS_REQUIRED, NULL},
+    {"transport = smtp://localhost:25\nsmtp_user = u\nsmtp_starttls = off\n", STARTTLS_OFF, NULL},
+    {"transport = smtp://127.0.0.1:25\nsmtp_user = u\n", STARTTLS_OPTIONAL, NULL},
+    {"transport = smtp://relay.example.com:587\nsmtp_user = u\nsmtp_starttls = optional\n", -1,
+     "smtp_user needs smtp_starttls = required for the relay 'relay.example.com:587': AUTH is "
+     "never sent without TLS except to loopback (t.conf:3, key smtp_starttls)"},
+    {"transport = smtp://127.evil.example:25\nsmtp_starttls = optional\nsmtp_user = u\n", -1,
+     "smtp_user needs smtp_starttls = required for the relay '127.evil.example:25': AUTH is never "
+     "sent without TLS except to loopback (t.conf:2, key smtp_starttls)"},
+    {"transport = smtp://relay.example.com:25\nsmtp_starttls = off\n", -1,
+     "smtp_starttls = off is allowed only for a loopback relay, not 'relay.example.com:25' "
+     "(t.conf:2, key smtp_starttls)"},
+};
+
+START_TEST(starttls_defaults)
+{
+    struct config c;
+    struct mo_err e;
+    mo_err_init(&e);
+    int rc = config_load_string(&c, "t.conf", tls_cases[_i].text, &e);
+    if (tls_cases[_i].starttls < 0) {
+        ck_assert_int_eq(rc, -1);
+        ck_assert_int_eq(e.code, MO_E_INPUT);
+        ck_assert_str_eq(e.msg, tls_cases[_i].msg);
+    } else {
+        ck_assert_msg(rc == 0, "%s", e.msg);
+        ck_assert_int_eq(c.smtp_starttls, tls_cases[_i].starttls);
+    }
+    config_release(&c);
+}
+END_TEST
+
+START_TEST(loopback_hosts)
+{
+    ck_assert_int_eq(config_host_is_loopback("localhost"), 1);
+    ck_assert_int_eq(config_host_is_loopback("LocalHost"), 1);
+    ck_assert_int_eq(config_host_is_loopback("127.0.0.1"), 1);
+    ck_assert_int_eq(config_host_is_loopback("127.255.0.9"), 1);
+    ck_assert_int_eq(config_host_is_loopback("[::1]"), 1);
+    ck_assert_int_eq(config_host_is_loopback("::1"), 1);
+    ck_assert_int_eq(config_host_is_loopback("[::ffff:127.0.0.1]"), 1);
+    ck_assert_int_eq(config_host_is_loopback("127.evil.example"), 0);
+    ck_assert_int_eq(config_host_is_loopback("127.0.0.1.nip.io"), 0);
+    ck_assert_int_eq(config_host_is_loopback("128.0.0.1"), 0);
+    ck_assert_int_eq(config_host_is_loopback("localhost.example.com"), 0);
+    ck_assert_int_eq(config_host_is_loopback("[::2]"), 0);
+    ck_assert_int_eq(config_host_is_loopback(""), 0);
+}
+END_TEST
+
 /* relative paths are read from the configuration file's directory */
 START_TEST(paths_relative_to_config_file)
 {
@@ -258,6 +323,8 @@ static Suite *config_suite(void)
     tcase_add_test(tc, loopback_relay_may_skip_tls);
     tcase_add_loop_test(tc, mailbox_good, 0, (int)(sizeof(good_mailbox) / sizeof(good_mailbox[0])));
     tcase_add_loop_test(tc, mailbox_bad, 0, (int)(sizeof(bad_mailbox) / sizeof(bad_mailbox[0])));
+    tcase_add_loop_test(tc, starttls_defaults, 0, (int)(sizeof(tls_cases) / sizeof(tls_cases[0])));
+    tcase_add_test(tc, loopback_hosts);
     tcase_add_test(tc, paths_relative_to_config_file);
     tcase_add_test(tc, durations);
     suite_add_tcase(s, tc);
