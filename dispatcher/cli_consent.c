@@ -18,6 +18,7 @@
 #include "doi.h"
 #include "fileio.h"
 #include "ledger.h"
+#include "suppress.h"
 #include "topic.h"
 #include "xalloc.h"
 
@@ -416,7 +417,8 @@ int cmd_unsubscribe(struct cli *cli, int argc, char **argv, struct mo_err *err)
                                        {NULL, 0, NULL, 0}};
     struct unsub_opts o = {NULL, NULL};
     struct topic t = {0};
-    char *norm = NULL;
+    struct suppress_key key;
+    char *norm = NULL, addr_hmac[65];
     long long cid;
     int first, rc, created, changed;
 
@@ -433,10 +435,19 @@ int cmd_unsubscribe(struct cli *cli, int argc, char **argv, struct mo_err *err)
         return -1;
     }
     rc = -1;
+    if (suppress_key_load(db, &cli->cfg, &key, err) < 0)
+        goto out;
+    suppress_hash(&key, norm, addr_hmac);
+    rc = contact_backfill_hmac(db, &key, NULL, err);
+    explicit_bzero(&key, sizeof(key));
+    if (rc < 0)
+        goto out;
+    rc = -1;
     if (db_begin(db, err) < 0)
         goto out;
     if ((o.topic && topic_find(db, o.topic, &t, err) < 0) ||
-        contact_ensure(db, argv[first], norm, "unsubscribe command", &cid, &created, err) < 0 ||
+        contact_ensure(db, argv[first], norm, addr_hmac, "unsubscribe command", &cid, &created,
+                       err) < 0 ||
         ledger_revoke(db, cid, o.topic ? t.id : 0, "admin", "unsubscribe command",
                       audit_cli_actor(), o.reason ? o.reason : "opt-out received by other means",
                       NULL, 1, &changed, err) < 0)

@@ -295,7 +295,8 @@ int doi_subscribe(struct db *db, const struct config *cfg, const char *data_dir,
     struct text_pick picks[DOI_MAX_TOPICS];
     char *norm = NULL;
     char lang[8], token[CRYPTO_TOKEN_LEN + 1], token_hash[CRYPTO_SHA256_HEX_LEN + 1];
-    char cid[24], ttl[32], rid[24], expires[32] = "", locale[16];
+    char cid[24], ttl[32], rid[24], expires[32] = "", locale[16], addr_hmac[65];
+    struct suppress_key key;
     long long contact_id, request_id;
     int created, in_tx = 0, rc = -1, allowed;
     PGresult *r;
@@ -326,11 +327,15 @@ int doi_subscribe(struct db *db, const struct config *cfg, const char *data_dir,
              in->locale && topic_locale_valid(in->locale) ? in->locale : lang);
     if (resolve_topics(db, in, lang, picks, err) < 0)
         goto out;
+    if (suppress_key_load(db, cfg, &key, err) < 0)
+        goto out;
+    suppress_hash(&key, norm, addr_hmac);
+    explicit_bzero(&key, sizeof(key));
 
     if (db_begin(db, err) < 0)
         goto out;
     in_tx = 1;
-    if (contact_ensure(db, in->email, norm,
+    if (contact_ensure(db, in->email, norm, addr_hmac,
                        in->channel && strcmp(in->channel, "web") == 0 ? "subscribe form"
                                                                       : "subscribe command",
                        &contact_id, &created, err) < 0)
@@ -548,9 +553,10 @@ int doi_confirm(struct db *db, const struct config *cfg, const char *token, cons
     {
         struct suppress_key key;
         char h[65];
-        if (suppress_key_load(cfg, &key, err) < 0)
+        if (suppress_key_load(db, cfg, &key, err) < 0)
             goto out;
         suppress_hash(&key, norm, h);
+        explicit_bzero(&key, sizeof(key));
         const char *p[] = {h};
         if (db_run(db, Q_SUPPRESSION_LIFT, p, 1, err) < 0)
             goto out;
