@@ -445,7 +445,7 @@ int cmd_unsubscribe(struct cli *cli, int argc, char **argv, struct mo_err *err)
     struct db *db = cli_db(cli, err);
     if (db == NULL)
         return -1;
-    rc = consent_unsubscribe(db, &out, NULL, &changed, err);
+    rc = consent_unsubscribe(db, &cli->cfg, &out, NULL, &changed, err);
     db_free(db);
     if (rc < 0)
         return -1;

@@ -55,7 +55,8 @@ int cmd_transport_test(struct cli *cli, int argc, char **argv, struct mo_err *er
     if (argc - first != 1)
         return mo_err_set(err, MO_E_USAGE, "usage: mailout %s", cli->cmd->synopsis);
     const char *to = argv[first];
-    const char *from = o.from ? o.from : cli->cfg.from;
+    const char *from = o.from ? o.from : cli->cfg.from_addr;
+    const char *from_name = o.from || *cli->cfg.from_name == '\0' ? "mailout" : cli->cfg.from_name;
     if (*from == '\0')
         return mo_err_set(err, MO_E_USAGE, "no sender: set the key from or pass --from");
     const char *domain = strrchr(from, '@') ? strrchr(from, '@') + 1 : "mailout.invalid";
@@ -68,7 +69,7 @@ int cmd_transport_test(struct cli *cli, int argc, char **argv, struct mo_err *er
         mime_init(&m);
         buf_init(&bodies[i], 0);
         snprintf(subj, sizeof(subj), "mailout test message %ld of %ld", i + 1, o.count);
-        if (mime_header_addr(&m, "From", "mailout", from, err) < 0 ||
+        if (mime_header_addr(&m, "From", from_name, from, err) < 0 ||
             mime_header_addr(&m, "To", NULL, to, err) < 0 ||
             mime_header_text(&m, "Subject", subj, err) < 0 ||
             mime_header_date_and_id(&m, domain, err) < 0 ||

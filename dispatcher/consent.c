@@ -17,6 +17,7 @@
 #include "audit.h"
 #include "contact.h"
 #include "ledger.h"
+#include "suppress.h"
 #include "topic.h"
 #include "xalloc.h"
 
@@ -33,12 +34,13 @@ static char *trimmed(const char *s)
     return xstrndup(s, n);
 }
 
-int consent_unsubscribe(struct db *db, const struct consent_optout *o, long long *contact_id,
-                        int *changed, struct mo_err *err)
+int consent_unsubscribe(struct db *db, const struct config *cfg, const struct consent_optout *o,
+                        long long *contact_id, int *changed, struct mo_err *err)
 {
     struct topic t = {0};
+    struct suppress_key key;
     char *norm = NULL, *email = NULL;
-    char obj[32];
+    char obj[32], addr_hmac[65];
     long long cid = 0;
     int created, rc = -1;
     const char *source = o->source ? o->source : o->channel;
@@ -47,10 +49,18 @@ int consent_unsubscribe(struct db *db, const struct consent_optout *o, long long
     if (address_normalize(o->email, &norm, err) < 0)
         return -1;
     email = trimmed(o->email);
+    if (suppress_key_load(db, cfg, &key, err) < 0)
+        goto out;
+    suppress_hash(&key, norm, addr_hmac);
+    rc = contact_backfill_hmac(db, &key, NULL, err);
+    explicit_bzero(&key, sizeof(key));
+    if (rc < 0)
+        goto out;
+    rc = -1;
     if (db_begin(db, err) < 0)
         goto out;
     if ((o->topic && topic_find(db, o->topic, &t, err) < 0) ||
-        contact_ensure(db, email, norm, source, &cid, &created, err) < 0 ||
+        contact_ensure(db, email, norm, addr_hmac, source, &cid, &created, err) < 0 ||
         ledger_revoke(db, cid, o->topic ? t.id : 0, o->channel, source, o->actor, o->reason,
                       o->message_id, 1, changed, err) < 0)
         goto fail;

@@ -443,7 +443,8 @@ int contact_import(struct db *db, const struct config *cfg, const char *path,
         mo_err_set(err, MO_E_INPUT, "the file name is not valid UTF-8: rename the file");
         goto out;
     }
-    if (suppress_key_load(cfg, &im.key, err) < 0)
+    if (suppress_key_load(db, cfg, &im.key, err) < 0 ||
+        contact_backfill_hmac(db, &im.key, NULL, err) < 0)
         goto out;
     in = csvin_open(path, err);
     if (in == NULL)
@@ -566,20 +567,77 @@ out:
         free(im.colname[i]);
     buf_release(&im.copy);
     buf_release(&im.fields);
+    explicit_bzero(&im.key, sizeof(im.key));
     return rc;
 }
 
-int contact_ensure(struct db *db, const char *email, const char *norm, const char *source,
-                   long long *id, int *created, struct mo_err *err)
+int contact_ensure(struct db *db, const char *email, const char *norm, const char *addr_hmac,
+                   const char *source, long long *id, int *created, struct mo_err *err)
 {
-    const char *p[] = {email, norm, source};
-    PGresult *r = db_exec(db, Q_CONTACT_ENSURE, p, 3, err);
+    const char *p[] = {email, norm, source, addr_hmac};
+    PGresult *r = db_exec(db, Q_CONTACT_ENSURE, p, 4, err);
     if (r == NULL)
         return -1;
     *id = db_int(r, 0, "id");
     *created = db_bool(r, 0, "created");
     PQclear(r);
     return 0;
+}
+
+#define HMAC_BATCH 500
+
+int contact_backfill_hmac(struct db *db, const struct suppress_key *k, long *filled,
+                          struct mo_err *err)
+{
+    char limit[16];
+    long total = 0;
+    int rc = -1;
+
+    snprintf(limit, sizeof(limit), "%d", HMAC_BATCH);
+    for (;;) {
+        const char *p[] = {limit};
+        PGresult *r = db_exec(db, Q_CONTACT_HMAC_MISSING, p, 1, err);
+        struct buf ids, hashes;
+        int n;
+
+        if (r == NULL)
+            goto out;
+        n = PQntuples(r);
+        if (n == 0) {
+            PQclear(r);
+            break;
+        }
+        buf_init(&ids, 0);
+        buf_init(&hashes, 0);
+        buf_putc(&ids, '{');
+        buf_putc(&hashes, '{');
+        for (int i = 0; i < n; i++) {
+            char h[65];
+            suppress_hash(k, db_val(r, i, "email_norm"), h);
+            /* bigint ids and hex digits need no quoting inside an array literal */
+            buf_printf(&ids, "%s%s", i ? "," : "", db_val(r, i, "id"));
+            buf_printf(&hashes, "%s%s", i ? "," : "", h);
+        }
+        PQclear(r);
+        buf_putc(&ids, '}');
+        buf_putc(&hashes, '}');
+        const char *q[] = {ids.s, hashes.s};
+        r = db_exec(db, Q_CONTACT_HMAC_FILL, q, 2, err);
+        buf_release(&ids);
+        buf_release(&hashes);
+        if (r == NULL)
+            goto out;
+        long done = strtol(PQcmdTuples(r), NULL, 10);
+        PQclear(r);
+        total += done;
+        if (n < HMAC_BATCH || done == 0)
+            break;
+    }
+    rc = 0;
+out:
+    if (filled)
+        *filled = total;
+    return rc;
 }
 
 static json_t *val(const PGresult *r, int row, const char *col)

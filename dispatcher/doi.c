@@ -290,14 +290,15 @@ static int send_confirmation(const struct config *cfg, const char *data_dir, con
     tmpl_vars_set(v, "email", email);
     tmpl_vars_set(v, "expires", expires);
     tmpl_vars_set(v, "days", days);
-    tmpl_vars_set(v, "from_name", cfg->legal_entity);
+    const char *from_name = *cfg->from_name ? cfg->from_name : cfg->legal_entity;
+    tmpl_vars_set(v, "from_name", from_name);
     if (tmpl_render(subject, v, TMPL_RAW, &s_out, err) < 0 ||
         tmpl_render(body, v, TMPL_RAW, &t_out, err) < 0 ||
         (html && tmpl_render(html, v, TMPL_HTML, &h_out, err) < 0))
         goto out;
-    const char *from = *cfg->from ? cfg->from : "mailout@localhost";
+    const char *from = *cfg->from_addr ? cfg->from_addr : "mailout@localhost";
     const char *domain = strrchr(from, '@') ? strrchr(from, '@') + 1 : "localhost";
-    if (mime_header_addr(&m, "From", cfg->legal_entity, from, err) < 0 ||
+    if (mime_header_addr(&m, "From", from_name, from, err) < 0 ||
         mime_header_addr(&m, "To", NULL, email, err) < 0 ||
         mime_header_text(&m, "Subject", s_out.s, err) < 0 ||
         mime_header_date_and_id(&m, domain, err) < 0 ||
@@ -340,7 +341,8 @@ int doi_subscribe(struct db *db, const struct config *cfg, const char *data_dir,
     struct text_pick picks[DOI_MAX_TOPICS];
     char *norm = NULL;
     char lang[8], token[CRYPTO_TOKEN_LEN + 1], token_hash[CRYPTO_SHA256_HEX_LEN + 1];
-    char cid[24], ttl[32], rid[24], expires[32] = "", locale[16];
+    char cid[24], ttl[32], rid[24], expires[32] = "", locale[16], addr_hmac[65];
+    struct suppress_key key;
     long long contact_id, request_id;
     int created, in_tx = 0, rc = -1, allowed;
     PGresult *r;
@@ -371,11 +373,15 @@ int doi_subscribe(struct db *db, const struct config *cfg, const char *data_dir,
              in->locale && topic_locale_valid(in->locale) ? in->locale : lang);
     if (resolve_topics(db, in, lang, picks, err) < 0)
         goto out;
+    if (suppress_key_load(db, cfg, &key, err) < 0)
+        goto out;
+    suppress_hash(&key, norm, addr_hmac);
+    explicit_bzero(&key, sizeof(key));
 
     if (db_begin(db, err) < 0)
         goto out;
     in_tx = 1;
-    if (contact_ensure(db, in->email, norm,
+    if (contact_ensure(db, in->email, norm, addr_hmac,
                        in->channel && strcmp(in->channel, "web") == 0 ? "subscribe form"
                                                                       : "subscribe command",
                        &contact_id, &created, err) < 0)
@@ -593,9 +599,10 @@ int doi_confirm(struct db *db, const struct config *cfg, const char *token, cons
     {
         struct suppress_key key;
         char h[65];
-        if (suppress_key_load(cfg, &key, err) < 0)
+        if (suppress_key_load(db, cfg, &key, err) < 0)
             goto out;
         suppress_hash(&key, norm, h);
+        explicit_bzero(&key, sizeof(key));
         const char *p[] = {h};
         if (db_run(db, Q_SUPPRESSION_LIFT, p, 1, err) < 0)
             goto out;

@@ -38,6 +38,11 @@ static const struct query queries[Q__COUNT] = {
       "INSERT INTO audit_log (actor, action, object, detail) VALUES ($1, $2, $3, $4::jsonb)", 4),
     Q(Q_SUPPRESSION_CHECK, "SELECT 1 FROM suppression WHERE addr_hmac = $1", 1),
     Q(Q_SUPPRESSION_LIFT, "DELETE FROM suppression WHERE addr_hmac = $1", 1),
+    Q(Q_SUPPRESSION_KEY_GET, "SELECT fingerprint FROM suppression_key", 0),
+    Q(Q_SUPPRESSION_KEY_RECORD,
+      "INSERT INTO suppression_key (fingerprint) VALUES ($1) ON CONFLICT DO NOTHING"
+      " RETURNING fingerprint",
+      1),
     Q(Q_TOPIC_ADD, "INSERT INTO topics (name, title) VALUES ($1, $2) RETURNING id", 2),
     Q(Q_TOPIC_FIND, "SELECT id, name, title FROM topics WHERE name = $1", 1),
     Q(Q_CONSENT_TEXT_ADD,
@@ -101,14 +106,17 @@ static const struct query queries[Q__COUNT] = {
       "  (array_agg(country ORDER BY line DESC) FILTER (WHERE country IS NOT NULL))[1] AS country,"
       "  (array_agg(locale ORDER BY line DESC) FILTER (WHERE locale IS NOT NULL))[1] AS locale,"
       "  (array_agg(birth_date ORDER BY line DESC) FILTER (WHERE birth_date IS NOT NULL))[1]"
-      "   AS birth_date"
+      "   AS birth_date, min(addr_hmac) AS addr_hmac"
       "  FROM import_contacts GROUP BY email_norm),"
       " a AS (SELECT i.email_norm, jsonb_object_agg(kv.key, kv.value ORDER BY i.line) AS attrs"
       "  FROM import_contacts i, jsonb_each(i.attrs) kv GROUP BY i.email_norm)"
-      " INSERT INTO contacts (email, email_norm, name, country, locale, birth_date, attrs, source)"
+      " INSERT INTO contacts (email, email_norm, name, country, locale, birth_date, attrs, source,"
+      "  addr_hmac)"
       " SELECT m.email, m.email_norm, m.name, m.country, m.locale, m.birth_date,"
-      "  COALESCE(a.attrs, '{}'::jsonb), 'import:' || $1 FROM m LEFT JOIN a USING (email_norm)"
+      "  COALESCE(a.attrs, '{}'::jsonb), 'import:' || $1, m.addr_hmac"
+      " FROM m LEFT JOIN a USING (email_norm)"
       " ON CONFLICT (email_norm) DO UPDATE SET name = COALESCE(EXCLUDED.name, contacts.name),"
+      "  addr_hmac = COALESCE(contacts.addr_hmac, EXCLUDED.addr_hmac),"
       "  country = COALESCE(EXCLUDED.country, contacts.country),"
       "  locale = COALESCE(EXCLUDED.locale, contacts.locale),"
       "  birth_date = COALESCE(EXCLUDED.birth_date, contacts.birth_date),"
@@ -138,12 +146,21 @@ static const struct query queries[Q__COUNT] = {
       " ORDER BY c.id, t.id, i.consented_at, ct.id, i.line",
       1),
     Q(Q_CONTACT_ENSURE,
-      "WITH ins AS (INSERT INTO contacts (email, email_norm, source) VALUES ($1, $2, $3)"
-      "  ON CONFLICT (email_norm) DO NOTHING RETURNING id)"
+      "WITH ins AS (INSERT INTO contacts (email, email_norm, source, addr_hmac)"
+      "  VALUES ($1, $2, $3, $4) ON CONFLICT (email_norm) DO NOTHING RETURNING id),"
+      " fill AS (UPDATE contacts SET addr_hmac = $4 WHERE email_norm = $2 AND addr_hmac IS NULL"
+      "  AND NOT EXISTS (SELECT 1 FROM ins))"
       " SELECT id, true AS created FROM ins UNION ALL"
       " SELECT id, false FROM contacts WHERE email_norm = $2 AND NOT EXISTS (SELECT 1 FROM ins)",
-      3),
+      4),
     Q(Q_CONTACT_FIND, "SELECT id FROM contacts WHERE email_norm = $1", 1),
+    Q(Q_CONTACT_HMAC_MISSING,
+      "SELECT id, email_norm FROM contacts WHERE addr_hmac IS NULL ORDER BY id LIMIT $1::integer",
+      1),
+    Q(Q_CONTACT_HMAC_FILL,
+      "UPDATE contacts c SET addr_hmac = v.h FROM unnest($1::bigint[], $2::text[]) AS v(id, h)"
+      " WHERE c.id = v.id AND c.addr_hmac IS NULL",
+      2),
     Q(Q_CONTACT_GET,
       "SELECT id, email, email_norm, name, country, locale, birth_date::text AS birth_date,"
       " attrs::text AS attrs, source, iso_utc(created_at) AS created_at FROM contacts"

@@ -11,6 +11,7 @@
 #ifndef MAILOUT_CONSENT_H
 #define MAILOUT_CONSENT_H
 
+#include "config.h"
 #include "db.h"
 #include "err.h"
 
@@ -32,10 +33,13 @@ struct consent_optout {
  * detail topic, channel and changed; no address, no reason).  A repeat
  * changes nothing in the ledger (*changed 0) but is still audited.
  * *contact_id (may be NULL) gets the contact's id.
+ * The suppression key is loaded (and checked) from cfg to store the
+ * contact's keyed hash.
  * Errors: MO_E_INPUT for an invalid address, MO_E_NOTFOUND for an unknown
- * topic; then nothing is written.
+ * topic, MO_E_UNAVAILABLE for a missing or different key; then nothing is
+ * written.
  */
-int consent_unsubscribe(struct db *db, const struct consent_optout *o, long long *contact_id,
-                        int *changed, struct mo_err *err);
+int consent_unsubscribe(struct db *db, const struct config *cfg, const struct consent_optout *o,
+                        long long *contact_id, int *changed, struct mo_err *err);
 
 #endif

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "db.h"
 #include "err.h"
+#include "suppress.h"
 
 struct contact_import_opts {
     int skip_invalid;
@@ -61,8 +62,20 @@ int contact_import(struct db *db, const struct config *cfg, const char *path,
  */
 json_t *contact_show(struct db *db, const char *email, struct mo_err *err);
 
-/* Finds or creates a contact by address; *created tells which.  -1 with err. */
-int contact_ensure(struct db *db, const char *email, const char *norm, const char *source,
-                   long long *id, int *created, struct mo_err *err);
+/*
+ * Finds or creates a contact by address; *created tells which.  addr_hmac
+ * is suppress_hash() of norm: stored on a new contact, and on an existing
+ * one that predates the column.  -1 with err.
+ */
+int contact_ensure(struct db *db, const char *email, const char *norm, const char *addr_hmac,
+                   const char *source, long long *id, int *created, struct mo_err *err);
+
+/*
+ * Fills contacts.addr_hmac where it is NULL (contacts stored before the
+ * column existed), in batches that each commit by themselves: call outside
+ * a transaction.  *filled (may be NULL) gets the number of contacts filled.
+ */
+int contact_backfill_hmac(struct db *db, const struct suppress_key *k, long *filled,
+                          struct mo_err *err);
 
 #endif
