@@ -230,6 +230,10 @@ int mime_qp_encode(const char *in, struct buf *out)
         if (col + need > 75) {
             buf_puts(out, "=\r\n");
             col = 0;
+            if (c == '.') { /* now at the start of a line after all */
+                enc = 1;
+                need = 3;
+            }
         }
         if (enc) {
             char e[3] = {'=', hex[c >> 4], hex[c & 15]};

@@ -104,6 +104,25 @@ START_TEST(quoted_printable)
 }
 END_TEST
 
+/* A soft line break right before a '.' must not leave the dot at the start of a line. */
+START_TEST(qp_dot_after_soft_break)
+{
+    struct buf b, want;
+    char in[80];
+
+    memset(in, 'x', 75);
+    memcpy(in + 75, ".y", 3);
+    buf_init(&b, 0);
+    buf_init(&want, 0);
+    ck_assert_int_eq(mime_qp_encode(in, &b), 0);
+    buf_add(&want, in, 75);
+    buf_puts(&want, "=\r\n=2Ey\r\n");
+    ck_assert_str_eq(b.s, want.s);
+    buf_release(&b);
+    buf_release(&want);
+}
+END_TEST
+
 START_TEST(multipart_alternative)
 {
     struct mime_msg m;
@@ -145,6 +164,7 @@ static Suite *mime_suite(void)
     tcase_add_test(tc, display_names_quoted_or_encoded);
     tcase_add_test(tc, long_utf8_header_folds_at_characters);
     tcase_add_test(tc, quoted_printable);
+    tcase_add_test(tc, qp_dot_after_soft_break);
     tcase_add_test(tc, multipart_alternative);
     tcase_add_test(tc, utf8_validation);
     suite_add_tcase(s, tc);
