@@ -179,10 +179,10 @@ int mime_header_addr(struct mime_msg *m, const char *name, const char *display, 
 {
     if (!valid_addr_spec(addr))
         return mo_err_set(err, MO_E_INPUT, "invalid address '%s' for header %s", addr, name);
+    if (display && *display && check_value(name, display, err) < 0)
+        return -1;
     buf_printf(&m->head, "%s: ", name);
     if (display && *display) {
-        if (check_value(name, display, err) < 0)
-            return -1;
         /* a quoted string when "Name: " and it fit in a line; else encoded words, which fold */
         size_t quoted = strlen(name) + 4;
         for (const char *p = display; *p; p++)

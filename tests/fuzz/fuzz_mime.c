@@ -5,11 +5,11 @@
  *
  * The input is cut at NUL bytes into subject, display name, address, text
  * body and (when present) HTML body.  Properties:
- *  - each header added is "Name: " + value + CRLF, folded only with CRLF
- *    before a space, no line over 998 characters; unfolded it is the value
- *    itself (printable ASCII only), a quoted string of it, or RFC 2047 words
- *    (each at most 75 characters and whole UTF-8 characters) that decode to
- *    it;
+ *  - a refused header leaves the message as it was; each header added is
+ *    "Name: " + value + CRLF, folded only with CRLF before a space, no line
+ *    over 998 characters; unfolded it is the value itself (printable ASCII
+ *    only), a quoted string of it, or RFC 2047 words (each at most 75
+ *    characters and whole UTF-8 characters) that decode to it;
  *  - quoted-printable output decodes to the input (CRs dropped, a final line
  *    end added), has no line over 76 characters, no whitespace before a line
  *    end and no line starting with '.';
@@ -340,10 +340,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                           subject);
     mo_err_init(&err);
     at = m.head.len;
-    if (mime_header_addr(&m, "From", display, addr, &err) == 0)
+    if (mime_header_addr(&m, "From", display, addr, &err) == 0) {
         check_addr_header(&m.head, at, "From", display, addr);
-    else
+    } else {
+        FUZZ_CHECK(err.code == MO_E_INPUT && m.head.len == at);
         ok = 0;
+    }
     mo_err_init(&err);
     at = m.head.len;
     if (mime_header_addr(&m, "To", NULL, addr, &err) == 0)

@@ -41,6 +41,7 @@ START_TEST(header_injection_refused)
     ck_assert_str_eq(m.head.s, "");
     mo_err_init(&e);
     ck_assert_int_eq(mime_header_addr(&m, "To", "x\ny", "a@example.com", &e), -1);
+    ck_assert_str_eq(m.head.s, ""); /* nothing half-written */
     mo_err_init(&e);
     ck_assert_int_eq(mime_header_addr(&m, "To", NULL, "a@example.com>\r\nBcc: b@c", &e), -1);
     mo_err_init(&e);
