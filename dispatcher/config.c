@@ -150,10 +150,29 @@ static int split_hostport(const char *v, char **host, unsigned *port)
     return 0;
 }
 
+/*
+ * v as quoted in a message: at most 100 bytes, cut at a UTF-8 character
+ * boundary with "..." added, so that the file:line after it always fits.
+ */
+static const char *shown(const char *v, char out[108])
+{
+    size_t n = strlen(v);
+
+    if (n <= 100)
+        return v;
+    n = 100;
+    while (n > 0 && ((unsigned char)v[n] & 0xC0) == 0x80)
+        n--;
+    memcpy(out, v, n);
+    memcpy(out + n, "...", 4);
+    return out;
+}
+
 static int set_value(struct config *cfg, const struct cfg_key *k, const char *v, const char *where,
                      struct mo_err *err)
 {
     char **sp = NULL;
+    char sv[108];
 
     switch (k->type) {
     case CFG_INT: {
@@ -164,7 +183,7 @@ static int set_value(struct config *cfg, const struct cfg_key *k, const char *v,
         if (errno || *v == '\0' || *end || n < 0)
             return mo_err_set(err, MO_E_INPUT,
                               "invalid value '%s' for key %s: expected a non-negative integer (%s)",
-                              v, k->name, where);
+                              shown(v, sv), k->name, where);
         *int_field(cfg, k) = n;
         return 0;
     }
@@ -174,7 +193,7 @@ static int set_value(struct config *cfg, const struct cfg_key *k, const char *v,
             return mo_err_set(err, MO_E_INPUT,
                               "invalid value '%s' for key %s: expected a duration such as 7d, 12h, "
                               "30m or 45s (%s)",
-                              v, k->name, where);
+                              shown(v, sv), k->name, where);
         *int_field(cfg, k) = d;
         return 0;
     }
@@ -189,34 +208,34 @@ static int set_value(struct config *cfg, const struct cfg_key *k, const char *v,
             return mo_err_set(err, MO_E_INPUT,
                               "invalid value '%s' for key %s: expected required, optional or off "
                               "(%s)",
-                              v, k->name, where);
+                              shown(v, sv), k->name, where);
         return 0;
     case CFG_LOGLEVEL:
         if (strcmp(v, "error") && strcmp(v, "warning") && strcmp(v, "info") && strcmp(v, "debug"))
             return mo_err_set(err, MO_E_INPUT,
                               "invalid value '%s' for key %s: expected error, warning, info or "
                               "debug (%s)",
-                              v, k->name, where);
+                              shown(v, sv), k->name, where);
         break;
     case CFG_URL:
         if (*v && strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0)
             return mo_err_set(err, MO_E_INPUT,
                               "invalid value '%s' for key %s: expected an http:// or https:// URL "
                               "(%s)",
-                              v, k->name, where);
+                              shown(v, sv), k->name, where);
         if (strpbrk(v, " \t\"<>\\"))
             return mo_err_set(err, MO_E_INPUT,
                               "invalid value '%s' for key %s: a URL may not contain spaces, quotes "
                               "or angle brackets (%s)",
-                              v, k->name, where);
+                              shown(v, sv), k->name, where);
         break;
     case CFG_LISTEN: {
         char *host = NULL;
         unsigned port;
         if (split_hostport(v, &host, &port) < 0)
             return mo_err_set(err, MO_E_INPUT,
-                              "invalid value '%s' for key %s: expected HOST:PORT (%s)", v, k->name,
-                              where);
+                              "invalid value '%s' for key %s: expected HOST:PORT (%s)",
+                              shown(v, sv), k->name, where);
         free(cfg->listen_host);
         cfg->listen_host = host;
         cfg->listen_port = port;
@@ -241,7 +260,7 @@ static int set_value(struct config *cfg, const struct cfg_key *k, const char *v,
             if (bad)
                 return mo_err_set(err, MO_E_INPUT,
                                   "invalid value '%s' for key %s: expected smtp://HOST:PORT (%s)",
-                                  v, k->name, where);
+                                  shown(v, sv), k->name, where);
             cfg->transport_kind = TRANSPORT_SMTP;
             free(cfg->transport_target);
             cfg->transport_target = xstrndup(hp, n);
@@ -249,7 +268,7 @@ static int set_value(struct config *cfg, const struct cfg_key *k, const char *v,
             return mo_err_set(err, MO_E_INPUT,
                               "invalid value '%s' for key %s: expected smtp://HOST:PORT or "
                               "maildir:DIR (%s)",
-                              v, k->name, where);
+                              shown(v, sv), k->name, where);
         break;
     case CFG_STR:
         break;
@@ -311,6 +330,8 @@ static char *trim(char *s)
 /* Cross-key checks once the whole file is read. */
 static int validate(struct config *cfg, const char *name, struct mo_err *err)
 {
+    char sv[108];
+
     free(cfg->from_addr);
     cfg->from_addr = xstrdup(cfg->from);
     free(cfg->reply_to_addr);
@@ -322,7 +343,7 @@ static int validate(struct config *cfg, const char *name, struct mo_err *err)
             return mo_err_set(err, MO_E_INPUT,
                               "smtp_starttls = off is allowed only for a loopback relay, not '%s' "
                               "(%s, key transport)",
-                              t, name);
+                              shown(t, sv), name);
     }
     return 0;
 }
@@ -331,7 +352,7 @@ static int parse_text(struct config *cfg, const char *name, const char *text, st
 {
     const char *p = text;
     unsigned lineno = 0;
-    char where[600];
+    char where[600], sv[108];
     unsigned char seen[NKEYS] = {0};
 
     if ((unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB && (unsigned char)p[2] == 0xBF)
@@ -353,7 +374,8 @@ static int parse_text(struct config *cfg, const char *name, const char *text, st
         }
         eq = strchr(s, '=');
         if (eq == NULL) {
-            mo_err_set(err, MO_E_INPUT, "expected 'key = value', got '%s' (%s)", s, where);
+            mo_err_set(err, MO_E_INPUT, "expected 'key = value', got '%s' (%s)", shown(s, sv),
+                       where);
             free(line);
             return -1;
         }
@@ -362,7 +384,8 @@ static int parse_text(struct config *cfg, const char *name, const char *text, st
         val = trim(eq + 1);
         k = find_key(key);
         if (k == NULL) {
-            mo_err_set(err, MO_E_INPUT, "unknown configuration key '%s' (%s)", key, where);
+            mo_err_set(err, MO_E_INPUT, "unknown configuration key '%s' (%s)", shown(key, sv),
+                       where);
             free(line);
             return -1;
         }
