@@ -5,7 +5,8 @@
  *
  * Properties: a normalized address is at most ADDRESS_MAX bytes of printable
  * ASCII with no upper-case letter and exactly one '@'; normalizing it again
- * gives it back unchanged; address_valid() agrees with address_normalize();
+ * gives it back unchanged, and so does normalizing the input upper-cased
+ * between spaces and tabs; address_valid() agrees with address_normalize();
  * a refusal says "invalid email '...': reason" and leaves *norm NULL.
  */
 #include "address.h"
@@ -15,6 +16,27 @@
 #include <string.h>
 
 #include "fuzz.h"
+
+/* 1 when " \t" + in with ASCII letters upper-cased + "\t " normalizes to norm too. */
+static int normalize_variant(const char *in, const char *norm)
+{
+    size_t n = strlen(in);
+    char *v = malloc(n + 5);
+    char *got = NULL;
+    struct mo_err err;
+    int same;
+
+    FUZZ_CHECK(v != NULL);
+    memcpy(v, " \t", 2);
+    for (size_t i = 0; i < n; i++)
+        v[2 + i] = in[i] >= 'a' && in[i] <= 'z' ? (char)(in[i] - 'a' + 'A') : in[i];
+    memcpy(v + 2 + n, "\t ", 3);
+    mo_err_init(&err);
+    same = address_normalize(v, &got, &err) == 0 && strcmp(got, norm) == 0;
+    free(got);
+    free(v);
+    return same;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -45,6 +67,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(address_normalize(norm, &again, &err) == 0);
         FUZZ_CHECK(strcmp(again, norm) == 0);
         free(again);
+        /* case and surrounding blanks do not matter */
+        FUZZ_CHECK(normalize_variant(in, norm));
         free(norm);
     }
     free(in);
