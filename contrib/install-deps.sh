@@ -1,7 +1,8 @@
 #!/bin/bash
 # install-deps.sh - installs the Debian 12 packages mailout needs to build,
 # test and run (compiler, autotools, libraries, PostgreSQL, the test SMTP
-# server, Chromium for the browser tests).  Skips apt when all are present.
+# server, Chromium for the browser tests, clang and llvm-symbolizer for the
+# libFuzzer targets).  Skips apt when all are present.
 set -euo pipefail
 PACKAGES=(
     build-essential autoconf automake pkg-config git ca-certificates openssl
@@ -9,7 +10,7 @@ PACKAGES=(
     libmicrohttpd-dev libssl-dev libjansson-dev libidn2-dev libcsv-dev libxml2-dev check
     postgresql postgresql-client python3 python3-aiosmtpd curl procps
     chromium chromium-driver python3-selenium
-    clang-format libclang-rt-14-dev
+    clang-format libclang-rt-14-dev clang llvm
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

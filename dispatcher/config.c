@@ -190,7 +190,8 @@ static void show_value(struct buf *b, const char *s)
     int utf8 = utf8_valid_str(s);
     size_t n = 0;
 
-    for (; *s && n < 200; s++, n++) {
+    /* at most 100 bytes, but never cut inside a UTF-8 character */
+    for (; *s && (n < 100 || (utf8 && ((unsigned char)*s & 0xC0) == 0x80)); s++, n++) {
         unsigned char c = (unsigned char)*s;
         if (c == '\r')
             buf_puts(b, "\\r");
@@ -363,10 +364,29 @@ bad:
     return -1;
 }
 
+/*
+ * v as quoted in a message: at most 100 bytes, cut at a UTF-8 character
+ * boundary with "..." added, so that the file:line after it always fits.
+ */
+static const char *shown(const char *v, char out[108])
+{
+    size_t n = strlen(v);
+
+    if (n <= 100)
+        return v;
+    n = 100;
+    while (n > 0 && ((unsigned char)v[n] & 0xC0) == 0x80)
+        n--;
+    memcpy(out, v, n);
+    memcpy(out + n, "...", 4);
+    return out;
+}
+
 static int set_value(struct config *cfg, const struct cfg_key *k, const char *v, const char *where,
                      struct mo_err *err)
 {
     char **sp = NULL;
+    char sv[108];
 
     switch (k->type) {
     case CFG_INT: {
@@ -377,7 +397,7 @@ static int set_value(struct config *cfg, const struct cfg_key *k, const char *v,
         if (errno || *v == '\0' || *end || n < 0)
             return mo_err_set(err, MO_E_INPUT,
                               "invalid value '%s' for key %s: expected a non-negative integer (%s)",
-                              v, k->name, where);
+                              shown(v, sv), k->name, where);
         *int_field(cfg, k) = n;
         return 0;
     }
@@ -387,7 +407,7 @@ static int set_value(struct config *cfg, const struct cfg_key *k, const char *v,
             return mo_err_set(err, MO_E_INPUT,
                               "invalid value '%s' for key %s: expected a duration such as 7d, 12h, "
                               "30m or 45s (%s)",
-                              v, k->name, where);
+                              shown(v, sv), k->name, where);
         *int_field(cfg, k) = d;
         return 0;
     }
@@ -402,34 +422,34 @@ static int set_value(struct config *cfg, const struct cfg_key *k, const char *v,
             return mo_err_set(err, MO_E_INPUT,
                               "invalid value '%s' for key %s: expected required, optional or off "
                               "(%s)",
-                              v, k->name, where);
+                              shown(v, sv), k->name, where);
         return 0;
     case CFG_LOGLEVEL:
         if (strcmp(v, "error") && strcmp(v, "warning") && strcmp(v, "info") && strcmp(v, "debug"))
             return mo_err_set(err, MO_E_INPUT,
                               "invalid value '%s' for key %s: expected error, warning, info or "
                               "debug (%s)",
-                              v, k->name, where);
+                              shown(v, sv), k->name, where);
         break;
     case CFG_URL:
         if (*v && strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0)
             return mo_err_set(err, MO_E_INPUT,
                               "invalid value '%s' for key %s: expected an http:// or https:// URL "
                               "(%s)",
-                              v, k->name, where);
+                              shown(v, sv), k->name, where);
         if (strpbrk(v, " \t\"<>\\"))
             return mo_err_set(err, MO_E_INPUT,
                               "invalid value '%s' for key %s: a URL may not contain spaces, quotes "
                               "or angle brackets (%s)",
-                              v, k->name, where);
+                              shown(v, sv), k->name, where);
         break;
     case CFG_LISTEN: {
         char *host = NULL;
         unsigned port;
         if (split_hostport(v, &host, &port) < 0)
             return mo_err_set(err, MO_E_INPUT,
-                              "invalid value '%s' for key %s: expected HOST:PORT (%s)", v, k->name,
-                              where);
+                              "invalid value '%s' for key %s: expected HOST:PORT (%s)",
+                              shown(v, sv), k->name, where);
         free(cfg->listen_host);
         cfg->listen_host = host;
         cfg->listen_port = port;
@@ -454,7 +474,7 @@ static int set_value(struct config *cfg, const struct cfg_key *k, const char *v,
             if (bad)
                 return mo_err_set(err, MO_E_INPUT,
                                   "invalid value '%s' for key %s: expected smtp://HOST:PORT (%s)",
-                                  v, k->name, where);
+                                  shown(v, sv), k->name, where);
             cfg->transport_kind = TRANSPORT_SMTP;
             free(cfg->transport_target);
             cfg->transport_target = xstrndup(hp, n);
@@ -462,7 +482,7 @@ static int set_value(struct config *cfg, const struct cfg_key *k, const char *v,
             return mo_err_set(err, MO_E_INPUT,
                               "invalid value '%s' for key %s: expected smtp://HOST:PORT or "
                               "maildir:DIR (%s)",
-                              v, k->name, where);
+                              shown(v, sv), k->name, where);
         break;
     case CFG_MAILBOX: {
         char why[sizeof(((struct mo_err *)0)->msg)], *addr, *name;
@@ -587,7 +607,7 @@ static void resolve_paths(struct config *cfg)
 /* Cross-key checks once the whole file is read; lines[i]: where key i was set, 0 = default. */
 static int validate(struct config *cfg, const char *name, const unsigned *lines, struct mo_err *err)
 {
-    char where[600];
+    char where[600], sv[108];
 
     if (cfg->transport_kind == TRANSPORT_SMTP) {
         const struct cfg_key *k = find_key("smtp_starttls");
@@ -600,13 +620,13 @@ static int validate(struct config *cfg, const char *name, const unsigned *lines,
             return mo_err_set(err, MO_E_INPUT,
                               "smtp_starttls = off is allowed only for a loopback relay, not '%s' "
                               "(%s, key smtp_starttls)",
-                              cfg->transport_target, where);
+                              shown(cfg->transport_target, sv), where);
         if (!loop && *cfg->smtp_user && cfg->smtp_starttls != STARTTLS_REQUIRED)
             return mo_err_set(err, MO_E_INPUT,
                               "smtp_user needs smtp_starttls = required for the relay '%s': AUTH "
                               "is never sent without TLS except to loopback (%s, key "
                               "smtp_starttls)",
-                              cfg->transport_target, where);
+                              shown(cfg->transport_target, sv), where);
     }
     return 0;
 }
@@ -616,7 +636,7 @@ static int parse_text(struct config *cfg, const char *name, const char *text, un
 {
     const char *p = text;
     unsigned lineno = 0;
-    char where[600];
+    char where[600], sv[108];
 
     if ((unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB && (unsigned char)p[2] == 0xBF)
         p += 3;
@@ -639,7 +659,8 @@ static int parse_text(struct config *cfg, const char *name, const char *text, un
         }
         eq = strchr(s, '=');
         if (eq == NULL) {
-            mo_err_set(err, MO_E_INPUT, "expected 'key = value', got '%s' (%s)", s, where);
+            mo_err_set(err, MO_E_INPUT, "expected 'key = value', got '%s' (%s)", shown(s, sv),
+                       where);
             free(line);
             return -1;
         }
@@ -648,7 +669,8 @@ static int parse_text(struct config *cfg, const char *name, const char *text, un
         val = trim(eq + 1);
         k = find_key(key);
         if (k == NULL) {
-            mo_err_set(err, MO_E_INPUT, "unknown configuration key '%s' (%s)", key, where);
+            mo_err_set(err, MO_E_INPUT, "unknown configuration key '%s' (%s)", shown(key, sv),
+                       where);
             free(line);
             return -1;
         }
