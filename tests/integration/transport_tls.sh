@@ -17,9 +17,10 @@ chmod 600 "$TMP/password" "$TMP/badpassword"
 # smtp_ca_file: the relay's certificate is trusted through this file
 write_conf "transport = smtp://localhost:$SMTP_PORT" "smtp_starttls = required" \
     "smtp_user = mailout" "smtp_password_file = $TMP/password" "from = news@example.com" \
-    "smtp_ca_file = $TMP/cert.pem"
+    "smtp_ca_file = $TMP/cert.pem" "log_level = debug"
 run "$MAILOUT" test-mail --count 2 rcpt@example.com
 is "$RC" 0 "STARTTLS required and AUTH: test-mail exits 0"
+[ "$RC" -eq 0 ] || diag "$ERR" "$(cat "$TMP/smtp.log")"
 is "$(maildir_count "$SMTP_MAILDIR")" 2 "two messages received"
 is "$(cat "$SMTP_MAILDIR"/new/* | tr -d '\r' | grep -h '^X-Sink-TLS:' | sort -u)" "X-Sink-TLS: yes" \
     "both travelled over TLS"
