@@ -1,10 +1,13 @@
 /*
  * http.c - the HTTP server of `mailout serve` on libmicrohttpd: the daemon
- * and its limits, connections, reading bodies, and dispatch through the route table (http_impl.h).
+ * and its limits, connections, request framing, reading bodies, and dispatch through the route
+ * table (http_impl.h).
  *
- * Owns: connection limits (total, per client address), body size limits,
- * 404/405/413/415 as derived from the table, the headers every response
- * carries, and each worker thread's database connection.  Does not own: what an endpoint does
+ * Owns: connection limits (total, per client address), refusing ambiguous
+ * framing (two Content-Length fields, Content-Length with
+ * Transfer-Encoding), body size limits, 404/405/413/415 as derived from the
+ * table, the headers every response carries, and each worker thread's
+ * database connection.  Does not own: what an endpoint does
  * (http_routes.c), form syntax (http_form.c), pages (page.c) or metric names (metrics.c).
  */
 #include "http.h"
@@ -191,6 +194,58 @@ static void request_lang(struct MHD_Connection *c, char out[8])
         memcpy(out, "en", 3);
 }
 
+struct framing {
+    unsigned content_length;
+    unsigned transfer_encoding;
+    const char *te; /* the last Transfer-Encoding value */
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    struct framing *f = cls;
+
+    (void)kind;
+    if (strcasecmp(key, "Content-Length") == 0)
+        f->content_length++;
+    if (strcasecmp(key, "Transfer-Encoding") == 0) {
+        f->transfer_encoding++;
+        f->te = value;
+    }
+    return MHD_YES;
+}
+
+/*
+ * Refuses a request whose body length is ambiguous (RFC 9112 6.3): a
+ * second Content-Length, or Content-Length with Transfer-Encoding, which a
+ * proxy in front may read differently, so that bytes it sends as one
+ * request's body run here as another request.  libmicrohttpd 0.9.75 reads
+ * only the first Content-Length and lets Transfer-Encoding win; it would
+ * then read the rest as the next request.  The answer is queued before the
+ * body is read, and the connection closed after it, so nothing in the
+ * body is ever parsed.  MHD_lookup_connection_value() sees only the first
+ * of repeated fields, hence the count over all of them.
+ * Returns MHD_YES/MHD_NO from the queued answer, or -1 when framing is fine.
+ */
+static int refuse_framing(struct http_call *call)
+{
+    struct framing f = {0, 0, NULL};
+
+    MHD_get_connection_values(call->c, MHD_HEADER_KIND, count_framing, &f);
+    if (f.content_length > 1 || (f.content_length && f.transfer_encoding) ||
+        f.transfer_encoding > 1) {
+        metrics_inc(call->s->metrics, METRIC_HTTP_FRAMING_REFUSED);
+        return error_page(call, MHD_HTTP_BAD_REQUEST, "Bad request",
+                          "The request's length is ambiguous.", NULL, 1);
+    }
+    if (f.transfer_encoding && strcasecmp(f.te, "chunked") != 0) {
+        metrics_inc(call->s->metrics, METRIC_HTTP_FRAMING_REFUSED);
+        return error_page(call, MHD_HTTP_NOT_IMPLEMENTED, "Not implemented",
+                          "Only the chunked transfer coding is understood.", NULL, 1);
+    }
+    return -1;
+}
+
 static int route_allows(const struct http_route *r, const char *method)
 {
     if (strcmp(r->method, method) == 0)
@@ -226,12 +281,15 @@ static const struct http_route *find_route(const char *url, const char *method, 
     return NULL;
 }
 
-/* First call, headers complete: route, limits.  -1: go on reading the request. */
+/* First call, headers complete: framing, route, limits.  -1: go on reading the request. */
 static int start_request(struct http_call *call, const char *url, const char *method)
 {
     const char *allow;
     char msg[96];
+    int rc;
 
+    if ((rc = refuse_framing(call)) >= 0)
+        return rc;
     call->route = find_route(url, method, &allow);
     if (call->route == NULL && allow == NULL)
         return http_error(call, MHD_HTTP_NOT_FOUND, "Not found",

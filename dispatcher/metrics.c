@@ -42,6 +42,9 @@ static const struct metric_def metric_defs[METRIC__COUNT] = {
                                    "Responses with a 4xx status."},
     [METRIC_HTTP_RESPONSES_5XX] = {"mailout_http_responses_5xx_total", "counter",
                                    "Responses with a 5xx status."},
+    [METRIC_HTTP_FRAMING_REFUSED] = {"mailout_http_framing_refused_total", "counter",
+                                     "Requests refused for ambiguous framing (Content-Length, "
+                                     "Transfer-Encoding)."},
     [METRIC_UP] = {"mailout_up", "gauge", "1 while the server runs."},
 };
 
