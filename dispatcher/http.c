@@ -1,14 +1,14 @@
 /*
  * http.c - the HTTP server of `mailout serve` on libmicrohttpd: the daemon
- * and its limits, connections, request framing, reading bodies, and dispatch through the route
- * table (http_impl.h).
+ * and its limits, connections and their deadlines, request framing, reading
+ * bodies, and dispatch through the route table (http_impl.h).
  *
- * Owns: connection limits (total, per client address), refusing ambiguous
- * framing (two Content-Length fields, Content-Length with
- * Transfer-Encoding), body size limits, 404/405/413/415 as derived from the
- * table, the headers every response carries, and each worker thread's
- * database connection.  Does not own: what an endpoint does
- * (http_routes.c), form syntax (http_form.c), pages (page.c) or metric names (metrics.c).
+ * Owns: connection limits (total, per client address), the slow-request
+ * deadlines (with http_watch.c), refusing ambiguous framing (two
+ * Content-Length fields, Content-Length with Transfer-Encoding), body size
+ * limits, 404/405/413/415 as derived from the table, the headers every
+ * response carries, and each worker thread's database connection.  Does not own: what an endpoint
+ * does (http_routes.c), form syntax (http_form.c), pages (page.c) or metric names (metrics.c).
  */
 #include "http.h"
 
@@ -23,6 +23,7 @@
 #include "buf.h"
 #include "db.h"
 #include "http_impl.h"
+#include "http_watch.h"
 #include "log.h"
 #include "page.h"
 #include "tmplfile.h"
@@ -31,8 +32,10 @@
 
 #define HTTP_THREADS            4
 #define HTTP_CONNECTIONS        512   /* in total */
-#define HTTP_CONNECTIONS_PER_IP 64    /* one address cannot hold more than this */
+#define HTTP_CONNECTIONS_PER_IP 16    /* one address cannot hold more than this */
 #define HTTP_IDLE_TIMEOUT_S     15    /* libmicrohttpd: no byte for this long closes */
+#define HTTP_HEADER_DEADLINE_S  10    /* request headers complete within this, however sent */
+#define HTTP_BODY_DEADLINE_S    20    /* and the body within this after the headers */
 #define HTTP_CONNECTION_MEMORY  65536 /* per connection, bounds the headers too */
 
 /* --- responses ------------------------------------------------------------ */
@@ -194,6 +197,15 @@ static void request_lang(struct MHD_Connection *c, char out[8])
         memcpy(out, "en", 3);
 }
 
+/* The connection's watch handle, stored by notify_connection(). */
+static struct http_watch_conn *watch_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+    return ci ? ci->socket_context : NULL;
+}
+
 struct framing {
     unsigned content_length;
     unsigned transfer_encoding;
@@ -326,6 +338,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     (void)version;
     if (call == NULL) {
         metrics_inc(s->metrics, METRIC_HTTP_REQUESTS);
+        http_watch_headers_done(s->watch, watch_of(c));
         call = xcalloc(1, sizeof(*call));
         call->s = s;
         call->c = c;
@@ -346,6 +359,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     }
     if (call->route == NULL)
         return MHD_NO; /* not reached: a request without a route was answered at once */
+    http_watch_request_read(s->watch, watch_of(c));
     if (call->body_seen > HTTP_FORM_BODY_MAX)
         return http_error(call, MHD_HTTP_CONTENT_TOO_LARGE, "Request too large",
                           "The form is larger than allowed.");
@@ -365,17 +379,42 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
                       enum MHD_RequestTerminationCode toe)
 {
+    struct http_server *s = cls;
     struct http_call *call = *con_cls;
 
-    (void)cls;
-    (void)c;
     (void)toe;
+    http_watch_request_done(s->watch, watch_of(c));
     if (call) {
         buf_release(&call->body);
         http_form_release(&call->form);
         free(call);
     }
     *con_cls = NULL;
+}
+
+/*
+ * Registers each connection with the watchdog when it opens and removes it
+ * when it closes; libmicrohttpd 0.9.75 reports the close before it closes
+ * the socket, so a watched descriptor is never a reused one.
+ */
+static void notify_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                              enum MHD_ConnectionNotificationCode toe)
+{
+    struct http_server *s = cls;
+
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_context = ci ? http_watch_add(s->watch, ci->connect_fd) : NULL;
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        http_watch_remove(s->watch, *socket_context);
+        *socket_context = NULL;
+    }
+}
+
+static void count_slow(void *arg)
+{
+    metrics_inc(arg, METRIC_HTTP_SLOW_CLOSED);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -393,6 +432,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 
 static void server_free(struct http_server *s)
 {
+    http_watch_stop(s->watch);
     metrics_free(s->metrics);
     pthread_key_delete(s->db_key);
     free(s->data_dir);
@@ -442,15 +482,21 @@ struct http_server *http_start(const struct config *cfg, const char *data_dir, s
     s->data_dir = xstrdup(data_dir);
     s->metrics = metrics_new();
     pthread_key_create(&s->db_key, db_destructor);
-    s->d = MHD_start_daemon(flags, (uint16_t)cfg->listen_port, NULL, NULL, handler, s,
-                            MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_THREAD_POOL_SIZE,
-                            (unsigned int)HTTP_THREADS, MHD_OPTION_CONNECTION_LIMIT,
-                            (unsigned int)HTTP_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-                            (unsigned int)HTTP_CONNECTIONS_PER_IP, MHD_OPTION_CONNECTION_TIMEOUT,
-                            (unsigned int)HTTP_IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-                            (size_t)HTTP_CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, completed,
-                            s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_STRICT_FOR_CLIENT,
-                            (int)1, MHD_OPTION_END);
+    s->watch = http_watch_start(HTTP_HEADER_DEADLINE_S * 1000, HTTP_BODY_DEADLINE_S * 1000,
+                                count_slow, s->metrics, err);
+    if (s->watch == NULL) {
+        server_free(s);
+        return NULL;
+    }
+    s->d = MHD_start_daemon(
+        flags, (uint16_t)cfg->listen_port, NULL, NULL, handler, s, MHD_OPTION_SOCK_ADDR, sa,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)HTTP_THREADS, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned int)HTTP_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned int)HTTP_CONNECTIONS_PER_IP, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned int)HTTP_IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)HTTP_CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+        MHD_OPTION_NOTIFY_CONNECTION, notify_connection, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+        MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_END);
     if (s->d == NULL) {
         mo_err_set(err, MO_E_UNAVAILABLE, "cannot listen on %s (key listen)", cfg->listen);
         server_free(s);

@@ -45,6 +45,8 @@ static const struct metric_def metric_defs[METRIC__COUNT] = {
     [METRIC_HTTP_FRAMING_REFUSED] = {"mailout_http_framing_refused_total", "counter",
                                      "Requests refused for ambiguous framing (Content-Length, "
                                      "Transfer-Encoding)."},
+    [METRIC_HTTP_SLOW_CLOSED] = {"mailout_http_slow_closed_total", "counter",
+                                 "Connections closed because a request was not complete in time."},
     [METRIC_UP] = {"mailout_up", "gauge", "1 while the server runs."},
 };
 

@@ -1,6 +1,6 @@
 /*
  * http_impl.h - what the HTTP server (http.c: daemon, connections, limits,
- * dispatch) shares with its routes (http_routes.c: the route
+ * framing, dispatch) shares with its routes (http_routes.c: the route
  * table and one handler per route).  Not a public interface: only those
  * two files include it.
  *
@@ -23,12 +23,15 @@
 #include "metrics.h"
 #include "tmpl.h"
 
+struct http_watch;
+
 struct http_server {
     struct MHD_Daemon *d;
     const struct config *cfg;
     char *data_dir;
     pthread_key_t db_key; /* each worker thread's database connection */
     struct metrics *metrics;
+    struct http_watch *watch;
 };
 
 struct http_call;

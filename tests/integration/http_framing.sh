@@ -1,20 +1,39 @@
 #!/bin/bash
-# http_framing.sh - `mailout serve` against request smuggling:
+# http_framing.sh - `mailout serve` against request smuggling and slow
+# clients:
 #  - Content-Length with Transfer-Encoding, or two Content-Length fields
 #    (equal or not), with a second POST /subscribe hidden in the body: 400,
-#    the connection closed, neither address recorded.
+#    the connection closed, neither address recorded;
+#  - headers or a body trickled one byte a second: closed at the deadline,
+#    although the connection is never idle;
+#  - slowloris from several loopback addresses (127.0.0.2 ...): each address
+#    holds at most the per-IP limit, a probe from 127.0.0.1 is answered at
+#    once, and the trickling connections are closed after the deadline.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
+
+BG_PIDS=
+trap 'for p in $BG_PIDS; do kill "$p" 2> /dev/null; done; cleanup' EXIT
 
 command -v curl > /dev/null || skip_all "curl not installed"
 setup_newsletter
 ID=$NEWS_TEXT
-plan 14
+plan 27
 
 # The raw-socket client, for what curl will not send.
 #   frame.py send FILE             sends FILE's bytes from 127.0.0.1 and reads until the
 #                                  server closes (or 5 s pass): "STATUS RESPONSES closed|open"
+#   frame.py trickle head|body CAP sends a request's headers (head) or a POST's headers and
+#                                  then its body (body) one byte a second: the seconds until
+#                                  the server closed the connection, or "open" after CAP s
+#   frame.py keepalive N GAP       N requests on one connection, GAP s apart: their statuses
+#   frame.py slowloris N PER HOLD READY
+#                                  PER connections from each of 127.0.0.2 ... 127.0.0.(N+1),
+#                                  each trickling headers one byte a second for HOLD s; writes
+#                                  READY once they are open, then prints
+#                                  "held=MOST_ON_ONE_ADDRESS total=HELD cut=CLOSED_BY_SERVER
+#                                  first=S last=S open=STILL_OPEN" (S: seconds from the start)
 cat > "$TMP/frame.py" << 'EOF'
-import os, re, socket, sys, time
+import os, re, select, socket, sys, time
 port = int(os.environ['PORT'])
 
 def connect(src='127.0.0.1', timeout=5):
@@ -47,6 +66,105 @@ if cmd == 'send':
         got += x
     codes = re.findall(rb'(?:^|\r\n)HTTP/1\.[01] (\d{3}) ', got)
     print((codes[0].decode() if codes else 'none'), len(codes), state)
+elif cmd == 'trickle':
+    kind, cap = sys.argv[2], float(sys.argv[3])
+    s = connect()
+    if kind == 'head':
+        s.sendall(b'GET /healthz HTTP/1.1\r\nHost: x\r\nX-Trickle: ')
+    else:
+        s.sendall(b'POST /subscribe HTTP/1.1\r\nHost: x\r\n'
+                  b'Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 200\r\n\r\n')
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < cap:
+        r, _, _ = select.select([s], [], [], 1.0)
+        try:
+            if r and not s.recv(4096):
+                break
+            s.send(b'a')
+        except OSError:
+            break
+    else:
+        print('open')
+        sys.exit(0)
+    print(int(time.monotonic() - t0))
+elif cmd == 'keepalive':
+    n, gap = int(sys.argv[2]), float(sys.argv[3])
+    s = connect(timeout=5)
+    out = []
+    for i in range(n):
+        if i:
+            time.sleep(gap)
+        try:
+            s.sendall(b'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n')
+            d = b''
+            while not d.endswith(b'ok\n'):
+                x = s.recv(4096)
+                if not x:
+                    break
+                d += x
+            out.append(d.split(b' ')[1].decode() if d.startswith(b'HTTP/1.1 ') else 'closed')
+        except OSError:
+            out.append('closed')
+    print(' '.join(out))
+elif cmd == 'slowloris':
+    n, per, hold, ready = int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
+    conns = []  # [socket, source address, closed at (s) or None]
+    t0 = time.monotonic()
+    for a in range(2, n + 2):
+        src = '127.0.0.%d' % a
+        for _ in range(per):
+            try:
+                s = connect(src, 2)
+                s.sendall(b'GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ')
+                s.setblocking(False)
+                conns.append([s, src, None])
+            except OSError:
+                conns.append([None, src, 0.0])
+    def poll_closed():
+        now = time.monotonic() - t0
+        live = [c for c in conns if c[2] is None]
+        if not live:
+            return
+        r, _, _ = select.select([c[0] for c in live], [], [], 0)
+        for c in live:
+            if c[0] in r:
+                try:
+                    if c[0].recv(4096):
+                        continue  # an answer; still open
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    pass
+                c[2] = now
+    # let the server refuse what is over its limits, then say which are held
+    end = time.monotonic() + 1.5
+    while time.monotonic() < end:
+        poll_closed()
+        time.sleep(0.1)
+    held = {}
+    for c in conns:
+        if c[2] is None:
+            held[c[1]] = held.get(c[1], 0) + 1
+    open(ready, 'w').write('ready\n')
+    held_at = time.monotonic() - t0
+    last_byte = 0.0
+    while time.monotonic() - t0 < hold:
+        poll_closed()
+        if time.monotonic() - last_byte >= 1.0:
+            last_byte = time.monotonic()
+            for c in conns:
+                if c[2] is None:
+                    try:
+                        c[0].send(b'a')
+                    except OSError:
+                        c[2] = time.monotonic() - t0
+        time.sleep(0.1)
+    poll_closed()
+    cut = [c[2] for c in conns if c[2] is not None and c[2] > held_at]
+    still = sum(1 for c in conns if c[2] is None)
+    print('held=%d total=%d cut=%d first=%d last=%d open=%d' % (
+        max(held.values() or [0]), sum(held.values()), len(cut), min(cut or [0]), max(cut or [0]),
+        still))
 EOF
 frame() { PORT=$SERVE_PORT /usr/bin/python3 "$TMP/frame.py" "$@" 2>&1; }
 FORM_CT="Content-Type: application/x-www-form-urlencoded"
@@ -110,5 +228,54 @@ is "$(sql "SELECT count(*) FROM contacts WHERE email_norm = 'chunked-ok@example.
     "and its address is recorded"
 like "$(curl -s --max-time 5 "$BASE/metrics")" '^mailout_http_framing_refused_total 8$' \
     "mailout_http_framing_refused_total counts the refused requests"
+
+# --- slow clients -------------------------------------------------------------
+# all at once: a trickled header, a trickled body, and slowloris from 9 addresses
+# (9 x 64 connections would fill the old 512 slots at 64 per address)
+frame trickle head 25 > "$TMP/head.out" &
+HEAD=$!
+frame trickle body 35 > "$TMP/body.out" &
+BODY=$!
+frame keepalive 4 4 > "$TMP/keep.out" &
+KEEP=$!
+BG_PIDS="$HEAD $BODY $KEEP"
+frame slowloris 9 64 16 "$TMP/ready" > "$TMP/loris.out" &
+LORIS=$!
+BG_PIDS="$BG_PIDS $LORIS"
+for _ in $(seq 1 100); do
+    [ -f "$TMP/ready" ] && break
+    sleep 0.1
+done
+ok "$([ -f "$TMP/ready" ]; echo $?)" "slowloris: 576 trickling connections opened from 127.0.0.2-127.0.0.10"
+probe=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' --max-time 5 "$BASE/healthz")
+like "$probe" '^200 (0|1)\.' "a probe from 127.0.0.1 meanwhile is answered within 2 s ($probe)"
+probe=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$BASE/subscribe")
+is "$probe" 200 "and so is the subscribe form"
+wait "$LORIS"
+loris=$(cat "$TMP/loris.out")
+diag "slowloris: $loris"
+held=$(printf '%s' "$loris" | sed -n 's/.*held=\([0-9]*\).*/\1/p')
+ok "$([ "${held:-99}" -le 16 ] && [ "${held:-0}" -ge 1 ]; echo $?)" \
+    "no address holds more than 16 connections (most: ${held:-none})"
+total=$(printf '%s' "$loris" | sed -n 's/.* total=\([0-9]*\).*/\1/p')
+cut=$(printf '%s' "$loris" | sed -n 's/.* cut=\([0-9]*\).*/\1/p')
+is "${cut:-none}" "${total:-0}" "the server closed every held connection"
+like "$loris" ' first=(9|10|11|12) last=(9|10|11|12|13) ' \
+    "10 s after they opened, although they never went idle"
+like "$loris" ' open=0$' "none is left open"
+is "$(curl -s --interface 127.0.0.2 --max-time 5 "$BASE/healthz")" ok \
+    "127.0.0.2 is served again afterwards"
+wait "$HEAD" "$BODY" "$KEEP"
+BG_PIDS=
+like "$(cat "$TMP/head.out")" '^(9|10|11|12)$' \
+    "headers sent one byte a second: closed after 10 s ($(cat "$TMP/head.out"))"
+like "$(cat "$TMP/body.out")" '^(19|20|21|22|23)$' \
+    "a body sent one byte a second: closed 20 s after the headers ($(cat "$TMP/body.out"))"
+is "$(cat "$TMP/keep.out")" "200 200 200 200" \
+    "4 requests 4 s apart on one connection: all answered (each request has its own 10 s)"
+is "$(sql "SELECT count(*) FROM contacts WHERE email_norm LIKE 'slow%'")" 0 "nothing recorded"
+
+like "$(curl -s --max-time 5 "$BASE/metrics")" '^mailout_http_slow_closed_total ([0-9]{3})$' \
+    "mailout_http_slow_closed_total counts the closed slow connections"
 
 done_testing
