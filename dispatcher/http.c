@@ -6,9 +6,10 @@
  * Owns: connection limits (total, per client address), the slow-request
  * deadlines (with http_watch.c), refusing ambiguous framing (two
  * Content-Length fields, Content-Length with Transfer-Encoding), body size
- * limits, 404/405/413/415 as derived from the table, the headers every
- * response carries, and each worker thread's database connection.  Does not own: what an endpoint
- * does (http_routes.c), form syntax (http_form.c), pages (page.c) or metric names (metrics.c).
+ * limits, 404/405/413/415 as derived from the table, metrics_allow, the
+ * headers every response carries, and each worker thread's database
+ * connection.  Does not own: what an endpoint does (http_routes.c), form
+ * syntax (http_form.c), pages (page.c) or metric names (metrics.c).
  */
 #include "http.h"
 
@@ -24,6 +25,7 @@
 #include "db.h"
 #include "http_impl.h"
 #include "http_watch.h"
+#include "ipnet.h"
 #include "log.h"
 #include "page.h"
 #include "tmplfile.h"
@@ -148,19 +150,7 @@ const struct sockaddr *http_client_addr(struct http_call *call)
 
 void http_client_ip(struct http_call *call, char *out, size_t n)
 {
-    const struct sockaddr *sa = http_client_addr(call);
-    const void *a = NULL;
-
-    if (sa && sa->sa_family == AF_INET)
-        a = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
-    else if (sa && sa->sa_family == AF_INET6)
-        a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
-    if (a && inet_ntop(sa->sa_family, a, out, (socklen_t)n))
-        return;
-    if (n >= sizeof("0.0.0.0"))
-        memcpy(out, "0.0.0.0", sizeof("0.0.0.0"));
-    else if (n > 0)
-        out[0] = '\0';
+    ipnet_addr_text(http_client_addr(call), out, n);
 }
 
 void http_user_agent(struct http_call *call, char *out, size_t n)
@@ -274,15 +264,20 @@ static int route_matches(const struct http_route *r, const char *url)
 
 /*
  * The route for method and url, or NULL.  When NULL, *allow is NULL for a
- * path no route has (404), else the methods its routes take (405).
+ * path no route has (404), else the methods its routes take (405).  Rows
+ * for metrics_allow clients do not exist for anyone else.
  */
-static const struct http_route *find_route(const char *url, const char *method, const char **allow)
+static const struct http_route *find_route(struct http_call *call, const char *url,
+                                           const char *method, const char **allow)
 {
     int get = 0, post = 0;
 
     for (size_t i = 0; i < http_nroutes; i++) {
         const struct http_route *r = &http_routes[i];
         if (!route_matches(r, url))
+            continue;
+        if ((r->flags & HTTP_ROUTE_METRICS) &&
+            !ipnet_list_match(call->s->metrics_allow, http_client_addr(call)))
             continue;
         if (route_allows(r, method))
             return r;
@@ -302,7 +297,7 @@ static int start_request(struct http_call *call, const char *url, const char *me
 
     if ((rc = refuse_framing(call)) >= 0)
         return rc;
-    call->route = find_route(url, method, &allow);
+    call->route = find_route(call, url, method, &allow);
     if (call->route == NULL && allow == NULL)
         return http_error(call, MHD_HTTP_NOT_FOUND, "Not found",
                           "There is no page at this address.");
@@ -433,6 +428,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 static void server_free(struct http_server *s)
 {
     http_watch_stop(s->watch);
+    ipnet_list_free(s->metrics_allow);
     metrics_free(s->metrics);
     pthread_key_delete(s->db_key);
     free(s->data_dir);
@@ -445,6 +441,7 @@ struct http_server *http_start(const struct config *cfg, const char *data_dir, s
     struct sockaddr_in6 sa6;
     struct sockaddr *sa;
     struct http_server *s;
+    struct ipnet_list *allow;
     /* poll, not epoll: with a thread pool, libmicrohttpd 0.9.75's epoll mode left
      * connections their clients had closed in CLOSE-WAIT until the timeout, which let
      * junk connections exhaust the per-IP limit (tests/integration/http_robust.sh) */
@@ -477,10 +474,14 @@ struct http_server *http_start(const struct config *cfg, const char *data_dir, s
         sa = (struct sockaddr *)&sa6;
         flags |= MHD_USE_IPv6;
     }
+    allow = ipnet_list_parse(cfg->metrics_allow, "metrics_allow", err);
+    if (allow == NULL)
+        return NULL;
     s = xcalloc(1, sizeof(*s));
     s->cfg = cfg;
     s->data_dir = xstrdup(data_dir);
     s->metrics = metrics_new();
+    s->metrics_allow = allow;
     pthread_key_create(&s->db_key, db_destructor);
     s->watch = http_watch_start(HTTP_HEADER_DEADLINE_S * 1000, HTTP_BODY_DEADLINE_S * 1000,
                                 count_slow, s->metrics, err);

@@ -5,17 +5,17 @@
  * Owns: which fields each form route reads and the answer each outcome
  * gets (page, status, metric).  Does not own: reading requests, framing,
  * limits and dispatch (http.c), form syntax (http_form.c), rendering
- * (page.c, templates/), or the consent logic and its SQL (doi.c, topic.c).
- * No SQL and no HTML is written here.
+ * (page.c, templates/), the consent logic and its SQL (doi.c, topic.c), or
+ * client keys (ipnet.c).  No SQL and no HTML is written here.
  */
 #include "http_impl.h"
 
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "doi.h"
+#include "ipnet.h"
 #include "log.h"
 #include "tmplfile.h"
 #include "topic.h"
@@ -105,7 +105,7 @@ static enum MHD_Result do_subscribe(struct http_call *call)
     struct subscribe_form sf;
     struct mo_err err;
     enum doi_outcome outcome;
-    char ip[INET6_ADDRSTRLEN], ua[512];
+    char ip[IPNET_ADDR_MAX], key[IPNET_KEY_MAX], ua[512];
     struct db *db;
     int allowed;
 
@@ -116,10 +116,12 @@ static enum MHD_Result do_subscribe(struct http_call *call)
         return http_error(call, MHD_HTTP_BAD_REQUEST, "Bad request", "The form could not be read.");
     }
     http_client_ip(call, ip, sizeof(ip));
+    if (ipnet_limit_key(ip, key, sizeof(key)) < 0)
+        return http_unavailable(call, "subscribe", "no client address");
     db = http_db(call, &err);
     if (db == NULL)
         return http_unavailable(call, "subscribe", err.msg);
-    allowed = doi_ip_allowed(db, s->cfg, ip, &err);
+    allowed = doi_ip_allowed(db, s->cfg, key, &err);
     if (allowed < 0)
         return http_unavailable(call, "subscribe", err.msg);
     if (!allowed) {
@@ -219,7 +221,7 @@ static enum MHD_Result confirm(struct http_call *call, int post)
     struct doi_view view;
     struct tmpl_vars *v;
     struct db *db;
-    char ip[INET6_ADDRSTRLEN], ua[512], plang[8];
+    char ip[IPNET_ADDR_MAX], ua[512], plang[8];
     struct buf action;
     int rc;
 
@@ -310,7 +312,7 @@ const struct http_route http_routes[] = {
     {"GET", "/confirm/", HTTP_ROUTE_PREFIX, 0, do_confirm_get},
     {"POST", "/confirm/", HTTP_ROUTE_PREFIX, 0, do_confirm_post},
     {"GET", "/healthz", HTTP_ROUTE_EXACT, 0, do_healthz},
-    {"GET", "/metrics", HTTP_ROUTE_EXACT, 0, do_metrics},
+    {"GET", "/metrics", HTTP_ROUTE_EXACT, HTTP_ROUTE_METRICS, do_metrics},
 };
 
 const size_t http_nroutes = sizeof(http_routes) / sizeof(http_routes[0]);

@@ -6,7 +6,8 @@
  *
  * A new endpoint is one handler and one row of http_routes[]: the server
  * derives 404 and 405 (with Allow) from the table, reads and parses the
- * body of form routes.
+ * body of form routes, and hides HTTP_ROUTE_METRICS rows from clients
+ * outside metrics_allow (they get 404 like an unknown path).
  */
 #ifndef MAILOUT_HTTP_IMPL_H
 #define MAILOUT_HTTP_IMPL_H
@@ -23,6 +24,7 @@
 #include "metrics.h"
 #include "tmpl.h"
 
+struct ipnet_list;
 struct http_watch;
 
 struct http_server {
@@ -31,6 +33,7 @@ struct http_server {
     char *data_dir;
     pthread_key_t db_key; /* each worker thread's database connection */
     struct metrics *metrics;
+    struct ipnet_list *metrics_allow;
     struct http_watch *watch;
 };
 
@@ -43,6 +46,8 @@ enum http_route_match {
 
 /* HTTP_ROUTE_FORM: the POST body is a form, parsed into call->form (415 for other types) */
 #define HTTP_ROUTE_FORM 0x1u
+/* HTTP_ROUTE_METRICS: only for metrics_allow clients; anyone else gets 404 */
+#define HTTP_ROUTE_METRICS 0x2u
 
 struct http_route {
     const char *method; /* "GET" (which answers HEAD too) or "POST" */
@@ -89,7 +94,7 @@ enum MHD_Result http_text(struct http_call *call, unsigned code, const char *typ
 
 /* This worker thread's database connection, reconnected when broken; NULL with err. */
 struct db *http_db(struct http_call *call, struct mo_err *err);
-/* The client's address as text (INET6_ADDRSTRLEN bytes; "0.0.0.0" when unknown). */
+/* The client's address as text (IPNET_ADDR_MAX bytes). */
 void http_client_ip(struct http_call *call, char *out, size_t n);
 /* The client's address, borrowed from MHD for the request; NULL if unknown. */
 const struct sockaddr *http_client_addr(struct http_call *call);

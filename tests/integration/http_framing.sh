@@ -1,6 +1,6 @@
 #!/bin/bash
 # http_framing.sh - `mailout serve` against request smuggling and slow
-# clients:
+# clients, and who may read /metrics:
 #  - Content-Length with Transfer-Encoding, or two Content-Length fields
 #    (equal or not), with a second POST /subscribe hidden in the body: 400,
 #    the connection closed, neither address recorded;
@@ -8,7 +8,9 @@
 #    although the connection is never idle;
 #  - slowloris from several loopback addresses (127.0.0.2 ...): each address
 #    holds at most the per-IP limit, a probe from 127.0.0.1 is answered at
-#    once, and the trickling connections are closed after the deadline.
+#    once, and the trickling connections are closed after the deadline;
+#  - /metrics only for metrics_allow clients, a 404 like any unknown path
+#    for everyone else; an invalid metrics_allow stops serve (exit 65).
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 
 BG_PIDS=
@@ -17,7 +19,7 @@ trap 'for p in $BG_PIDS; do kill "$p" 2> /dev/null; done; cleanup' EXIT
 command -v curl > /dev/null || skip_all "curl not installed"
 setup_newsletter
 ID=$NEWS_TEXT
-plan 27
+plan 37
 
 # The raw-socket client, for what curl will not send.
 #   frame.py send FILE             sends FILE's bytes from 127.0.0.1 and reads until the
@@ -226,8 +228,6 @@ printf 'POST /subscribe HTTP/1.1\r\nHost: x\r\n%s\r\nTransfer-Encoding: chunked\
 is "$(frame send "$TMP/req")" "200 1 closed" "a chunked form alone: 200"
 is "$(sql "SELECT count(*) FROM contacts WHERE email_norm = 'chunked-ok@example.com'")" 1 \
     "and its address is recorded"
-like "$(curl -s --max-time 5 "$BASE/metrics")" '^mailout_http_framing_refused_total 8$' \
-    "mailout_http_framing_refused_total counts the refused requests"
 
 # --- slow clients -------------------------------------------------------------
 # all at once: a trickled header, a trickled body, and slowloris from 9 addresses
@@ -275,7 +275,34 @@ is "$(cat "$TMP/keep.out")" "200 200 200 200" \
     "4 requests 4 s apart on one connection: all answered (each request has its own 10 s)"
 is "$(sql "SELECT count(*) FROM contacts WHERE email_norm LIKE 'slow%'")" 0 "nothing recorded"
 
-like "$(curl -s --max-time 5 "$BASE/metrics")" '^mailout_http_slow_closed_total ([0-9]{3})$' \
+# --- /metrics ---------------------------------------------------------------------
+mcode() { curl -s -o "$TMP/mbody" -w '%{http_code}' --max-time 5 "$@"; }
+is "$(mcode "$BASE/metrics")" 200 "metrics_allow unset: /metrics answers loopback (127.0.0.1)"
+is "$(mcode --interface 127.0.0.3 "$BASE/metrics")" 200 "... and 127.0.0.3 (127.0.0.0/8)"
+m=$(cat "$TMP/mbody")
+like "$m" '^mailout_http_framing_refused_total ([89]|[1-9][0-9])$' \
+    "mailout_http_framing_refused_total counts the refused requests"
+like "$m" '^mailout_http_slow_closed_total ([0-9]{3})$' \
     "mailout_http_slow_closed_total counts the closed slow connections"
+like "$m" '^# HELP mailout_http_requests_total ' "every metric has its help line"
+
+serve_stop
+echo "metrics_allow = 127.0.0.2/32, 2001:db8::/32" >> "$TMP/mailout.conf"
+start_serve
+is "$(mcode "$BASE/metrics")" 404 "metrics_allow = 127.0.0.2/32: 127.0.0.1 gets 404"
+cp "$TMP/mbody" "$TMP/m404"
+mcode "$BASE/no-such-page" > /dev/null
+cmp -s "$TMP/m404" "$TMP/mbody"
+ok $? "the same page as for an unknown path"
+is "$(mcode -d x "$BASE/metrics")" 404 "POST /metrics from 127.0.0.1: 404 too (not 405)"
+is "$(mcode --interface 127.0.0.2 "$BASE/metrics")" 200 "127.0.0.2 gets 200"
+like "$(cat "$TMP/mbody")" '^mailout_up 1$' "with the metrics"
+
+serve_stop
+sed -i '$d' "$TMP/mailout.conf"
+echo "metrics_allow = 10.0.0.0/33" >> "$TMP/mailout.conf"
+run timeout 10 "$MAILOUT" serve
+is "$RC" 65 "metrics_allow = 10.0.0.0/33: serve exits 65"
+like "$ERR" "invalid network '10.0.0.0/33' \\(key metrics_allow\\)" "naming the value and the key"
 
 done_testing
