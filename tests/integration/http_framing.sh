@@ -13,9 +13,6 @@
 #    for everyone else; an invalid metrics_allow stops serve (exit 65).
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 
-BG_PIDS=
-trap 'for p in $BG_PIDS; do kill "$p" 2> /dev/null; done; cleanup' EXIT
-
 command -v curl > /dev/null || skip_all "curl not installed"
 setup_newsletter
 ID=$NEWS_TEXT
@@ -182,18 +179,8 @@ recorded() { sql "SELECT count(*) FROM contacts WHERE email_norm LIKE 'smug%'"; 
 # stop_serve WHAT: SIGTERM; serve exits 0 within 10 s, and its log has no error and (in an
 # --enable-sanitizers build) no AddressSanitizer, LeakSanitizer or UBSan report
 stop_serve() {
-    local rc=timeout
-    kill -TERM "$SERVE_PID"
-    for _ in $(seq 1 100); do
-        kill -0 "$SERVE_PID" 2> /dev/null || break
-        sleep 0.1
-    done
-    if ! kill -0 "$SERVE_PID" 2> /dev/null; then
-        wait "$SERVE_PID"
-        rc=$?
-    fi
-    SERVE_PID=
-    is "$rc" 0 "$1: serve exits 0 on SIGTERM"
+    serve_sigterm
+    is "$SERVE_RC" 0 "$1: serve exits 0 on SIGTERM"
     unlike "$(grep -E 'ERROR: AddressSanitizer|LeakSanitizer|runtime error| mailout error: ' \
         "$TMP/serve.log")" '.' "$1: no error or sanitizer report in the serve log"
 }

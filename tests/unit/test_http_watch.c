@@ -79,72 +79,83 @@ static struct http_watch *start(void)
     return w;
 }
 
+/* A watch with one connection registered: its server end watched, its client end to read. */
+struct rig {
+    struct http_watch *w;
+    struct pair p;
+    struct http_watch_conn *c;
+};
+
+static struct rig rig_open(void)
+{
+    struct rig r;
+
+    r.w = start();
+    r.p = make_pair();
+    r.c = http_watch_add(r.w, r.p.server);
+    return r;
+}
+
+static void rig_close(struct rig *r)
+{
+    http_watch_remove(r->w, r->c);
+    close_pair(r->p);
+    http_watch_stop(r->w);
+}
+
 START_TEST(late_headers_are_cut)
 {
-    struct http_watch *w = start();
-    struct pair p = make_pair();
     long long t0 = now_ms();
-    struct http_watch_conn *c = http_watch_add(w, p.server);
+    struct rig r = rig_open();
 
-    if (!was_cut(p.client, 50) && now_ms() - t0 < HEADER_MS)
+    if (!was_cut(r.p.client, 50) && now_ms() - t0 < HEADER_MS)
         ck_assert_int_eq(atomic_load(&cuts), 0); /* not before the deadline */
-    ck_assert(was_cut(p.client, 3000));
+    ck_assert(was_cut(r.p.client, 3000));
     ck_assert_int_ge(now_ms() - t0, HEADER_MS);
     ck_assert_int_eq(atomic_load(&cuts), 1);
     /* it stays registered until removed, and is cut only once */
     usleep(200 * 1000);
     ck_assert_int_eq(atomic_load(&cuts), 1);
-    http_watch_remove(w, c);
-    close_pair(p);
-    http_watch_stop(w);
+    rig_close(&r);
 }
 END_TEST
 
 START_TEST(late_body_is_cut)
 {
-    struct http_watch *w = start();
-    struct pair p = make_pair();
-    struct http_watch_conn *c = http_watch_add(w, p.server);
+    struct rig r = rig_open();
     long long t0;
+    int cut;
 
-    http_watch_headers_done(w, c);
+    http_watch_headers_done(r.w, r.c);
     t0 = now_ms();
     /* past the header deadline, the body still has time */
-    int cut = was_cut(p.client, HEADER_MS + 200);
+    cut = was_cut(r.p.client, HEADER_MS + 200);
     if (now_ms() - t0 < BODY_MS)
         ck_assert_int_eq(cut, 0);
-    ck_assert(was_cut(p.client, 3000));
+    ck_assert(was_cut(r.p.client, 3000));
     ck_assert_int_ge(now_ms() - t0, BODY_MS);
-    http_watch_remove(w, c);
-    close_pair(p);
-    http_watch_stop(w);
+    rig_close(&r);
 }
 END_TEST
 
 START_TEST(read_requests_are_left_alone)
 {
-    struct http_watch *w = start();
-    struct pair p = make_pair();
-    struct http_watch_conn *c = http_watch_add(w, p.server);
+    struct rig r = rig_open();
 
-    http_watch_headers_done(w, c);
-    http_watch_request_read(w, c);
-    ck_assert_int_eq(was_cut(p.client, BODY_MS + 500), 0);
+    http_watch_headers_done(r.w, r.c);
+    http_watch_request_read(r.w, r.c);
+    ck_assert_int_eq(was_cut(r.p.client, BODY_MS + 500), 0);
     ck_assert_int_eq(atomic_load(&cuts), 0);
     /* the next request on the connection gets its own header deadline */
-    http_watch_request_done(w, c);
-    ck_assert(was_cut(p.client, 3000));
-    http_watch_remove(w, c);
-    close_pair(p);
-    http_watch_stop(w);
+    http_watch_request_done(r.w, r.c);
+    ck_assert(was_cut(r.p.client, 3000));
+    rig_close(&r);
 }
 END_TEST
 
 START_TEST(done_restarts_the_clock)
 {
-    struct http_watch *w = start();
-    struct pair p = make_pair();
-    struct http_watch_conn *c = http_watch_add(w, p.server);
+    struct rig r = rig_open();
     long long t0 = now_ms();
     int late = 0;
 
@@ -153,14 +164,12 @@ START_TEST(done_restarts_the_clock)
         usleep(HEADER_MS / 2 * 1000);
         late |= now_ms() - t0 >= HEADER_MS;
         t0 = now_ms();
-        http_watch_request_done(w, c);
+        http_watch_request_done(r.w, r.c);
         if (!late)
             ck_assert_int_eq(atomic_load(&cuts), 0);
     }
-    ck_assert(was_cut(p.client, 3000));
-    http_watch_remove(w, c);
-    close_pair(p);
-    http_watch_stop(w);
+    ck_assert(was_cut(r.p.client, 3000));
+    rig_close(&r);
 }
 END_TEST
 
