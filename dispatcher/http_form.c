@@ -12,6 +12,7 @@
  */
 #include "http_form.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -204,15 +205,13 @@ static int form_add(struct http_form *f, const char *name, size_t nlen, const ch
     return 0;
 }
 
+/* The value of a hex digit, either case; -1 for anything else. */
 static int form_hex(char c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    static const char digits[] = "0123456789abcdef";
+    const char *d = c ? strchr(digits, tolower((unsigned char)c)) : NULL;
+
+    return d ? (int)(d - digits) : -1;
 }
 
 /*
