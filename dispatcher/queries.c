@@ -218,7 +218,7 @@ static const struct query queries[Q__COUNT] = {
       " SELECT (SELECT n FROM c) < $2::bigint",
       2),
     Q(Q_SUBSCRIBE_FORM_TOPICS,
-      "SELECT t.name, t.title, ct.id, ct.body FROM topics t"
+      "SELECT t.name, t.title, ct.id AS consent_text_id, ct.body AS consent_text FROM topics t"
       " JOIN LATERAL (SELECT id, body FROM consent_texts WHERE topic_id = t.id"
       "  ORDER BY (locale = $1) DESC, (locale = 'en') DESC, version DESC LIMIT 1) ct ON true"
       " ORDER BY t.reserved, t.name",

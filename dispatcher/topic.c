@@ -1,7 +1,9 @@
 /*
  * topic.c - topics and consent texts: validation, versioning, storing each
  * wording once under its SHA-256, each addition audited in its own
- * transaction.  Recording consent is ledger.c's job.
+ * transaction, and the list the subscribe form shows.  Recording consent is
+ * ledger.c's job; rendering the form is the template's
+ * (templates/LANG/page_subscribe.html).
  */
 #include "topic.h"
 
@@ -16,6 +18,7 @@
 #include "audit.h"
 #include "crypto.h"
 #include "utf8.h"
+#include "xalloc.h"
 
 int topic_name_valid(const char *name)
 {
@@ -114,6 +117,53 @@ int topic_find(struct db *db, const char *name, struct topic *out, struct mo_err
         return mo_err_set(err, MO_E_INTERNAL, "topic '%s': name or title longer than expected",
                           name);
     return 0;
+}
+
+int topic_form_list(struct db *db, const char *locale, struct topic_form_entry **out, size_t *n,
+                    struct mo_err *err)
+{
+    const char *p[] = {locale};
+    PGresult *r;
+    int cname, ctitle, cid, ctext, rows;
+
+    *out = NULL;
+    *n = 0;
+    r = db_exec(db, Q_SUBSCRIBE_FORM_TOPICS, p, 1, err);
+    if (r == NULL)
+        return -1;
+    cname = PQfnumber(r, "name");
+    ctitle = PQfnumber(r, "title");
+    cid = PQfnumber(r, "consent_text_id");
+    ctext = PQfnumber(r, "consent_text");
+    if (cname < 0 || ctitle < 0 || cid < 0 || ctext < 0) {
+        PQclear(r);
+        return mo_err_set(err, MO_E_INTERNAL, "subscribe form query: a column is missing");
+    }
+    rows = PQntuples(r);
+    if (rows > 0)
+        *out = xcalloc((size_t)rows, sizeof(**out));
+    for (int i = 0; i < rows; i++) {
+        struct topic_form_entry *e = &(*out)[i];
+        e->name = xstrdup(PQgetvalue(r, i, cname));
+        e->title = xstrdup(PQgetvalue(r, i, ctitle));
+        e->consent_text_id = strtoll(PQgetvalue(r, i, cid), NULL, 10);
+        e->consent_text = xstrdup(PQgetvalue(r, i, ctext));
+    }
+    *n = (size_t)rows;
+    PQclear(r);
+    return 0;
+}
+
+void topic_form_list_free(struct topic_form_entry *list, size_t n)
+{
+    if (list == NULL)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        free(list[i].name);
+        free(list[i].title);
+        free(list[i].consent_text);
+    }
+    free(list);
 }
 
 static int contains_ci(const char *hay, size_t n, const char *needle)

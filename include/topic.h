@@ -35,6 +35,26 @@ int topic_add(struct db *db, const char *name, const char *title, const char *ac
 /* Looks a topic up by name; MO_E_NOTFOUND "unknown topic 'x'". */
 int topic_find(struct db *db, const char *name, struct topic *out, struct mo_err *err);
 
+/* One box of the subscribe form: a topic and the consent text shown beside it. */
+struct topic_form_entry {
+    char *name;
+    char *title;
+    long long consent_text_id;
+    char *consent_text;
+};
+
+/*
+ * The topics of the subscribe form in display order, each with its newest
+ * consent text in locale, else in English, else in any locale; topics
+ * without any consent text are left out (nobody can consent to them).
+ * On success *out holds *n entries (NULL when none) that the caller frees
+ * with topic_form_list_free(); on -1 (err set) *out is NULL and *n 0.
+ */
+int topic_form_list(struct db *db, const char *locale, struct topic_form_entry **out, size_t *n,
+                    struct mo_err *err);
+/* Frees what topic_form_list() returned; NULL is a no-op. */
+void topic_form_list_free(struct topic_form_entry *list, size_t n);
+
 /*
  * Checks that a consent text tells people they can withdraw: it must contain
  * one of withdraw, revoke, unsubscribe, opt out / opt-out (English) or
