@@ -1,15 +1,16 @@
 #!/bin/bash
 # install-deps.sh - installs the Debian 12 packages mailout needs to build,
 # test and run (compiler, autotools, libraries, PostgreSQL, the test SMTP
-# server, Chromium for the browser tests).  Skips apt when all are present.
+# server, Chromium for the browser tests, clang and llvm-symbolizer for the
+# libFuzzer targets).  Skips apt when all are present.
 set -euo pipefail
 PACKAGES=(
     build-essential autoconf automake pkg-config git ca-certificates openssl
     libpq-dev libesmtp-dev uuid-dev libical-dev libcurl4-openssl-dev
-    libmicrohttpd-dev libssl-dev libjansson-dev libidn2-dev libcsv-dev check
+    libmicrohttpd-dev libssl-dev libjansson-dev libidn2-dev libcsv-dev libxml2-dev check
     postgresql postgresql-client python3 python3-aiosmtpd curl procps
     chromium chromium-driver python3-selenium
-    clang-format libclang-rt-14-dev
+    clang-format libclang-rt-14-dev clang llvm
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -73,7 +73,11 @@ echo "PostgreSQL running: socket $PGD, port $PORT, database mailout"
 if [ ! -f mailout.conf ]; then
     cat > mailout.conf <<CONF
 # written by contrib/quickstart.sh; see mailout(1) for every key
-db = host=$PGD port=$PORT user=mailout dbname=mailout
+# the application runs as mailout_web, a login role that is a member of
+# mailout_app: it may append to the ledger, the send records and the audit
+# log but never rewrite them.  Migrations run as the owner (see below).
+db = host=$PGD port=$PORT user=mailout_web dbname=mailout
+db_role = mailout_app
 transport = maildir:./outbox
 base_url = http://127.0.0.1:$HTTP_PORT
 listen = 127.0.0.1:$HTTP_PORT
@@ -88,9 +92,26 @@ CONF
     chmod 600 mailout.conf
 fi
 
-say "4/6 migrating the database"
-./mailout db migrate
-./mailout db status | tail -n 1
+say "4/6 migrating the database (as the owner, mailout)"
+OWNER_DB="host=$PGD port=$PORT user=mailout dbname=mailout"
+./mailout --db "$OWNER_DB" db migrate
+./mailout --db "$OWNER_DB" db status | tail -n 1
+# the login role the application uses: a member of mailout_app, not the owner
+as_pg "$(pg_bin)/psql" -X -q -h "$PGD" -p "$PORT" -U mailout -d mailout -v ON_ERROR_STOP=1 -c \
+    "DO \$\$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'mailout_web') THEN
+       CREATE ROLE mailout_web LOGIN IN ROLE mailout_app; END IF; END \$\$;"
+if grep -q '^db = .*user=mailout ' mailout.conf; then
+    echo "note: mailout.conf (from an earlier quick start) connects as the owner;" \
+        "use user=mailout_web and db_role = mailout_app to run as the application role"
+fi
+echo "the application connects as mailout_web (member of mailout_app):"
+if as_pg "$(pg_bin)/psql" -X -q -h "$PGD" -p "$PORT" -U mailout_web -d mailout -c \
+    "UPDATE consent_events SET note = 'rewritten'" > "$LOCAL/role-check.log" 2>&1; then
+    echo "  UNEXPECTED: mailout_web could rewrite the consent ledger" >&2
+    exit 1
+else
+    echo "  UPDATE consent_events as mailout_web -> $(grep -o 'permission denied[^"]*' "$LOCAL/role-check.log" | head -n 1)"
+fi
 
 say "5/6 loading the sample data from contrib/sample"
 bash contrib/demo.sh

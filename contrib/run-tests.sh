@@ -2,9 +2,11 @@
 # run-tests.sh - the whole test suite, as CI runs it: builds with -Werror and
 # runs `make check` (unit tests, integration tests against a throwaway
 # PostgreSQL and a real SMTP server, browser tests), checks formatting, runs
-# the suite again in an AddressSanitizer + UBSan build, then `make distcheck`.
+# the suite again in an AddressSanitizer + UBSan build, runs every libFuzzer
+# target briefly (contrib/fuzz.sh; FUZZ_SECONDS each, default up to 15), then
+# `make distcheck`.
 # Prints "N passed, N failed" at the end; exits non-zero on any failure.
-# Set QUICK=1 to skip the sanitizer build and distcheck.
+# Set QUICK=1 to skip the sanitizer build, the fuzzing and distcheck.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -63,6 +65,25 @@ if [ -z "${QUICK:-}" ]; then
     export CK_TIMEOUT_MULTIPLIER=5
     build _build/sanitize "sanitizer build" --enable-werror --enable-sanitizers || status=1
     unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS CK_TIMEOUT_MULTIPLIER
+    # 15 s per target, less when there are so many that the fuzzing would pass 2 minutes
+    ntargets=$(find tests/fuzz -maxdepth 1 -name 'fuzz_*.c' | wc -l)
+    rounds=$(( (ntargets + jobs - 1) / jobs ))
+    fuzz_secs=$(( 120 / (rounds > 0 ? rounds : 1) ))
+    [ $fuzz_secs -gt 15 ] && fuzz_secs=15
+    [ $fuzz_secs -lt 5 ] && fuzz_secs=5
+    echo "== fuzz: $ntargets targets, ${FUZZ_SECONDS:-$fuzz_secs}s each"
+    bash contrib/fuzz.sh "${FUZZ_SECONDS:-$fuzz_secs}" > _build/fuzz.log 2>&1
+    fuzz_rc=$?
+    grep -v '^== ' _build/fuzz.log | head -n 300
+    p=$(grep -c '^fuzz [^ ]*: ok ' _build/fuzz.log)
+    f=$(grep -c '^fuzz [^ ]*: FAILED' _build/fuzz.log)
+    # a failure before any target ran (no clang, configure) still counts
+    [ $fuzz_rc -ne 0 ] && [ "$f" -eq 0 ] && f=1
+    pass=$((pass + p))
+    fail=$((fail + f))
+    summaries+=("fuzz: $p passed, $f failed")
+    echo "fuzz: $p passed, $f failed"
+    [ $fuzz_rc -eq 0 ] || status=1
     echo "== make distcheck"
     if make -C _build/normal distcheck DISTCHECK_CONFIGURE_FLAGS=--enable-werror > _build/distcheck.log 2>&1; then
         echo "distcheck passed"

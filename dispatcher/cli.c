@@ -65,7 +65,13 @@ static const struct cli_command commands[] = {
      "attributes are kept; other columns are dropped and reported.  A plain import\n"
      "creates no consent.  Suppressed addresses are not imported.  Any bad row\n"
      "means nothing is loaded (exit 65) and every bad row is reported as\n"
-     "FILE:LINE: reason.  Ends with one summary line on stdout.\n"
+     "FILE:LINE: reason.  Addresses are stored without surrounding spaces.\n"
+     "Every import, failed or not, ends with one summary line on stdout:\n"
+     "'loaded N, rejected N, suppressed N, dropped N: ...'.  loaded counts the\n"
+     "contacts stored (each address once), rejected the invalid rows, suppressed\n"
+     "the rows whose address is suppressed, dropped the valid rows not stored for\n"
+     "another reason (none in a contact import); after the colon: consent proofs\n"
+     "recorded or refused, duplicate rows merged, undeclared columns dropped.\n"
      "\n"
      "  -s, --skip-invalid     load the good rows, report the bad ones, exit 0\n"
      "  -a, --attributes A,B   custom attribute columns to keep (also: key\n"
@@ -123,7 +129,7 @@ static const struct cli_command commands[] = {
     {"maintenance", NULL, cmd_maintenance, "maintenance",
      "delete expired pending requests and old abuse counters",
      "Deletes double-opt-in requests that expired more than pending_retention ago\n"
-     "(default 14d) and records the count in the audit log.\n"},
+     "(default 7d) and records the count in the audit log.\n"},
     {"test-mail", NULL, cmd_transport_test, "test-mail EMAIL [--count N] [--from ADDR]",
      "send N plain test messages through the configured transport",
      "Sends N (default 1) short test messages to EMAIL through the configured\n"
@@ -158,6 +164,7 @@ static void print_usage(FILE *out)
             "  -j, --json          print one JSON document on stdout\n"
             "  -h, --help          this help; 'mailout COMMAND --help' for a command\n"
             "  -V, --version       print the version\n"
+            "--config, --db and --json may also follow the command words.\n"
             "\n"
             "Exit codes: 0 ok, 64 usage, 65 bad input, 66 missing file or named thing,\n"
             "69 service unavailable, 70 internal error, 75 temporary failure.\n"
@@ -169,12 +176,17 @@ static void print_command_help(const struct cli_command *c)
     printf("usage: mailout %s\n\n%s.\n\n%s", c->synopsis, c->summary, c->help);
 }
 
+/* getopt codes of the global options when they follow the command words */
+enum { OPT_G_CONFIG = 0x101, OPT_G_DB, OPT_G_JSON };
+
+static int load_config(struct cli *cli, struct mo_err *err);
+
 int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts,
                const struct option *longopts,
                int (*on_opt)(int c, const char *arg, void *ctx, struct mo_err *err), void *ctx,
                int *optind_out, struct mo_err *err)
 {
-    struct option all[32];
+    struct option all[36];
     size_t n = 0;
     char so[64];
     int c;
@@ -182,6 +194,10 @@ int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts,
     for (; longopts && longopts[n].name && n < 30; n++)
         all[n] = longopts[n];
     all[n++] = (struct option){"help", no_argument, NULL, 'h'};
+    /* global options may follow the command: mailout campaign status X --json */
+    all[n++] = (struct option){"config", required_argument, NULL, OPT_G_CONFIG};
+    all[n++] = (struct option){"db", required_argument, NULL, OPT_G_DB};
+    all[n++] = (struct option){"json", no_argument, NULL, OPT_G_JSON};
     all[n] = (struct option){NULL, 0, NULL, 0};
     snprintf(so, sizeof(so), ":%sh", shortopts ? shortopts : "");
     optind = 0; /* 0 makes glibc re-initialise, including the ordering mode */
@@ -196,15 +212,29 @@ int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts,
                               cli->cmd->synopsis);
         if (c == ':')
             return mo_err_set(err, MO_E_USAGE, "option '%s' needs a value", argv[optind - 1]);
+        if (c == OPT_G_CONFIG) {
+            cli->config_path = optarg;
+            continue;
+        }
+        if (c == OPT_G_DB) {
+            cli->db_opt = optarg;
+            continue;
+        }
+        if (c == OPT_G_JSON) {
+            cli->json = 1;
+            continue;
+        }
         if (on_opt == NULL || on_opt(c, optarg, ctx, err) < 0)
             return mo_err_set(err, MO_E_USAGE, "unexpected option '%s'", argv[optind - 1]);
     }
     *optind_out = optind;
-    return 0;
+    return load_config(cli, err);
 }
 
 struct db *cli_db(struct cli *cli, struct mo_err *err)
 {
+    if (load_config(cli, err) < 0)
+        return NULL;
     if (cli->cfg.db[0] == '\0') {
         mo_err_set(err, MO_E_USAGE,
                    "no database configured: set the key db in %s, $MAILOUT_DB or --db",
@@ -236,6 +266,28 @@ static const char *default_data_dir(void)
     return MO_PKGDATADIR;
 }
 
+/* Loads the configuration once the global options are known (before or after the command). */
+static int load_config(struct cli *cli, struct mo_err *err)
+{
+    if (cli->loaded)
+        return 0;
+    if (config_load(&cli->cfg, cli->config_path, err) < 0) {
+        config_release(&cli->cfg);
+        return -1;
+    }
+    cli->loaded = 1;
+    if (cli->db_opt && config_set(&cli->cfg, "db", cli->db_opt, err) < 0)
+        return -1;
+    if (strcmp(cli->cfg.log_level, "debug") == 0)
+        mo_log_set_level(MO_LOG_DEBUG);
+    else if (strcmp(cli->cfg.log_level, "warning") == 0)
+        mo_log_set_level(MO_LOG_WARN);
+    else if (strcmp(cli->cfg.log_level, "error") == 0)
+        mo_log_set_level(MO_LOG_ERROR);
+    cli->data_dir = *cli->cfg.data_dir ? cli->cfg.data_dir : default_data_dir();
+    return 0;
+}
+
 static int report(const struct mo_err *err)
 {
     fprintf(stderr, "mailout: %s\n", err->msg[0] ? err->msg : "unknown error");
@@ -252,7 +304,6 @@ int cli_main(int argc, char **argv)
         {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0}};
     struct cli cli;
     struct mo_err err;
-    const char *config_path = NULL, *db = NULL;
     int c, rc;
 
     memset(&cli, 0, sizeof(cli));
@@ -262,10 +313,10 @@ int cli_main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "+:c:d:jhV", global, NULL)) != -1) {
         switch (c) {
         case 'c':
-            config_path = optarg;
+            cli.config_path = optarg;
             break;
         case 'd':
-            db = optarg;
+            cli.db_opt = optarg;
             break;
         case 'j':
             cli.json = 1;
@@ -346,25 +397,12 @@ int cli_main(int argc, char **argv)
             return 0;
         }
     }
-    if (config_load(&cli.cfg, config_path, &err) < 0) {
-        config_release(&cli.cfg);
-        return report(&err);
-    }
-    if (db && config_set(&cli.cfg, "db", db, &err) < 0) {
-        config_release(&cli.cfg);
-        return report(&err);
-    }
-    if (strcmp(cli.cfg.log_level, "debug") == 0)
-        mo_log_set_level(MO_LOG_DEBUG);
-    else if (strcmp(cli.cfg.log_level, "warning") == 0)
-        mo_log_set_level(MO_LOG_WARN);
-    else if (strcmp(cli.cfg.log_level, "error") == 0)
-        mo_log_set_level(MO_LOG_ERROR);
-    cli.data_dir = *cli.cfg.data_dir ? cli.cfg.data_dir : default_data_dir();
+    /* the configuration is loaded by cli_getopt(), once options after the command are known */
     curl_global_init(CURL_GLOBAL_DEFAULT);
     rc = cli.cmd->run(&cli, argc, argv, &err);
     curl_global_cleanup();
-    config_release(&cli.cfg);
+    if (cli.loaded)
+        config_release(&cli.cfg);
     if (rc < 0)
         return report(&err);
     return rc;

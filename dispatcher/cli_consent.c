@@ -1,8 +1,9 @@
 /*
  * cli_consent.c - topic add, consent-text add, contact import, contact
  * show, subscribe, unsubscribe and maintenance: argument handling and
- * output only; the work is in topic.c, contact.c, doi.c, doi_mail.c and
- * ledger.c.
+ * output only.  The use cases, with their transactions and audit entries,
+ * are in topic.c, contact.c, consent.c, doi.c and doi_mail.c; this file
+ * names the actor (audit_cli_actor()).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,15 +12,14 @@
 
 #include <jansson.h>
 
-#include "address.h"
 #include "audit.h"
 #include "buf.h"
 #include "cli.h"
+#include "consent.h"
 #include "contact.h"
 #include "doi.h"
 #include "doi_mail.h"
 #include "fileio.h"
-#include "ledger.h"
 #include "topic.h"
 #include "xalloc.h"
 
@@ -61,23 +61,15 @@ int cmd_topic_add(struct cli *cli, int argc, char **argv, struct mo_err *err)
     struct db *db = cli_db(cli, err);
     if (db == NULL)
         return -1;
-    rc = -1;
-    if (db_begin(db, err) < 0)
-        goto out;
-    if (topic_add(db, argv[first], o.title, &id, err) < 0 ||
-        audit_append(db, audit_cli_actor(), "topic.add", argv[first], NULL, err) < 0 ||
-        db_commit(db, err) < 0) {
-        db_rollback(db);
-        goto out;
-    }
+    rc = topic_add(db, argv[first], o.title, audit_cli_actor(), &id, err);
+    db_free(db);
+    if (rc < 0)
+        return -1;
     if (cli->json)
         print_json(json_pack("{s:s, s:I}", "topic", argv[first], "id", (json_int_t)id));
     else
         printf("topic '%s' added\n", argv[first]);
-    rc = 0;
-out:
-    db_free(db);
-    return rc;
+    return 0;
 }
 
 /* --- consent-text add --- */
@@ -124,29 +116,16 @@ int cmd_consent_text_add(struct cli *cli, int argc, char **argv, struct mo_err *
         buf_release(&body);
         return -1;
     }
-    rc = -1;
-    if (db_begin(db, err) < 0)
-        goto out;
-    if (consent_text_add(db, argv[first], o.locale, body.s, body.len, &id, &created, err) < 0)
-        goto fail;
-    char obj[96], detail[96];
-    snprintf(obj, sizeof(obj), "%s", argv[first]);
-    snprintf(detail, sizeof(detail), "{\"id\": %lld, \"created\": %s}", id,
-             created ? "true" : "false");
-    if (audit_append(db, audit_cli_actor(), "consent_text.add", obj, detail, err) < 0 ||
-        db_commit(db, err) < 0)
-        goto fail;
+    rc = consent_text_add(db, argv[first], o.locale, body.s, body.len, audit_cli_actor(), &id,
+                          &created, err);
+    db_free(db);
+    buf_release(&body);
+    if (rc < 0)
+        return -1;
     printf("%lld\n", id);
     if (!created)
         fprintf(stderr, "mailout: this exact text is already version id %lld\n", id);
-    rc = 0;
-    goto out;
-fail:
-    db_rollback(db);
-out:
-    db_free(db);
-    buf_release(&body);
-    return rc;
+    return 0;
 }
 
 /* --- contact import --- */
@@ -175,6 +154,34 @@ static void report_stderr(const char *msg, void *arg)
     fprintf(stderr, "%s\n", msg);
 }
 
+static const char *plural(long n)
+{
+    return n == 1 ? "" : "s";
+}
+
+/* The summary line of INTERFACE.md; after "dropped N: " what else happened. */
+static void print_import_summary(const struct contact_import_stats *st, int failed)
+{
+    printf("loaded %ld, rejected %ld, suppressed %ld, dropped %ld: ", st->loaded, st->rejected,
+           st->suppressed, st->dropped);
+    if (failed) {
+        printf("nothing loaded\n");
+        return;
+    }
+    if (st->consents)
+        printf("%ld consent proof%s recorded", st->consents, plural(st->consents));
+    else
+        printf("no consent created");
+    if (st->consents_refused)
+        printf("; %ld consent proof%s refused", st->consents_refused, plural(st->consents_refused));
+    if (st->merged)
+        printf("; %ld duplicate row%s merged", st->merged, plural(st->merged));
+    if (st->dropped_columns)
+        printf("; %ld undeclared column%s dropped", st->dropped_columns,
+               plural(st->dropped_columns));
+    putchar('\n');
+}
+
 int cmd_contact_import(struct cli *cli, int argc, char **argv, struct mo_err *err)
 {
     static const struct option lo[] = {{"skip-invalid", no_argument, NULL, 's'},
@@ -184,35 +191,40 @@ int cmd_contact_import(struct cli *cli, int argc, char **argv, struct mo_err *er
     struct contact_import_stats st;
     int first, rc;
 
+    memset(&st, 0, sizeof(st));
     rc = cli_getopt(cli, argc, argv, "sa:", lo, import_opt, &o, &first, err);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
     if (argc - first != 1)
         return mo_err_set(err, MO_E_USAGE, "usage: mailout %s", cli->cmd->synopsis);
+    /* from here on every import ends with its summary line, failed or not */
     struct db *db = cli_db(cli, err);
-    if (db == NULL)
-        return -1;
-    struct contact_import_opts io = {o.skip_invalid,
-                                     o.attributes ? o.attributes : cli->cfg.contact_attributes};
-    rc = contact_import(db, &cli->cfg, argv[first], &io, &st, report_stderr, NULL, err);
-    db_free(db);
-    if (rc < 0 && err->code != MO_E_INPUT)
-        return -1;
-    if (cli->json)
-        print_json(json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "file", argv[first], "loaded",
-                             (json_int_t)(rc < 0 ? 0 : st.loaded), "rejected",
-                             (json_int_t)st.rejected, "suppressed", (json_int_t)st.suppressed,
-                             "dropped", (json_int_t)0, "consents", (json_int_t)st.consents,
-                             "dropped_columns", (json_int_t)st.dropped_columns));
-    else
-        printf("loaded %ld, rejected %ld, suppressed %ld, dropped 0: %s\n", rc < 0 ? 0 : st.loaded,
-               st.rejected, st.suppressed,
-               rc < 0        ? "nothing loaded"
-               : st.consents ? "consent proofs recorded"
-                             : "no consent created");
+    if (db == NULL) {
+        rc = -1;
+    } else {
+        struct contact_import_opts io = {o.skip_invalid,
+                                         o.attributes ? o.attributes : cli->cfg.contact_attributes,
+                                         audit_cli_actor()};
+        rc = contact_import(db, &cli->cfg, argv[first], &io, &st, report_stderr, NULL, err);
+        db_free(db);
+    }
+    if (cli->json) {
+        json_t *j = json_pack(
+            "{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "file", argv[first], "loaded",
+            (json_int_t)st.loaded, "rejected", (json_int_t)st.rejected, "suppressed",
+            (json_int_t)st.suppressed, "dropped", (json_int_t)st.dropped, "merged",
+            (json_int_t)st.merged, "consents", (json_int_t)st.consents, "consents_refused",
+            (json_int_t)st.consents_refused, "dropped_columns", (json_int_t)st.dropped_columns);
+        if (j == NULL) /* a file name that is not UTF-8 */
+            j = json_pack("{s:n, s:I, s:I}", "file", "loaded", (json_int_t)st.loaded, "rejected",
+                          (json_int_t)st.rejected);
+        print_json(j);
+    } else {
+        print_import_summary(&st, rc < 0);
+    }
     if (rc == 0 && st.consents)
         fprintf(stderr, "mailout: %ld imported consent proof%s recorded\n", st.consents,
-                st.consents == 1 ? "" : "s");
+                plural(st.consents));
     return rc;
 }
 
@@ -473,50 +485,32 @@ int cmd_unsubscribe(struct cli *cli, int argc, char **argv, struct mo_err *err)
                                        {"reason", required_argument, NULL, 'r'},
                                        {NULL, 0, NULL, 0}};
     struct unsub_opts o = {NULL, NULL};
-    struct topic t = {0};
-    char *norm = NULL;
-    long long cid;
-    int first, rc, created, changed;
+    int first, rc, changed;
 
     rc = cli_getopt(cli, argc, argv, "t:r:", lo, unsub_opt, &o, &first, err);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
     if (argc - first != 1)
         return mo_err_set(err, MO_E_USAGE, "usage: mailout %s", cli->cmd->synopsis);
-    if (address_normalize(argv[first], &norm, err) < 0)
-        return -1;
+    struct consent_optout out = {.email = argv[first],
+                                 .topic = o.topic,
+                                 .channel = "admin",
+                                 .source = "unsubscribe command",
+                                 .actor = audit_cli_actor(),
+                                 .reason = o.reason ? o.reason : "opt-out received by other means",
+                                 .message_id = NULL};
     struct db *db = cli_db(cli, err);
-    if (db == NULL) {
-        free(norm);
+    if (db == NULL)
         return -1;
-    }
-    rc = -1;
-    if (db_begin(db, err) < 0)
-        goto out;
-    if ((o.topic && topic_find(db, o.topic, &t, err) < 0) ||
-        contact_ensure(db, argv[first], norm, "unsubscribe command", &cid, &created, err) < 0 ||
-        ledger_revoke(db, cid, o.topic ? t.id : 0, "admin", "unsubscribe command",
-                      audit_cli_actor(), o.reason ? o.reason : "opt-out received by other means",
-                      NULL, 1, &changed, err) < 0)
-        goto fail;
-    char obj[32];
-    snprintf(obj, sizeof(obj), "contact:%lld", cid);
-    if (audit_append(db, audit_cli_actor(), o.topic ? "consent.withdraw" : "consent.object", obj,
-                     NULL, err) < 0 ||
-        db_commit(db, err) < 0)
-        goto fail;
+    rc = consent_unsubscribe(db, &cli->cfg, &out, NULL, &changed, err);
+    db_free(db);
+    if (rc < 0)
+        return -1;
     printf("%s: %s%s\n", argv[first], o.topic ? "unsubscribed from " : "objected to all marketing",
            o.topic ? o.topic : "");
     if (!changed)
         fprintf(stderr, "mailout: already recorded; nothing changed\n");
-    rc = 0;
-    goto out;
-fail:
-    db_rollback(db);
-out:
-    db_free(db);
-    free(norm);
-    return rc;
+    return 0;
 }
 
 /* --- maintenance --- */

@@ -70,7 +70,8 @@ int cmd_transport_test(struct cli *cli, int argc, char **argv, struct mo_err *er
     if (argc - first != 1)
         return mo_err_set(err, MO_E_USAGE, "usage: mailout %s", cli->cmd->synopsis);
     const char *to = argv[first];
-    const char *from = o.from ? o.from : *cli->cfg.from_addr ? cli->cfg.from_addr : cli->cfg.from;
+    const char *from = o.from ? o.from : cli->cfg.from_addr;
+    const char *from_name = o.from || *cli->cfg.from_name == '\0' ? "mailout" : cli->cfg.from_name;
     if (*from == '\0')
         return mo_err_set(err, MO_E_USAGE, "no sender: set the key from or pass --from");
 
@@ -85,7 +86,7 @@ int cmd_transport_test(struct cli *cli, int argc, char **argv, struct mo_err *er
             goto out;
         /* no variables: the texts are literal (they hold no tags) */
         struct compose_in in = {
-            .from_name = "mailout",
+            .from_name = from_name,
             .from_addr = from,
             .to_addr = to,
             .subject = subj,

@@ -16,10 +16,12 @@
 
 #include "audit.h"
 #include "cli.h"
+#include "contact.h"
 #include "doi.h"
 #include "doi_mail.h"
 #include "http.h"
 #include "log.h"
+#include "suppress.h"
 
 /* How long a stop waits for a sender inside an SMTP session before leaving it. */
 #define SERVE_STOP_WAIT_MS    3000
@@ -77,11 +79,21 @@ int cmd_serve(struct cli *cli, int argc, char **argv, struct mo_err *err)
         return rc < 0 ? -1 : 0;
     if (argc != first)
         return mo_err_set(err, MO_E_USAGE, "serve takes no arguments");
-    /* fail early on a database that is not there */
+    /* fail early on a database that is not there, or a lost suppression key */
     struct db *db = cli_db(cli, err);
     if (db == NULL)
         return -1;
+    struct suppress_key key;
+    long filled = 0;
+    rc = suppress_key_load(db, &cli->cfg, &key, err);
+    if (rc == 0)
+        rc = contact_backfill_hmac(db, &key, &filled, err);
+    explicit_bzero(&key, sizeof(key));
     db_free(db);
+    if (rc < 0)
+        return -1;
+    if (filled)
+        mo_log(MO_LOG_INFO, "stored the keyed hash of %ld older contacts", filled);
     block_stop_signals(&set); /* before MHD and the sender start their threads */
     w = doi_mail_worker_start(&cli->cfg, cli->data_dir, err);
     if (w == NULL)

@@ -5,20 +5,26 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
+#include "address.h"
 #include "buf.h"
 #include "fileio.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 enum cfg_type {
     CFG_STR,
+    CFG_PATH,    /* a file or directory, read relative to the configuration file */
+    CFG_MAILBOX, /* an address or "Display Name <address>" (from, reply_to) */
     CFG_INT,
     CFG_DURATION,
     CFG_STARTTLS,
@@ -46,34 +52,34 @@ static const struct cfg_key cfg_keys[] = {
     K(base_url, CFG_URL, "http://127.0.0.1:8080"),
     K(listen, CFG_LISTEN, "127.0.0.1:8080"),
     K(transport, CFG_TRANSPORT, "maildir:./outbox"),
-    K(smtp_starttls, CFG_STARTTLS, "optional"),
+    K(smtp_starttls, CFG_STARTTLS, "required"), /* optional for a loopback relay: validate() */
     K(smtp_user, CFG_STR, ""),
-    K(smtp_password_file, CFG_STR, ""),
+    K(smtp_password_file, CFG_PATH, ""),
     K(smtp_helo, CFG_STR, ""),
-    K(smtp_ca_file, CFG_STR, ""),
-    K(from, CFG_STR, ""),
-    K(reply_to, CFG_STR, ""),
+    K(smtp_ca_file, CFG_PATH, ""),
+    K(from, CFG_MAILBOX, ""),
+    K(reply_to, CFG_MAILBOX, ""),
     K(postal_address, CFG_STR, ""),
     K(unsubscribe_mailto, CFG_STR, ""),
     K(privacy_url, CFG_URL, ""),
     K(imprint_url, CFG_URL, ""),
     K(dkim_domain, CFG_STR, ""),
     K(dkim_selector, CFG_STR, ""),
-    K(dkim_key_file, CFG_STR, ""),
+    K(dkim_key_file, CFG_PATH, ""),
     K(rate, CFG_INT, "0"),
     K(domain_concurrency, CFG_INT, "2"),
-    K(data_dir, CFG_STR, ""),
+    K(data_dir, CFG_PATH, ""),
     K(token_ttl, CFG_DURATION, "7d"),
-    K(pending_retention, CFG_DURATION, "14d"),
+    K(pending_retention, CFG_DURATION, "7d"),
     K(confirm_mail_limit, CFG_INT, "3"),
     K(subscribe_ip_limit, CFG_INT, "30"),
-    K(admin_token_file, CFG_STR, ""),
+    K(admin_token_file, CFG_PATH, ""),
     K(metrics_allow, CFG_STR, ""),
     K(legal_entity, CFG_STR, ""),
     K(contact_attributes, CFG_STR, ""),
-    K(suppression_key_file, CFG_STR, "./suppression.key"),
+    K(suppression_key_file, CFG_PATH, "suppression.key"),
     K(webhook_url, CFG_URL, ""),
-    K(webhook_secret_file, CFG_STR, ""),
+    K(webhook_secret_file, CFG_PATH, ""),
     K(log_level, CFG_LOGLEVEL, "info"),
 };
 
@@ -126,10 +132,38 @@ long long config_parse_duration(const char *s)
     return v * mult;
 }
 
-static int is_loopback_host(const char *host, size_t n)
+int config_host_is_loopback(const char *host)
 {
-    return (n == 9 && strncmp(host, "localhost", 9) == 0) ||
-           (n >= 4 && strncmp(host, "127.", 4) == 0) || (n == 5 && strncmp(host, "[::1]", 5) == 0);
+    struct in_addr a4;
+    struct in6_addr a6;
+    char inner[INET6_ADDRSTRLEN + 1];
+    size_t n = strlen(host);
+
+    if (strcasecmp(host, "localhost") == 0)
+        return 1;
+    if (inet_pton(AF_INET, host, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    if (n >= 2 && host[0] == '[' && host[n - 1] == ']' && n - 2 < sizeof(inner)) {
+        memcpy(inner, host + 1, n - 2);
+        inner[n - 2] = '\0';
+        host = inner;
+    }
+    if (inet_pton(AF_INET6, host, &a6) == 1)
+        return IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+    return 0;
+}
+
+int config_smtp_loopback(const struct config *cfg)
+{
+    const char *t = cfg->transport_target;
+    const char *colon = strrchr(t, ':');
+
+    if (cfg->transport_kind != TRANSPORT_SMTP || colon == NULL)
+        return 0;
+    char *host = xstrndup(t, (size_t)(colon - t));
+    int loop = config_host_is_loopback(host);
+    free(host);
+    return loop;
 }
 
 /* Splits "host:port"; port must be 1..65535. */
@@ -150,10 +184,209 @@ static int split_hostport(const char *v, char **host, unsigned *port)
     return 0;
 }
 
+/* Appends s for a one-line message: control bytes (and bytes of invalid UTF-8) escaped. */
+static void show_value(struct buf *b, const char *s)
+{
+    int utf8 = utf8_valid_str(s);
+    size_t n = 0;
+
+    /* at most 100 bytes, but never cut inside a UTF-8 character */
+    for (; *s && (n < 100 || (utf8 && ((unsigned char)*s & 0xC0) == 0x80)); s++, n++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '\r')
+            buf_puts(b, "\\r");
+        else if (c == '\n')
+            buf_puts(b, "\\n");
+        else if (c < 0x20 || c == 0x7f || (c >= 0x80 && !utf8))
+            buf_printf(b, "\\x%02x", c);
+        else
+            buf_putc(b, (char)c);
+    }
+    if (*s)
+        buf_puts(b, "...");
+}
+
+/* MO_E_INPUT "invalid value 'V' for key K: REASON (WHERE)"; returns -1. */
+static int bad_value(struct mo_err *err, const struct cfg_key *k, const char *v, const char *reason,
+                     const char *where)
+{
+    struct buf shown;
+
+    buf_init(&shown, 0);
+    show_value(&shown, v);
+    mo_err_set(err, MO_E_INPUT, "invalid value '%s' for key %s: %s (%s)", shown.s, k->name, reason,
+               where);
+    buf_release(&shown);
+    return -1;
+}
+
+/* Longest from or reply_to accepted (a header line holds at most 998). */
+#define MAILBOX_MAX 900
+
+/* A display-name character outside quotes: RFC 5322 atext, '.' (obs-phrase), UTF-8. */
+static int phrase_char(unsigned char c)
+{
+    return isalnum(c) || c >= 0x80 || (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~.", c) != NULL);
+}
+
+/*
+ * Checks a bare addr-spec with address_normalize() rules and builds the
+ * address to send from: the local part as written, '@', the domain as
+ * lower-case A-labels.  NULL with why set when it is invalid.
+ */
+static char *mailbox_addr(const char *s, size_t n, char *why, size_t whylen)
+{
+    char *in = xstrndup(s, n), *norm = NULL, *out = NULL;
+    struct mo_err e;
+    struct buf b;
+
+    mo_err_init(&e);
+    if (address_normalize(in, &norm, &e) < 0) {
+        snprintf(why, whylen, "%s", e.msg);
+        free(in);
+        return NULL;
+    }
+    const char *t = in;
+    while (*t == ' ' || *t == '\t')
+        t++;
+    buf_init(&b, 0);
+    buf_add(&b, t, (size_t)(strrchr(t, '@') - t));
+    buf_puts(&b, strrchr(norm, '@'));
+    out = buf_detach(&b);
+    free(norm);
+    free(in);
+    return out;
+}
+
+/*
+ * Parses an RFC 5322 mailbox: addr-spec, or name-addr whose display name is
+ * a phrase of atoms (UTF-8 allowed) and quoted-strings with \\-escapes.
+ * 0 with *addr and *name (caller frees), or -1 with why set.
+ */
+static int parse_mailbox(const char *v, char **addr, char **name, char *why, size_t whylen)
+{
+    struct buf nm;
+    const char *p = v, *lt = NULL, *gt;
+    int space = 0;
+
+    *addr = *name = NULL;
+    if (strlen(v) > MAILBOX_MAX) {
+        snprintf(why, whylen, "longer than %d bytes", MAILBOX_MAX);
+        return -1;
+    }
+    for (const char *c = v; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+            snprintf(why, whylen, "control characters (CR, LF, NUL, ...) are not allowed");
+            return -1;
+        }
+    if (!utf8_valid_str(v)) {
+        snprintf(why, whylen, "not valid UTF-8");
+        return -1;
+    }
+    if (*v == '\0') {
+        *addr = xstrdup("");
+        *name = xstrdup("");
+        return 0;
+    }
+    if (strchr(v, '<') == NULL) {
+        if (strchr(v, '>')) {
+            snprintf(why, whylen, "'>' without '<'");
+            return -1;
+        }
+        if ((*addr = mailbox_addr(v, strlen(v), why, whylen)) == NULL)
+            return -1;
+        *name = xstrdup("");
+        return 0;
+    }
+    buf_init(&nm, MAILBOX_MAX + 1);
+    while (*p && lt == NULL) {
+        unsigned char c = (unsigned char)*p;
+        if (c == ' ' || c == '\t') {
+            space = nm.len > 0;
+            p++;
+        } else if (c == '"') {
+            if (space)
+                buf_putc(&nm, ' ');
+            space = 0;
+            for (p++; *p && *p != '"'; p++) {
+                if (*p == '\\' && p[1])
+                    p++;
+                buf_putc(&nm, *p);
+            }
+            if (*p != '"') {
+                snprintf(why, whylen, "unterminated quoted string in the display name");
+                goto bad;
+            }
+            p++;
+        } else if (c == '<') {
+            lt = p;
+        } else if (c == '>') {
+            snprintf(why, whylen, "'>' without '<'");
+            goto bad;
+        } else if (phrase_char(c)) {
+            if (space)
+                buf_putc(&nm, ' ');
+            space = 0;
+            buf_putc(&nm, (char)c);
+            p++;
+        } else {
+            snprintf(why, whylen,
+                     "'%c' in the display name must be inside double quotes, as in "
+                     "\"Name, Inc.\" <address>",
+                     c);
+            goto bad;
+        }
+    }
+    if (lt == NULL) {
+        snprintf(why, whylen, "missing '<' before the address");
+        goto bad;
+    }
+    gt = strchr(lt + 1, '>');
+    if (gt == NULL) {
+        snprintf(why, whylen, "missing '>' after the address");
+        goto bad;
+    }
+    for (const char *t = gt + 1; *t; t++)
+        if (*t != ' ' && *t != '\t') {
+            snprintf(why, whylen, "unexpected text after '>'");
+            goto bad;
+        }
+    if (strspn(lt + 1, " \t") == (size_t)(gt - lt - 1)) {
+        snprintf(why, whylen, "empty address between '<' and '>'");
+        goto bad;
+    }
+    if ((*addr = mailbox_addr(lt + 1, (size_t)(gt - lt - 1), why, whylen)) == NULL)
+        goto bad;
+    *name = buf_detach(&nm);
+    return 0;
+bad:
+    buf_release(&nm);
+    return -1;
+}
+
+/*
+ * v as quoted in a message: at most 100 bytes, cut at a UTF-8 character
+ * boundary with "..." added, so that the file:line after it always fits.
+ */
+static const char *shown(const char *v, char out[108])
+{
+    size_t n = strlen(v);
+
+    if (n <= 100)
+        return v;
+    n = 100;
+    while (n > 0 && ((unsigned char)v[n] & 0xC0) == 0x80)
+        n--;
+    memcpy(out, v, n);
+    memcpy(out + n, "...", 4);
+    return out;
+}
+
 static int set_value(struct config *cfg, const struct cfg_key *k, const char *v, const char *where,
                      struct mo_err *err)
 {
     char **sp = NULL;
+    char sv[108];
 
     switch (k->type) {
     case CFG_INT: {
@@ -164,7 +397,7 @@ static int set_value(struct config *cfg, const struct cfg_key *k, const char *v,
         if (errno || *v == '\0' || *end || n < 0)
             return mo_err_set(err, MO_E_INPUT,
                               "invalid value '%s' for key %s: expected a non-negative integer (%s)",
-                              v, k->name, where);
+                              shown(v, sv), k->name, where);
         *int_field(cfg, k) = n;
         return 0;
     }
@@ -174,7 +407,7 @@ static int set_value(struct config *cfg, const struct cfg_key *k, const char *v,
             return mo_err_set(err, MO_E_INPUT,
                               "invalid value '%s' for key %s: expected a duration such as 7d, 12h, "
                               "30m or 45s (%s)",
-                              v, k->name, where);
+                              shown(v, sv), k->name, where);
         *int_field(cfg, k) = d;
         return 0;
     }
@@ -189,34 +422,34 @@ static int set_value(struct config *cfg, const struct cfg_key *k, const char *v,
             return mo_err_set(err, MO_E_INPUT,
                               "invalid value '%s' for key %s: expected required, optional or off "
                               "(%s)",
-                              v, k->name, where);
+                              shown(v, sv), k->name, where);
         return 0;
     case CFG_LOGLEVEL:
         if (strcmp(v, "error") && strcmp(v, "warning") && strcmp(v, "info") && strcmp(v, "debug"))
             return mo_err_set(err, MO_E_INPUT,
                               "invalid value '%s' for key %s: expected error, warning, info or "
                               "debug (%s)",
-                              v, k->name, where);
+                              shown(v, sv), k->name, where);
         break;
     case CFG_URL:
         if (*v && strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0)
             return mo_err_set(err, MO_E_INPUT,
                               "invalid value '%s' for key %s: expected an http:// or https:// URL "
                               "(%s)",
-                              v, k->name, where);
+                              shown(v, sv), k->name, where);
         if (strpbrk(v, " \t\"<>\\"))
             return mo_err_set(err, MO_E_INPUT,
                               "invalid value '%s' for key %s: a URL may not contain spaces, quotes "
                               "or angle brackets (%s)",
-                              v, k->name, where);
+                              shown(v, sv), k->name, where);
         break;
     case CFG_LISTEN: {
         char *host = NULL;
         unsigned port;
         if (split_hostport(v, &host, &port) < 0)
             return mo_err_set(err, MO_E_INPUT,
-                              "invalid value '%s' for key %s: expected HOST:PORT (%s)", v, k->name,
-                              where);
+                              "invalid value '%s' for key %s: expected HOST:PORT (%s)",
+                              shown(v, sv), k->name, where);
         free(cfg->listen_host);
         cfg->listen_host = host;
         cfg->listen_port = port;
@@ -241,7 +474,7 @@ static int set_value(struct config *cfg, const struct cfg_key *k, const char *v,
             if (bad)
                 return mo_err_set(err, MO_E_INPUT,
                                   "invalid value '%s' for key %s: expected smtp://HOST:PORT (%s)",
-                                  v, k->name, where);
+                                  shown(v, sv), k->name, where);
             cfg->transport_kind = TRANSPORT_SMTP;
             free(cfg->transport_target);
             cfg->transport_target = xstrndup(hp, n);
@@ -249,9 +482,23 @@ static int set_value(struct config *cfg, const struct cfg_key *k, const char *v,
             return mo_err_set(err, MO_E_INPUT,
                               "invalid value '%s' for key %s: expected smtp://HOST:PORT or "
                               "maildir:DIR (%s)",
-                              v, k->name, where);
+                              shown(v, sv), k->name, where);
         break;
+    case CFG_MAILBOX: {
+        char why[sizeof(((struct mo_err *)0)->msg)], *addr, *name;
+        if (parse_mailbox(v, &addr, &name, why, sizeof(why)) < 0)
+            return bad_value(err, k, v, why, where);
+        int is_from = strcmp(k->name, "from") == 0;
+        char **ap = is_from ? &cfg->from_addr : &cfg->reply_to_addr;
+        char **np = is_from ? &cfg->from_name : &cfg->reply_to_name;
+        free(*ap);
+        free(*np);
+        *ap = addr;
+        *np = name;
+        break;
+    }
     case CFG_STR:
+    case CFG_PATH:
         break;
     }
     sp = str_field(cfg, k);
@@ -308,31 +555,88 @@ static char *trim(char *s)
     return s;
 }
 
-/* Cross-key checks once the whole file is read. */
-static int validate(struct config *cfg, const char *name, struct mo_err *err)
+/* "NAME:LINE" for a key read from the file, else NAME alone. */
+static void key_where(char *out, size_t n, const char *name, const unsigned *lines, const char *key)
 {
-    free(cfg->from_addr);
-    cfg->from_addr = xstrdup(cfg->from);
-    free(cfg->reply_to_addr);
-    cfg->reply_to_addr = xstrdup(cfg->reply_to);
-    if (cfg->transport_kind == TRANSPORT_SMTP && cfg->smtp_starttls == STARTTLS_OFF) {
-        const char *t = cfg->transport_target;
-        const char *colon = strrchr(t, ':');
-        if (!is_loopback_host(t, (size_t)(colon - t)))
+    const struct cfg_key *k = find_key(key);
+    unsigned line = k ? lines[k - cfg_keys] : 0;
+    int w = line ? snprintf(out, n, "%s:%u", name, line) : snprintf(out, n, "%s", name);
+    if (w < 0 || (size_t)w >= n)
+        snprintf(out, n, "%s", line ? "configuration file" : "");
+}
+
+/* Sets config_dir to the directory part of the file's path ("." when it has none). */
+static void set_config_dir(struct config *cfg, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+
+    free(cfg->config_dir);
+    if (slash == NULL)
+        cfg->config_dir = xstrdup(".");
+    else if (slash == path)
+        cfg->config_dir = xstrdup("/");
+    else
+        cfg->config_dir = xstrndup(path, (size_t)(slash - path));
+}
+
+/* Reads a relative path as relative to the configuration file's directory. */
+static void resolve_path(const char *dir, char **field)
+{
+    const char *rel = *field;
+    struct buf b;
+
+    if (*rel == '\0' || *rel == '/' || strcmp(dir, ".") == 0)
+        return;
+    while (rel[0] == '.' && rel[1] == '/')
+        rel += 2;
+    buf_init(&b, 0);
+    buf_printf(&b, "%s%s%s", dir, strcmp(dir, "/") == 0 ? "" : "/", rel);
+    free(*field);
+    *field = buf_detach(&b);
+}
+
+static void resolve_paths(struct config *cfg)
+{
+    for (size_t i = 0; i < NKEYS; i++)
+        if (cfg_keys[i].type == CFG_PATH)
+            resolve_path(cfg->config_dir, str_field(cfg, &cfg_keys[i]));
+    if (cfg->transport_kind == TRANSPORT_MAILDIR)
+        resolve_path(cfg->config_dir, &cfg->transport_target);
+}
+
+/* Cross-key checks once the whole file is read; lines[i]: where key i was set, 0 = default. */
+static int validate(struct config *cfg, const char *name, const unsigned *lines, struct mo_err *err)
+{
+    char where[600], sv[108];
+
+    if (cfg->transport_kind == TRANSPORT_SMTP) {
+        const struct cfg_key *k = find_key("smtp_starttls");
+        int loop = config_smtp_loopback(cfg);
+        /* TLS is the default; only a loopback relay may go without it unasked */
+        if (lines[k - cfg_keys] == 0)
+            cfg->smtp_starttls = loop ? STARTTLS_OPTIONAL : STARTTLS_REQUIRED;
+        key_where(where, sizeof(where), name, lines, "smtp_starttls");
+        if (!loop && cfg->smtp_starttls == STARTTLS_OFF)
             return mo_err_set(err, MO_E_INPUT,
                               "smtp_starttls = off is allowed only for a loopback relay, not '%s' "
-                              "(%s, key transport)",
-                              t, name);
+                              "(%s, key smtp_starttls)",
+                              shown(cfg->transport_target, sv), where);
+        if (!loop && *cfg->smtp_user && cfg->smtp_starttls != STARTTLS_REQUIRED)
+            return mo_err_set(err, MO_E_INPUT,
+                              "smtp_user needs smtp_starttls = required for the relay '%s': AUTH "
+                              "is never sent without TLS except to loopback (%s, key "
+                              "smtp_starttls)",
+                              shown(cfg->transport_target, sv), where);
     }
     return 0;
 }
 
-static int parse_text(struct config *cfg, const char *name, const char *text, struct mo_err *err)
+static int parse_text(struct config *cfg, const char *name, const char *text, unsigned *seen,
+                      struct mo_err *err)
 {
     const char *p = text;
     unsigned lineno = 0;
-    char where[600];
-    unsigned char seen[NKEYS] = {0};
+    char where[600], sv[108];
 
     if ((unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB && (unsigned char)p[2] == 0xBF)
         p += 3;
@@ -346,14 +650,17 @@ static int parse_text(struct config *cfg, const char *name, const char *text, st
 
         lineno++;
         p += n + (nl ? 1 : 0);
-        snprintf(where, sizeof(where), "%s:%u", name, lineno);
+        int w = snprintf(where, sizeof(where), "%s:%u", name, lineno);
+        if (w < 0 || (size_t)w >= sizeof(where))
+            snprintf(where, sizeof(where), "line %u", lineno);
         if (*s == '\0' || *s == '#') {
             free(line);
             continue;
         }
         eq = strchr(s, '=');
         if (eq == NULL) {
-            mo_err_set(err, MO_E_INPUT, "expected 'key = value', got '%s' (%s)", s, where);
+            mo_err_set(err, MO_E_INPUT, "expected 'key = value', got '%s' (%s)", shown(s, sv),
+                       where);
             free(line);
             return -1;
         }
@@ -362,7 +669,8 @@ static int parse_text(struct config *cfg, const char *name, const char *text, st
         val = trim(eq + 1);
         k = find_key(key);
         if (k == NULL) {
-            mo_err_set(err, MO_E_INPUT, "unknown configuration key '%s' (%s)", key, where);
+            mo_err_set(err, MO_E_INPUT, "unknown configuration key '%s' (%s)", shown(key, sv),
+                       where);
             free(line);
             return -1;
         }
@@ -371,7 +679,7 @@ static int parse_text(struct config *cfg, const char *name, const char *text, st
             free(line);
             return -1;
         }
-        seen[k - cfg_keys] = 1;
+        seen[k - cfg_keys] = lineno;
         if (set_value(cfg, k, val, where, err) < 0) {
             free(line);
             return -1;
@@ -383,12 +691,16 @@ static int parse_text(struct config *cfg, const char *name, const char *text, st
 
 int config_load_string(struct config *cfg, const char *name, const char *text, struct mo_err *err)
 {
+    unsigned lines[NKEYS] = {0};
+
     set_defaults(cfg);
     free(cfg->path);
     cfg->path = xstrdup(name);
-    if (parse_text(cfg, name, text, err) < 0)
+    set_config_dir(cfg, name);
+    if (parse_text(cfg, name, text, lines, err) < 0)
         return -1;
-    return validate(cfg, name, err);
+    resolve_paths(cfg);
+    return validate(cfg, name, lines, err);
 }
 
 int config_load(struct config *cfg, const char *path, struct mo_err *err)
@@ -405,7 +717,9 @@ int config_load(struct config *cfg, const char *path, struct mo_err *err)
         optional = 1;
     }
     if (optional && !fileio_exists(path)) {
-        set_defaults(cfg);
+        /* no file: defaults, with paths relative to the working directory */
+        if (config_load_string(cfg, "", "", err) < 0)
+            return -1;
         goto env_override;
     }
     if (fileio_read(path, 1024 * 1024, "configuration file", &text, err) < 0) {

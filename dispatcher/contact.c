@@ -3,9 +3,10 @@
  *
  * Import streams the CSV, validates every row in C, and COPYs the good rows
  * into a temporary table inside one transaction; SQL then merges them into
- * contacts, drops suppressed addresses and records imported consent proof.
- * Any bad row without --skip-invalid rolls the whole file back.  Deciding
- * whether a contact may be mailed is the legal-basis engine's job.
+ * contacts and drops suppressed addresses, and ledger.c records imported
+ * consent proof from the same table.  Any bad row without --skip-invalid
+ * rolls the whole file back.  Deciding whether a contact may be mailed is
+ * the legal-basis engine's job; writing consent events is ledger.c's.
  */
 #include "contact.h"
 
@@ -21,9 +22,10 @@
 #include "buf.h"
 #include "csvin.h"
 #include "isotime.h"
-#include "mime.h"
+#include "ledger.h"
 #include "suppress.h"
 #include "topic.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 enum col {
@@ -58,7 +60,7 @@ struct import {
     int has_proof;
     struct suppress_key key;
     struct buf copy;
-    struct buf errs;
+    struct buf fields; /* the trimmed known fields of the current row */
     void (*report)(const char *, void *);
     void *arg;
     struct contact_import_stats *st;
@@ -69,15 +71,22 @@ static void reportf(struct import *im, unsigned long line, const char *fmt, ...)
 
 static void reportf(struct import *im, unsigned long line, const char *fmt, ...)
 {
-    char msg[600];
+    struct buf msg;
     va_list ap;
-    int n = line ? snprintf(msg, sizeof(msg), "%s:%lu: ", im->file, line)
-                 : snprintf(msg, sizeof(msg), "%s: ", im->file);
+
+    if (im->report == NULL)
+        return;
+    /* built whole: a path may be as long as PATH_MAX, a quoted value 64 KiB */
+    buf_init(&msg, 0);
+    if (line)
+        buf_printf(&msg, "%s:%lu: ", im->file, line);
+    else
+        buf_printf(&msg, "%s: ", im->file);
     va_start(ap, fmt);
-    vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
+    buf_vprintf(&msg, fmt, ap);
     va_end(ap);
-    if (im->report)
-        im->report(msg, im->arg);
+    im->report(msg.s, im->arg);
+    buf_release(&msg);
 }
 
 static int declared(const char *list, const char *name)
@@ -192,10 +201,24 @@ static int has_control(const char *s)
     return has_control_ml(s, 0);
 }
 
+/* 1 when s is an id as consent-text add prints it: 1 to 2^63-1 in decimal digits only. */
+static int id_valid(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n == 0 || n > 19 || s[0] == '0')
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+    return n < 19 || strcmp(s, "9223372036854775807") <= 0;
+}
+
 /* Validates one data row; on success appends it to the COPY buffer. */
 static int check_row(struct import *im, const struct csvin_row *row)
 {
-    const char *v[COL__KNOWN] = {0};
+    const char *v[COL__KNOWN] = {0}, *raw[COL__KNOWN] = {0};
+    size_t off[COL__KNOWN];
     char *norm = NULL;
     char hmac[65], linebuf[24], country[3] = "";
     struct buf attrs;
@@ -213,12 +236,23 @@ static int check_row(struct import *im, const struct csvin_row *row)
     }
     buf_init(&attrs, 0);
     buf_putc(&attrs, '{');
+    buf_reset(&im->fields);
     for (int i = 0; i < im->ncols; i++) {
         const char *f = row->fields[i];
         if (im->map[i] < COL__KNOWN) {
+            /* known fields are stored without surrounding spaces and tabs */
+            size_t n = row->lens[i];
+            raw[im->map[i]] = f;
             while (*f == ' ' || *f == '\t')
-                f++;
-            v[im->map[i]] = f;
+                f++, n--;
+            while (n && (f[n - 1] == ' ' || f[n - 1] == '\t'))
+                n--;
+            off[im->map[i]] = im->fields.len;
+            if (buf_add(&im->fields, f, n) < 0 || buf_putc(&im->fields, '\0') < 0) {
+                reportf(im, row->line, "row too long");
+                buf_release(&attrs);
+                return -1;
+            }
         } else if (im->map[i] == COL_ATTR && *f) {
             if (strlen(f) > ATTR_MAX || has_control_ml(f, 1)) {
                 reportf(im, row->line,
@@ -241,6 +275,9 @@ static int check_row(struct import *im, const struct csvin_row *row)
         }
     }
     buf_putc(&attrs, '}');
+    for (int k = 0; k < COL__KNOWN; k++)
+        if (raw[k])
+            v[k] = im->fields.s + off[k];
 
     mo_err_init(&e);
     if (v[COL_EMAIL] == NULL || *v[COL_EMAIL] == '\0') {
@@ -288,7 +325,6 @@ static int check_row(struct import *im, const struct csvin_row *row)
         }
         if (filled == 5) {
             unsigned char ipbuf[16];
-            char *end;
             if (!topic_name_valid(v[COL_CONSENT_TOPIC])) {
                 reportf(im, row->line, "invalid consent_topic '%s'", v[COL_CONSENT_TOPIC]);
                 goto bad;
@@ -298,9 +334,12 @@ static int check_row(struct import *im, const struct csvin_row *row)
                         v[COL_CONSENTED_AT]);
                 goto bad;
             }
-            long long id = strtoll(v[COL_CONSENT_TEXT_ID], &end, 10);
-            if (*end || id <= 0) {
-                reportf(im, row->line, "invalid consent_text_id '%s'", v[COL_CONSENT_TEXT_ID]);
+            /* the field as written: " 7", "+7" or "07" is not quietly taken for 7 */
+            if (!id_valid(raw[COL_CONSENT_TEXT_ID])) {
+                reportf(im, row->line,
+                        "invalid consent_text_id '%s': expected the id consent-text add printed, "
+                        "1 to 9223372036854775807 in digits only",
+                        raw[COL_CONSENT_TEXT_ID]);
                 goto bad;
             }
             if (inet_pton(AF_INET, v[COL_CONSENT_IP], ipbuf) != 1 &&
@@ -315,7 +354,7 @@ static int check_row(struct import *im, const struct csvin_row *row)
         }
     }
     suppress_hash(&im->key, norm, hmac);
-    snprintf(linebuf, sizeof(linebuf), "%lu", row->line);
+    snprintf(linebuf, sizeof(linebuf), "%lu", row->line); /* fits: at most 20 digits */
     copy_field(&im->copy, linebuf, 0);
     copy_field(&im->copy, v[COL_EMAIL], 0);
     copy_field(&im->copy, norm, 0);
@@ -370,7 +409,7 @@ static long report_rows(struct import *im, PGresult *r)
 {
     long n = PQntuples(r);
     for (long i = 0; i < n; i++)
-        reportf(im, strtoul(PQgetvalue(r, (int)i, 0), NULL, 10), "%s", PQgetvalue(r, (int)i, 1));
+        reportf(im, (unsigned long)db_int(r, (int)i, "line"), "%s", db_val(r, (int)i, "reason"));
     return n;
 }
 
@@ -399,7 +438,13 @@ int contact_import(struct db *db, const struct config *cfg, const char *path,
     im.arg = arg;
     im.st = st;
     buf_init(&im.copy, 0);
-    if (suppress_key_load(cfg, &im.key, err) < 0)
+    buf_init(&im.fields, 0);
+    if (!utf8_valid(base, strlen(base))) {
+        mo_err_set(err, MO_E_INPUT, "the file name is not valid UTF-8: rename the file");
+        goto out;
+    }
+    if (suppress_key_load(db, cfg, &im.key, err) < 0 ||
+        contact_backfill_hmac(db, &im.key, NULL, err) < 0)
         goto out;
     in = csvin_open(path, err);
     if (in == NULL)
@@ -462,52 +507,47 @@ int contact_import(struct db *db, const struct config *cfg, const char *path,
             goto out;
         st->rejected += report_rows(&im, r);
         PQclear(r);
+        if (db_run(db, Q_IMPORT_DROP_BAD_PROOF, NULL, 0, err) < 0)
+            goto out;
     }
-    if (st->rejected && !o->skip_invalid) {
-        mo_err_set(err, MO_E_INPUT,
-                   "%s: %ld invalid row%s, nothing loaded (--skip-invalid loads the rest)", path,
-                   st->rejected, st->rejected == 1 ? "" : "s");
-        goto out;
-    }
-    if (im.has_proof && db_run(db, Q_IMPORT_DROP_BAD_PROOF, NULL, 0, err) < 0)
-        goto out;
+    /* what is left is valid; suppressed rows are counted even when the file then fails */
     if ((r = db_exec(db, Q_IMPORT_DROP_SUPPRESSED, NULL, 0, err)) == NULL)
         goto out;
     st->suppressed = count_of(r);
+    if (st->rejected && !o->skip_invalid) {
+        mo_err_set(err, MO_E_INPUT,
+                   "nothing loaded: %ld invalid row%s in '%s' (--skip-invalid loads the rest)",
+                   st->rejected, st->rejected == 1 ? "" : "s", path);
+        goto out;
+    }
     {
         const char *p[] = {base};
-        if ((r = db_exec(db, Q_IMPORT_MERGE, p, 1, err)) == NULL)
-            goto out;
-        PQclear(r);
         if ((r = db_exec(db, Q_IMPORT_COUNT, NULL, 0, err)) == NULL)
             goto out;
-        st->loaded = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+        long valid = (long)db_int(r, 0, "n");
         PQclear(r);
+        if ((r = db_exec(db, Q_IMPORT_MERGE, p, 1, err)) == NULL)
+            goto out;
+        st->loaded = count_of(r);
+        st->merged = valid - st->loaded;
     }
     if (im.has_proof) {
-        const char *p[] = {base};
         if ((r = db_exec(db, Q_IMPORT_PROOF_REFUSED, NULL, 0, err)) == NULL)
             goto out;
         st->consents_refused = report_rows(&im, r);
         PQclear(r);
-        if ((r = db_exec(db, Q_IMPORT_PROOF, p, 1, err)) == NULL)
-            goto out;
-        st->consents = count_of(r);
-    }
-    {
-        char detail[512];
-        json_t *j =
-            json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}", "file", base, "loaded",
-                      (json_int_t)st->loaded, "rejected", (json_int_t)st->rejected, "suppressed",
-                      (json_int_t)st->suppressed, "consents", (json_int_t)st->consents,
-                      "dropped_columns", (json_int_t)st->dropped_columns);
-        char *s = json_dumps(j, JSON_COMPACT);
-        snprintf(detail, sizeof(detail), "%s", s ? s : "{}");
-        free(s);
-        json_decref(j);
-        if (audit_append(db, audit_cli_actor(), "contact.import", base, detail, err) < 0)
+        if (ledger_import_proofs(db, base, &st->consents, err) < 0)
             goto out;
     }
+    if (audit_append_json(db, o->actor, "contact.import", base,
+                          json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "file", base,
+                                    "loaded", (json_int_t)st->loaded, "merged",
+                                    (json_int_t)st->merged, "rejected", (json_int_t)st->rejected,
+                                    "suppressed", (json_int_t)st->suppressed, "dropped",
+                                    (json_int_t)st->dropped, "consents", (json_int_t)st->consents,
+                                    "dropped_columns", (json_int_t)st->dropped_columns),
+                          err) < 0)
+        goto out;
     if (db_commit(db, err) < 0)
         goto out;
     in_tx = 0;
@@ -517,38 +557,101 @@ out:
         copy_end(db, "import aborted", err);
     if (in_tx)
         db_rollback(db);
+    if (rc < 0) {
+        st->loaded = 0;
+        st->merged = 0;
+        st->consents = 0;
+    }
     csvin_close(in);
     for (int i = 0; i < im.ncols; i++)
         free(im.colname[i]);
     buf_release(&im.copy);
+    buf_release(&im.fields);
+    explicit_bzero(&im.key, sizeof(im.key));
     return rc;
 }
 
-int contact_ensure(struct db *db, const char *email, const char *norm, const char *source,
-                   long long *id, int *created, struct mo_err *err)
+int contact_ensure(struct db *db, const char *email, const char *norm, const char *addr_hmac,
+                   const char *source, long long *id, int *created, struct mo_err *err)
 {
-    const char *p[] = {email, norm, source};
-    PGresult *r = db_exec(db, Q_CONTACT_ENSURE, p, 3, err);
+    const char *p[] = {email, norm, source, addr_hmac};
+    PGresult *r = db_exec(db, Q_CONTACT_ENSURE, p, 4, err);
     if (r == NULL)
         return -1;
-    *id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-    *created = strcmp(PQgetvalue(r, 0, 1), "t") == 0;
+    *id = db_int(r, 0, "id");
+    *created = db_bool(r, 0, "created");
     PQclear(r);
     return 0;
 }
 
-static json_t *val(PGresult *r, int row, int col)
+#define HMAC_BATCH 500
+
+int contact_backfill_hmac(struct db *db, const struct suppress_key *k, long *filled,
+                          struct mo_err *err)
 {
-    if (PQgetisnull(r, row, col))
-        return json_null();
-    return json_string(PQgetvalue(r, row, col));
+    char limit[16];
+    long total = 0;
+    int rc = -1;
+
+    snprintf(limit, sizeof(limit), "%d", HMAC_BATCH);
+    for (;;) {
+        const char *p[] = {limit};
+        PGresult *r = db_exec(db, Q_CONTACT_HMAC_MISSING, p, 1, err);
+        struct buf ids, hashes;
+        int n;
+
+        if (r == NULL)
+            goto out;
+        n = PQntuples(r);
+        if (n == 0) {
+            PQclear(r);
+            break;
+        }
+        buf_init(&ids, 0);
+        buf_init(&hashes, 0);
+        buf_putc(&ids, '{');
+        buf_putc(&hashes, '{');
+        for (int i = 0; i < n; i++) {
+            char h[65];
+            suppress_hash(k, db_val(r, i, "email_norm"), h);
+            /* bigint ids and hex digits need no quoting inside an array literal */
+            buf_printf(&ids, "%s%s", i ? "," : "", db_val(r, i, "id"));
+            buf_printf(&hashes, "%s%s", i ? "," : "", h);
+        }
+        PQclear(r);
+        buf_putc(&ids, '}');
+        buf_putc(&hashes, '}');
+        const char *q[] = {ids.s, hashes.s};
+        r = db_exec(db, Q_CONTACT_HMAC_FILL, q, 2, err);
+        buf_release(&ids);
+        buf_release(&hashes);
+        if (r == NULL)
+            goto out;
+        long done = strtol(PQcmdTuples(r), NULL, 10);
+        PQclear(r);
+        total += done;
+        if (n < HMAC_BATCH || done == 0)
+            break;
+    }
+    rc = 0;
+out:
+    if (filled)
+        *filled = total;
+    return rc;
 }
 
-static json_t *num_or_null(PGresult *r, int row, int col)
+static json_t *val(const PGresult *r, int row, const char *col)
 {
-    if (PQgetisnull(r, row, col))
+    if (db_isnull(r, row, col))
         return json_null();
-    return json_integer(strtoll(PQgetvalue(r, row, col), NULL, 10));
+    return json_string(db_val(r, row, col));
+}
+
+static json_t *num_or_null(const PGresult *r, int row, const char *col)
+{
+    if (db_isnull(r, row, col))
+        return json_null();
+    return json_integer(db_int(r, row, col));
 }
 
 json_t *contact_show(struct db *db, const char *email, struct mo_err *err)
@@ -557,6 +660,7 @@ json_t *contact_show(struct db *db, const char *email, struct mo_err *err)
     PGresult *r = NULL;
     json_t *c = NULL, *topics, *hist;
     char idbuf[24];
+    long long id;
 
     if (address_normalize(email, &norm, err) < 0)
         return NULL;
@@ -570,31 +674,37 @@ json_t *contact_show(struct db *db, const char *email, struct mo_err *err)
         mo_err_set(err, MO_E_NOTFOUND, "unknown contact '%s'", email);
         return NULL;
     }
-    snprintf(idbuf, sizeof(idbuf), "%s", PQgetvalue(r, 0, 0));
+    id = db_int(r, 0, "id");
+    snprintf(idbuf, sizeof(idbuf), "%lld", id); /* fits: at most 20 characters */
     json_error_t je;
-    json_t *attrs = json_loads(PQgetvalue(r, 0, 7), 0, &je);
-    c = json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
-                  (json_int_t)strtoll(idbuf, NULL, 10), "email", val(r, 0, 1), "email_normalized",
-                  val(r, 0, 2), "name", val(r, 0, 3), "country", val(r, 0, 4), "locale",
-                  val(r, 0, 5), "birth_date", val(r, 0, 6), "attributes",
-                  attrs ? attrs : json_object(), "source", val(r, 0, 8), "created_at",
-                  val(r, 0, 9));
+    json_t *attrs = json_loads(db_val(r, 0, "attrs"), 0, &je);
+    c = json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id", (json_int_t)id,
+                  "email", val(r, 0, "email"), "email_normalized", val(r, 0, "email_norm"), "name",
+                  val(r, 0, "name"), "country", val(r, 0, "country"), "locale", val(r, 0, "locale"),
+                  "birth_date", val(r, 0, "birth_date"), "attributes",
+                  attrs ? attrs : json_object(), "source", val(r, 0, "source"), "created_at",
+                  val(r, 0, "created_at"));
     PQclear(r);
+    if (c == NULL) {
+        mo_err_set(err, MO_E_INTERNAL, "cannot build the record of contact %s", idbuf);
+        return NULL;
+    }
 
     const char *q[] = {idbuf};
     if ((r = db_exec(db, Q_CONTACT_STATES, q, 1, err)) == NULL)
         goto fail;
     topics = json_object();
     for (int i = 0; i < PQntuples(r); i++)
-        json_object_set_new(topics, PQgetvalue(r, i, 0),
-                            json_pack("{s:o, s:o, s:o}", "state", val(r, i, 1), "since",
-                                      val(r, i, 2), "consent_event", num_or_null(r, i, 3)));
+        json_object_set_new(topics, db_val(r, i, "topic"),
+                            json_pack("{s:o, s:o, s:o}", "state", val(r, i, "state"), "since",
+                                      val(r, i, "since"), "consent_event",
+                                      num_or_null(r, i, "consent_event_id")));
     json_object_set_new(c, "topics", topics);
     PQclear(r);
 
     if ((r = db_exec(db, Q_CONTACT_OBJECTION, q, 1, err)) == NULL)
         goto fail;
-    json_object_set_new(c, "objected_since", PQntuples(r) ? val(r, 0, 0) : json_null());
+    json_object_set_new(c, "objected_since", PQntuples(r) ? val(r, 0, "since") : json_null());
     PQclear(r);
 
     if ((r = db_exec(db, Q_CONTACT_HISTORY, q, 1, err)) == NULL)
@@ -603,18 +713,18 @@ json_t *contact_show(struct db *db, const char *email, struct mo_err *err)
     for (int i = 0; i < PQntuples(r); i++) {
         json_t *ev = json_object();
         int nf = PQnfields(r);
+        /* every column of the history, under its own name */
         for (int f = 0; f < nf; f++) {
             const char *name = PQfname(r, f);
             if (strcmp(name, "id") == 0 || strcmp(name, "consent_text_id") == 0 ||
                 strcmp(name, "consent_text_version") == 0 || strcmp(name, "request_id") == 0)
-                json_object_set_new(ev, name, num_or_null(r, i, f));
+                json_object_set_new(ev, name, num_or_null(r, i, name));
             else if (strcmp(name, "age_attested") == 0)
                 json_object_set_new(ev, name,
-                                    PQgetisnull(r, i, f)
-                                        ? json_null()
-                                        : json_boolean(strcmp(PQgetvalue(r, i, f), "t") == 0));
+                                    db_isnull(r, i, name) ? json_null()
+                                                          : json_boolean(db_bool(r, i, name)));
             else
-                json_object_set_new(ev, name, val(r, i, f));
+                json_object_set_new(ev, name, val(r, i, name));
         }
         json_array_append_new(hist, ev);
     }

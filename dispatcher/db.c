@@ -4,6 +4,8 @@
  */
 #include "db.h"
 
+#include <assert.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -211,16 +213,45 @@ void db_rollback(struct db *db)
     PQclear(r);
 }
 
-const char *db_get(const PGresult *r, int row, const char *name)
+/* The column number of col in r, or -1 (logged: a query and its reader disagree). */
+static int column(const PGresult *r, int row, const char *col)
 {
-    int c = PQfnumber(r, name);
-    if (c < 0 || row < 0 || row >= PQntuples(r) || PQgetisnull(r, row, c))
-        return "";
-    return PQgetvalue(r, row, c);
+    int f = PQfnumber(r, col);
+    if (f < 0 || row < 0 || row >= PQntuples(r)) {
+        mo_log(MO_LOG_ERROR, "internal error: no column '%s' in row %d of a %d-row result", col,
+               row, PQntuples(r));
+        assert(!"column or row missing from a query result");
+        return -1;
+    }
+    return f;
 }
 
-int db_isnull(const PGresult *r, int row, const char *name)
+const char *db_val(const PGresult *r, int row, const char *col)
 {
-    int c = PQfnumber(r, name);
-    return c < 0 || row < 0 || row >= PQntuples(r) || PQgetisnull(r, row, c);
+    int f = column(r, row, col);
+    return f < 0 ? "" : PQgetvalue(r, row, f);
+}
+
+int db_isnull(const PGresult *r, int row, const char *col)
+{
+    int f = column(r, row, col);
+    return f < 0 ? 1 : PQgetisnull(r, row, f);
+}
+
+long long db_int(const PGresult *r, int row, const char *col)
+{
+    const char *v = db_val(r, row, col);
+    char *end;
+    long long n;
+
+    errno = 0;
+    n = strtoll(v, &end, 10);
+    if (errno || end == v || *end)
+        return 0;
+    return n;
+}
+
+int db_bool(const PGresult *r, int row, const char *col)
+{
+    return strcmp(db_val(r, row, col), "t") == 0;
 }

@@ -19,6 +19,7 @@
 #include "contact.h"
 #include "crypto.h"
 #include "doi_mail.h"
+#include "htmlsafe.h"
 #include "ledger.h"
 #include "log.h"
 #include "suppress.h"
@@ -52,71 +53,116 @@ static int uses_confirm_url(const char *name, char kind, void *arg)
     return kind == '{' && strcmp(name, "confirm_url") == 0 ? 1 : 0;
 }
 
-static struct tmpl_vars *probe_vars(const char *url)
+/*
+ * Probe values for checking a template: each URL variable gets its own URL
+ * and every other variable its own marker, so a message can name the
+ * variable behind what it found.
+ */
+static const struct {
+    const char *name, *url;
+} url_probes[] = {
+    {"confirm_url", "https://confirm.probe.invalid/x"},
+    {"privacy_url", "https://privacy.probe.invalid/x"},
+    {"imprint_url", "https://imprint.probe.invalid/x"},
+};
+#define N_URL_PROBES (sizeof(url_probes) / sizeof(url_probes[0]))
+
+static void probe_marker(const char *name, char *out, size_t size)
+{
+    if (snprintf(out, size, "probe-%s", name) >= (int)size)
+        out[0] = '\0'; /* names are short: never happens */
+}
+
+/* full: every variable set (every {{#section}} shown); else every one empty. */
+static struct tmpl_vars *probe_vars(int full)
 {
     struct tmpl_vars *v = tmpl_vars_new();
-    for (size_t i = 0; i < sizeof(confirm_vars) / sizeof(confirm_vars[0]); i++)
-        tmpl_vars_set(v, confirm_vars[i], "");
-    tmpl_vars_set(v, "confirm_url", url);
-    tmpl_vars_set(v, "privacy_url", url);
-    tmpl_vars_set(v, "imprint_url", url);
+    char marker[96];
+
+    for (size_t i = 0; i < sizeof(confirm_vars) / sizeof(confirm_vars[0]); i++) {
+        probe_marker(confirm_vars[i], marker, sizeof(marker));
+        tmpl_vars_set(v, confirm_vars[i], full ? marker : "");
+    }
+    for (size_t i = 0; i < N_URL_PROBES; i++)
+        tmpl_vars_set(v, url_probes[i].name, full ? url_probes[i].url : "");
     return v;
 }
 
-static const char *find_ci(const char *hay, const char *needle)
+/* Appends msg to out with every probe value replaced by its {{variable}}. */
+static void unprobe(const char *msg, struct buf *out)
 {
-    size_t n = strlen(needle);
-    for (; *hay; hay++)
-        if (strncasecmp(hay, needle, n) == 0)
-            return hay;
-    return NULL;
-}
+    char marker[96];
 
-/* Literal text may hold no link; every href/src must be exactly an allowed URL variable. */
-static int check_links(const char *part, const char *tmpl, struct mo_err *err)
-{
-    static const char probe[] = "https://allowed.invalid/x";
-    struct tmpl_vars *empty = probe_vars("");
-    struct tmpl_vars *full = probe_vars(probe);
-    struct buf lit, out;
-    int rc = 0;
-
-    buf_init(&lit, 0);
-    buf_init(&out, 0);
-    if (tmpl_render(tmpl, empty, TMPL_RAW, &lit, err) < 0 ||
-        tmpl_render(tmpl, full, TMPL_RAW, &out, err) < 0) {
-        rc = -1;
-        goto out;
-    }
-    static const char *const banned[] = {"://",     "www.",  "mailto:", "<img",
-                                         "<iframe", "<form", "<script", "data:"};
-    for (size_t i = 0; i < sizeof(banned) / sizeof(banned[0]); i++)
-        if (find_ci(lit.s, banned[i])) {
-            rc = mo_err_set(err, MO_E_INPUT,
-                            "confirmation template (%s) contains '%s': only the confirm, privacy "
-                            "and imprint links are allowed (R-DOI-2)",
-                            part, banned[i]);
-            goto out;
-        }
-    static const char *const attrs[] = {"href=", "src="};
-    for (size_t a = 0; a < 2; a++)
-        for (const char *p = find_ci(out.s, attrs[a]); p; p = find_ci(p + 1, attrs[a])) {
-            const char *v = p + strlen(attrs[a]);
-            if (*v == '"' || *v == '\'')
-                v++;
-            if (strncmp(v, probe, strlen(probe)) != 0) {
-                rc = mo_err_set(err, MO_E_INPUT,
-                                "confirmation template (%s) has a link that is not "
-                                "{{confirm_url}}, {{privacy_url}} or {{imprint_url}} (R-DOI-2)",
-                                part);
-                goto out;
+    while (*msg) {
+        size_t skip = 0;
+        const char *name = NULL;
+        for (size_t i = 0; i < N_URL_PROBES && !skip; i++)
+            if (strncmp(msg, url_probes[i].url, strlen(url_probes[i].url)) == 0) {
+                skip = strlen(url_probes[i].url);
+                name = url_probes[i].name;
+            }
+        for (size_t i = 0; i < sizeof(confirm_vars) / sizeof(confirm_vars[0]) && !skip; i++) {
+            probe_marker(confirm_vars[i], marker, sizeof(marker));
+            if (*marker && strncmp(msg, marker, strlen(marker)) == 0) {
+                skip = strlen(marker);
+                name = confirm_vars[i];
             }
         }
-out:
-    tmpl_vars_free(empty);
-    tmpl_vars_free(full);
-    buf_release(&lit);
+        if (skip) {
+            buf_printf(out, "{{%s}}", name);
+            msg += skip;
+        } else {
+            buf_putc(out, *msg++);
+        }
+    }
+}
+
+/*
+ * The subject may hold no link; the text no link but {{confirm_url}},
+ * {{privacy_url}} and {{imprint_url}}, each a word of its own; the HTML
+ * must pass htmlsafe_check() with those three URLs as the only links.
+ * Rendered twice, as it is sent (HTML escaped): with every variable set, so
+ * every {{#section}} is seen, and with every variable empty, so every
+ * {{^section}} is seen and nothing a variable separates escapes the check.
+ */
+static int check_links(const char *part, const char *tmpl, struct mo_err *err)
+{
+    const char *urls[N_URL_PROBES];
+    int html = strcmp(part, "html") == 0, subject = strcmp(part, "subject") == 0;
+    struct buf out, msg;
+    int rc = 0;
+
+    for (size_t i = 0; i < N_URL_PROBES; i++)
+        urls[i] = url_probes[i].url;
+    buf_init(&out, 0);
+    buf_init(&msg, 0);
+    for (int full = 1; full >= 0 && rc == 0; full--) {
+        struct tmpl_vars *v = probe_vars(full);
+        struct mo_err e;
+        static const char *const empty[] = {""};
+        const char *const *allowed = subject ? NULL : full ? urls : html ? empty : NULL;
+        size_t n = subject ? 0 : full ? N_URL_PROBES : html ? 1 : 0;
+
+        mo_err_init(&e);
+        buf_reset(&out);
+        rc = tmpl_render(tmpl, v, html ? TMPL_HTML : TMPL_RAW, &out, err);
+        tmpl_vars_free(v);
+        if (rc < 0)
+            break;
+        if (html)
+            rc = htmlsafe_check(out.s, out.len, allowed, n, &e);
+        else
+            rc = htmlsafe_text_check(out.s, out.len, allowed, n, &e);
+        if (rc < 0) {
+            unprobe(e.msg, &msg);
+            mo_err_set(err, MO_E_INPUT, "confirmation template (%s): %s%s (R-DOI-2)", part, msg.s,
+                       subject ? ": a subject holds no link"
+                       : html  ? ""
+                               : ": only the confirm, privacy and imprint links are allowed");
+        }
+    }
     buf_release(&out);
+    buf_release(&msg);
     return rc;
 }
 
@@ -179,7 +225,7 @@ static int resolve_topics(struct db *db, const struct doi_subscribe_in *in, cons
                               t.name);
         }
         picks[i].topic_id = t.id;
-        picks[i].text_id = strtoll(db_get(r, 0, "id"), NULL, 10);
+        picks[i].text_id = db_int(r, 0, "id");
         snprintf(picks[i].title, sizeof(picks[i].title), "%s", t.title);
         PQclear(r);
     }
@@ -209,15 +255,16 @@ static int check_request(const struct doi_subscribe_in *in, char **mailbox, char
 
 /* Inside the transaction: contact, lock and limits.  *go 0: outcome decided, nothing to store. */
 static int lock_contact(struct db *db, const struct config *cfg, const struct doi_subscribe_in *in,
-                        const char *mailbox, const char *norm, long long *contact_id,
-                        enum doi_outcome *outcome, int *go, struct mo_err *err)
+                        const char *mailbox, const char *norm, const char *addr_hmac,
+                        long long *contact_id, enum doi_outcome *outcome, int *go,
+                        struct mo_err *err)
 {
     char cid[24];
     int created;
     PGresult *r;
 
     *go = 0;
-    if (contact_ensure(db, mailbox, norm,
+    if (contact_ensure(db, mailbox, norm, addr_hmac,
                        in->channel && strcmp(in->channel, "web") == 0 ? "subscribe form"
                                                                       : "subscribe command",
                        contact_id, &created, err) < 0)
@@ -226,9 +273,9 @@ static int lock_contact(struct db *db, const struct config *cfg, const struct do
     const char *p[] = {cid, "24 hours"};
     if ((r = db_exec(db, Q_DOI_CONTACT_LOCK, p, 2, err)) == NULL)
         return -1;
-    int minor = strcmp(db_get(r, 0, "minor"), "t") == 0;
+    int minor = db_bool(r, 0, "minor");
     int has_birth = !db_isnull(r, 0, "birth_date");
-    long recent = strtol(db_get(r, 0, "recent_mails"), NULL, 10);
+    long long recent = db_int(r, 0, "recent_mails");
     PQclear(r);
     if (minor) {
         *outcome = DOI_MINOR;
@@ -254,10 +301,11 @@ int doi_subscribe(struct db *db, const struct config *cfg, const char *data_dir,
     struct text_pick picks[DOI_MAX_TOPICS];
     const char *titles[DOI_MAX_TOPICS];
     struct doi_mail_key key;
+    struct suppress_key skey;
     char *mailbox = NULL, *norm = NULL;
     char lang[8], nonce[CRYPTO_TOKEN_LEN + 1], token[CRYPTO_TOKEN_LEN + 1];
     char token_hash[CRYPTO_SHA256_HEX_LEN + 1], cid[24], ttl[32], rid[24];
-    char locale[16], detail[64];
+    char locale[16], detail[64], addr_hmac[65];
     long long contact_id = 0, request_id;
     int in_tx = 0, rc = -1, go;
     PGresult *r;
@@ -284,13 +332,17 @@ int doi_subscribe(struct db *db, const struct config *cfg, const char *data_dir,
         if (doi_mail_check(cfg, data_dir, &probe, err) < 0)
             goto out;
     }
-    if (doi_mail_key_load(db, cfg, &key, err) < 0)
+    /* one key: the contact's keyed hash, and the key tokens are derived with */
+    if (suppress_key_load(db, cfg, &skey, err) < 0)
         goto out;
+    suppress_hash(&skey, norm, addr_hmac);
+    doi_mail_key_derive(&skey, &key);
+    explicit_bzero(&skey, sizeof(skey));
 
     if (db_begin(db, err) < 0)
         goto out;
     in_tx = 1;
-    if (lock_contact(db, cfg, in, mailbox, norm, &contact_id, outcome, &go, err) < 0)
+    if (lock_contact(db, cfg, in, mailbox, norm, addr_hmac, &contact_id, outcome, &go, err) < 0)
         goto out;
     if (!go) {
         rc = 0;
@@ -299,7 +351,7 @@ int doi_subscribe(struct db *db, const struct config *cfg, const char *data_dir,
     snprintf(cid, sizeof(cid), "%lld", contact_id);
     if ((r = db_exec(db, Q_DOI_NEXT_ID, NULL, 0, err)) == NULL)
         goto out;
-    request_id = strtoll(db_get(r, 0, "id"), NULL, 10);
+    request_id = db_int(r, 0, "id");
     PQclear(r);
     snprintf(rid, sizeof(rid), "%lld", request_id);
     if (crypto_random_token(nonce, err) < 0)
@@ -377,11 +429,11 @@ out:
 static void fill_view(PGresult *r, struct doi_view *view)
 {
     memset(view, 0, sizeof(*view));
-    view->request_id = strtoll(db_get(r, 0, "id"), NULL, 10);
-    snprintf(view->locale, sizeof(view->locale), "%s", db_get(r, 0, "locale"));
-    snprintf(view->email, sizeof(view->email), "%s", db_get(r, 0, "email"));
-    snprintf(view->topics, sizeof(view->topics), "%s", db_get(r, 0, "topics"));
-    snprintf(view->expires_at, sizeof(view->expires_at), "%s", db_get(r, 0, "expires_at"));
+    view->request_id = db_int(r, 0, "id");
+    snprintf(view->locale, sizeof(view->locale), "%s", db_val(r, 0, "locale"));
+    snprintf(view->email, sizeof(view->email), "%s", db_val(r, 0, "email"));
+    snprintf(view->topics, sizeof(view->topics), "%s", db_val(r, 0, "topics"));
+    snprintf(view->expires_at, sizeof(view->expires_at), "%s", db_val(r, 0, "expires_at"));
 }
 
 /* Common token check; returns the result row (caller clears) or NULL with *state set. */
@@ -402,8 +454,7 @@ static PGresult *token_row(struct db *db, const char *token, enum query_id q, ch
         return NULL;
     }
     /* used, expired, or voided by a withdrawal or objection recorded after it (R-DOI-6) */
-    if (strcmp(db_get(r, 0, "used"), "t") == 0 || strcmp(db_get(r, 0, "expired"), "t") == 0 ||
-        strcmp(db_get(r, 0, "voided"), "t") == 0) {
+    if (db_bool(r, 0, "used") || db_bool(r, 0, "expired") || db_bool(r, 0, "voided")) {
         *state = DOI_TOKEN_GONE;
         PQclear(r);
         return NULL;
@@ -441,10 +492,10 @@ int doi_confirm(struct db *db, const struct config *cfg, const char *token, cons
         return err->code ? -1 : 0;
     }
     fill_view(r, view);
-    snprintf(cid, sizeof(cid), "%s", db_get(r, 0, "contact_id"));
-    int age_attested = strcmp(db_get(r, 0, "age_attested"), "t") == 0;
+    snprintf(cid, sizeof(cid), "%s", db_val(r, 0, "contact_id"));
+    int age_attested = db_bool(r, 0, "age_attested");
     char source[256];
-    snprintf(source, sizeof(source), "%s", db_get(r, 0, "source"));
+    snprintf(source, sizeof(source), "%s", db_val(r, 0, "source"));
     PQclear(r);
     snprintf(rid, sizeof(rid), "%lld", view->request_id);
     {
@@ -458,7 +509,7 @@ int doi_confirm(struct db *db, const struct config *cfg, const char *token, cons
     for (int i = 0; i < PQntuples(r); i++) {
         struct ledger_event ev = {
             .contact_id = strtoll(cid, NULL, 10),
-            .topic_id = strtoll(db_get(r, i, "topic_id"), NULL, 10),
+            .topic_id = db_int(r, i, "topic_id"),
             .kind = "confirmed",
             .email_entered = view->email,
             .ip = ip,
@@ -466,7 +517,7 @@ int doi_confirm(struct db *db, const struct config *cfg, const char *token, cons
             .source = source,
             .channel = "web",
             .actor = "subject",
-            .consent_text_id = strtoll(db_get(r, i, "consent_text_id"), NULL, 10),
+            .consent_text_id = db_int(r, i, "consent_text_id"),
             .locale = view->locale,
             .privacy_notice = *cfg->privacy_url ? cfg->privacy_url : NULL,
             .controller = *cfg->legal_entity ? cfg->legal_entity : NULL,
@@ -485,9 +536,10 @@ int doi_confirm(struct db *db, const struct config *cfg, const char *token, cons
     {
         struct suppress_key key;
         char h[65];
-        if (suppress_key_load(cfg, &key, err) < 0)
+        if (suppress_key_load(db, cfg, &key, err) < 0)
             goto out;
         suppress_hash(&key, norm, h);
+        explicit_bzero(&key, sizeof(key));
         const char *p[] = {h};
         if (db_run(db, Q_SUPPRESSION_LIFT, p, 1, err) < 0)
             goto out;
@@ -546,7 +598,7 @@ int doi_ip_allowed(struct db *db, const struct config *cfg, const char *ip, stru
     PGresult *r = db_exec(db, Q_RATE_IP_CHECK, p, 2, err);
     if (r == NULL)
         return -1;
-    int ok = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    int ok = db_bool(r, 0, "allowed");
     PQclear(r);
     return ok;
 }

@@ -40,15 +40,19 @@
 
 static const char key_label[] = "mailout doi token key v1";
 
+void doi_mail_key_derive(const struct suppress_key *sk, struct doi_mail_key *key)
+{
+    crypto_hmac_sha256(sk->key, sizeof(sk->key), key_label, strlen(key_label), key->k);
+}
+
 int doi_mail_key_load(struct db *db, const struct config *cfg, struct doi_mail_key *key,
                       struct mo_err *err)
 {
     struct suppress_key sk;
 
-    (void)db; /* the suppression key will be checked against its fingerprint in db */
-    if (suppress_key_load(cfg, &sk, err) < 0)
+    if (suppress_key_load(db, cfg, &sk, err) < 0)
         return -1;
-    crypto_hmac_sha256(sk.key, sizeof(sk.key), key_label, strlen(key_label), key->k);
+    doi_mail_key_derive(&sk, key);
     OPENSSL_cleanse(&sk, sizeof(sk));
     return 0;
 }
@@ -282,7 +286,7 @@ static void prepare(struct db *db, const struct config *cfg, const char *data_di
     int n = PQntuples(r);
     titles = xcalloc((size_t)n + 1, sizeof(*titles));
     for (int i = 0; i < n; i++)
-        titles[i] = db_get(r, i, "title");
+        titles[i] = db_val(r, i, "title");
     struct doi_mail_content content = {
         .locale = c->locale,
         .rcpt = c->email,
@@ -354,7 +358,7 @@ static int record(struct db *db, const char *owner, struct claimed *c, struct do
     PGresult *r = db_exec(db, Q_DOI_MAIL_DEFER, p, 5, err);
     if (r == NULL)
         return -1;
-    res->gave_up = PQntuples(r) > 0 && strcmp(db_get(r, 0, "state"), "failed") == 0;
+    res->gave_up = PQntuples(r) > 0 && strcmp(db_val(r, 0, "state"), "failed") == 0;
     PQclear(r);
     if (res->gave_up) {
         st->failed++;
@@ -383,19 +387,19 @@ static int copy_claimed(PGresult *r, struct claimed **out)
 
     for (int i = 0; i < n; i++) {
         struct claimed *c = &cs[i];
-        c->request_id = strtoll(db_get(r, i, "request_id"), NULL, 10);
-        c->contact_id = strtoll(db_get(r, i, "contact_id"), NULL, 10);
-        c->attempts = strtol(db_get(r, i, "attempts"), NULL, 10);
-        c->ttl_left = strtoll(db_get(r, i, "ttl_left"), NULL, 10);
-        snprintf(c->nonce, sizeof(c->nonce), "%s", db_get(r, i, "nonce"));
-        snprintf(c->locale, sizeof(c->locale), "%s", db_get(r, i, "locale"));
-        snprintf(c->expires, sizeof(c->expires), "%s", db_get(r, i, "expires_at"));
+        c->request_id = db_int(r, i, "request_id");
+        c->contact_id = db_int(r, i, "contact_id");
+        c->attempts = (long)db_int(r, i, "attempts");
+        c->ttl_left = db_int(r, i, "ttl_left");
+        snprintf(c->nonce, sizeof(c->nonce), "%s", db_val(r, i, "nonce"));
+        snprintf(c->locale, sizeof(c->locale), "%s", db_val(r, i, "locale"));
+        snprintf(c->expires, sizeof(c->expires), "%s", db_val(r, i, "expires_at"));
         /* sent in its normalised form, also for a contact stored before that rule */
         char *box = NULL, *norm = NULL;
-        if (address_parse(db_get(r, i, "email"), &box, &norm, NULL) == 0)
+        if (address_parse(db_val(r, i, "email"), &box, &norm, NULL) == 0)
             c->email = box;
         else
-            c->email = xstrdup(db_get(r, i, "email"));
+            c->email = xstrdup(db_val(r, i, "email"));
         free(norm);
         compose_msg_init(&c->msg);
         c->res.request_id = c->request_id;
@@ -429,7 +433,7 @@ int doi_mail_run(struct db *db, const struct config *cfg, const char *data_dir,
         st->cancelled = PQntuples(r);
         for (int i = 0; i < PQntuples(r); i++)
             mo_log(MO_LOG_INFO, "confirmation mail not sent request=%s contact=%s: request closed",
-                   db_get(r, i, "request_id"), db_get(r, i, "contact_id"));
+                   db_val(r, i, "request_id"), db_val(r, i, "contact_id"));
         PQclear(r);
     }
     /* the claim is one statement, committed before any SMTP traffic */

@@ -1,6 +1,8 @@
 /*
  * ledger.c - appends consent events.  The database refuses UPDATE and
- * DELETE on the ledger; this is the only writer.
+ * DELETE on the ledger; this is the only writer of consent_events, imported
+ * proof included.  Deciding whether an event is allowed, and the audit
+ * entry of an admin action, belong to the callers.
  */
 #include "ledger.h"
 
@@ -46,7 +48,7 @@ int ledger_append(struct db *db, const struct ledger_event *ev, long long *id, s
     if (r == NULL)
         return -1;
     if (id)
-        *id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        *id = db_int(r, 0, "id");
     PQclear(r);
     return 0;
 }
@@ -64,7 +66,7 @@ int ledger_revoke(struct db *db, long long contact_id, long long topic_id, const
         const char *p[] = {cid, num(tid, sizeof(tid), topic_id)};
         if ((r = db_exec(db, Q_LEDGER_ALREADY_REVOKED, p, 2, err)) == NULL)
             return -1;
-        int same = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+        int same = db_bool(r, 0, "revoked");
         PQclear(r);
         if (same)
             return 0;
@@ -87,5 +89,18 @@ int ledger_revoke(struct db *db, long long contact_id, long long topic_id, const
     if (db_run(db, Q_OUTBOX_REVOKE, p, 3, err) < 0)
         return -1;
     *changed = 1;
+    return 0;
+}
+
+int ledger_import_proofs(struct db *db, const char *file_label, long *n, struct mo_err *err)
+{
+    const char *p[] = {file_label};
+    PGresult *r = db_exec(db, Q_LEDGER_IMPORT_PROOF, p, 1, err);
+
+    *n = 0;
+    if (r == NULL)
+        return -1;
+    *n = strtol(PQcmdTuples(r), NULL, 10);
+    PQclear(r);
     return 0;
 }

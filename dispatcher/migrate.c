@@ -134,9 +134,9 @@ static int merge_applied(struct db *db, struct migration_list *l, struct mo_err 
     if (r == NULL)
         return -1;
     for (int i = 0; i < PQntuples(r); i++) {
-        int v = (int)strtol(PQgetvalue(r, i, 0), NULL, 10);
-        const char *name = PQgetvalue(r, i, 1);
-        const char *sum = PQgetvalue(r, i, 2);
+        int v = (int)db_int(r, i, "version");
+        const char *name = db_val(r, i, "name");
+        const char *sum = db_val(r, i, "checksum");
         struct migration *m = NULL;
         for (size_t j = 0; j < l->n; j++)
             if (l->items[j].version == v)
@@ -154,7 +154,7 @@ static int merge_applied(struct db *db, struct migration_list *l, struct mo_err 
                                 "(checksum %.12s, now %.12s); add a new migration instead",
                                 m->name, name, sum, m->checksum);
         }
-        m->applied_at = xstrdup(PQgetvalue(r, i, 3));
+        m->applied_at = xstrdup(db_val(r, i, "applied_at"));
     }
     PQclear(r);
     qsort(l->items, l->n, sizeof(*l->items), cmp_migration);
@@ -340,7 +340,8 @@ static int apply_one(struct db *db, const char *sqldir, const struct migration *
     char vbuf[16];
     PGresult *r;
 
-    snprintf(path, sizeof(path), "%s/%s", sqldir, m->name);
+    if (snprintf(path, sizeof(path), "%s/%s", sqldir, m->name) >= (int)sizeof(path))
+        return mo_err_set(err, MO_E_INPUT, "path too long: '%s'", sqldir);
     if (fileio_read(path, MIGRATION_MAX_BYTES, "migration", &text, err) < 0)
         return -1;
     if (memchr(text.s, '\0', text.len)) {

@@ -100,20 +100,41 @@ static void encode_words(struct buf *out, size_t col, const char *v)
     }
 }
 
-/* Appends ASCII text folded at spaces so lines stay under 78 characters. */
-static void fold_ascii(struct buf *out, size_t col, const char *v)
+/*
+ * Appends ASCII text (starting at column col) folded at spaces so lines stay
+ * under 78 characters where its words allow; out NULL only measures.
+ * Returns the length of the longest line.
+ */
+static size_t fold_ascii(struct buf *out, size_t col, const char *v)
 {
     const char *p = v;
+    size_t longest = col;
     while (*p) {
         size_t wl = strcspn(p + 1, " ") + 1; /* word with its leading space */
         if (col + wl > 76 && *p == ' ' && col > 1) {
-            buf_puts(out, "\r\n");
+            if (out)
+                buf_puts(out, "\r\n");
             col = 0;
         }
-        buf_add(out, p, wl);
+        if (out)
+            buf_add(out, p, wl);
         col += wl;
         p += wl;
+        if (col > longest)
+            longest = col;
     }
+    return longest;
+}
+
+/*
+ * 1 when the value can go into the header as it is: printable ASCII, nothing
+ * that looks like an encoded word, and no word too long to fold into a line of
+ * MIME_LINE + 2 characters.  Otherwise it becomes encoded words, which fold
+ * anywhere, so no line ever passes RFC 5322's limit of 998.
+ */
+static int plain_ok(size_t col, const char *v)
+{
+    return is_ascii_printable(v) && strstr(v, "=?") == NULL && fold_ascii(NULL, col, v) <= 78;
 }
 
 static int valid_name(const char *name)
@@ -133,7 +154,7 @@ int mime_header_text(struct mime_msg *m, const char *name, const char *value, st
     if (check_value(name, value, err) < 0)
         return -1;
     buf_printf(&m->head, "%s: ", name);
-    if (is_ascii_printable(value) && strstr(value, "=?") == NULL)
+    if (plain_ok(strlen(name) + 2, value))
         fold_ascii(&m->head, strlen(name) + 2, value);
     else
         encode_words(&m->head, strlen(name) + 2, value);
@@ -157,11 +178,15 @@ int mime_header_addr(struct mime_msg *m, const char *name, const char *display, 
 {
     if (!valid_addr_spec(addr))
         return mo_err_set(err, MO_E_INPUT, "invalid address '%s' for header %s", addr, name);
+    if (display && *display && check_value(name, display, err) < 0)
+        return -1;
     buf_printf(&m->head, "%s: ", name);
     if (display && *display) {
-        if (check_value(name, display, err) < 0)
-            return -1;
-        if (is_ascii_printable(display) && strstr(display, "=?") == NULL) {
+        /* a quoted string when "Name: " and it fit in a line; else encoded words, which fold */
+        size_t quoted = strlen(name) + 4;
+        for (const char *p = display; *p; p++)
+            quoted += (*p == '"' || *p == '\\') ? 2 : 1;
+        if (is_ascii_printable(display) && strstr(display, "=?") == NULL && quoted <= 78) {
             buf_putc(&m->head, '"');
             for (const char *p = display; *p; p++) {
                 if (*p == '"' || *p == '\\')
@@ -221,6 +246,10 @@ int mime_qp_encode(const char *in, struct buf *out)
         if (col + need > 75) {
             buf_puts(out, "=\r\n");
             col = 0;
+            if (c == '.') { /* now at the start of a line after all */
+                enc = 1;
+                need = 3;
+            }
         }
         if (enc) {
             char e[3] = {'=', hex[c >> 4], hex[c & 15]};

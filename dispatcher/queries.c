@@ -38,7 +38,7 @@
 static const struct query queries[Q__COUNT] = {
     Q(Q_MIGRATION_LIST,
       "SELECT version, name, checksum,"
-      " to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+      " to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS applied_at"
       " FROM mailout_migrations ORDER BY version",
       0),
     Q(Q_MIGRATION_APPLIED, "SELECT 1 FROM mailout_migrations WHERE version = $1::integer", 1),
@@ -48,16 +48,22 @@ static const struct query queries[Q__COUNT] = {
       "INSERT INTO audit_log (actor, action, object, detail) VALUES ($1, $2, $3, $4::jsonb)", 4),
     Q(Q_SUPPRESSION_CHECK, "SELECT 1 FROM suppression WHERE addr_hmac = $1", 1),
     Q(Q_SUPPRESSION_LIFT, "DELETE FROM suppression WHERE addr_hmac = $1", 1),
+    Q(Q_SUPPRESSION_KEY_GET, "SELECT fingerprint FROM suppression_key", 0),
+    Q(Q_SUPPRESSION_KEY_RECORD,
+      "INSERT INTO suppression_key (fingerprint) VALUES ($1) ON CONFLICT DO NOTHING"
+      " RETURNING fingerprint",
+      1),
     Q(Q_TOPIC_ADD, "INSERT INTO topics (name, title) VALUES ($1, $2) RETURNING id", 2),
     Q(Q_TOPIC_FIND, "SELECT id, name, title FROM topics WHERE name = $1", 1),
     Q(Q_CONSENT_TEXT_ADD,
-      "WITH existing AS (SELECT id FROM consent_texts"
+      "WITH existing AS (SELECT id, version FROM consent_texts"
       "   WHERE topic_id = $1::bigint AND locale = $2 AND sha256 = $4),"
       " ins AS (INSERT INTO consent_texts (topic_id, locale, version, body, sha256)"
       "   SELECT $1::bigint, $2, COALESCE((SELECT max(version) FROM consent_texts"
       "     WHERE topic_id = $1::bigint AND locale = $2), 0) + 1, $3, $4"
-      "   WHERE NOT EXISTS (SELECT 1 FROM existing) RETURNING id)"
-      " SELECT id, true FROM ins UNION ALL SELECT id, false FROM existing",
+      "   WHERE NOT EXISTS (SELECT 1 FROM existing) RETURNING id, version)"
+      " SELECT id, version, true AS created FROM ins"
+      " UNION ALL SELECT id, version, false FROM existing",
       4),
     Q(Q_CONSENT_TEXT_OF_TOPIC,
       "SELECT id FROM consent_texts WHERE id = $1::bigint AND topic_id = $2::bigint", 2),
@@ -79,7 +85,7 @@ static const struct query queries[Q__COUNT] = {
       "   ELSE kind IN ('withdrawn', 'objected') END FROM consent_events"
       "  WHERE contact_id = $1::bigint AND (kind = 'objected' OR (topic_id = $2::bigint"
       "   AND kind IN ('confirmed', 'granted', 'withdrawn', 'requested')))"
-      "  ORDER BY id DESC LIMIT 1), false)",
+      "  ORDER BY id DESC LIMIT 1), false) AS revoked",
       2),
     Q(Q_OUTBOX_CONSENT,
       "INSERT INTO webhook_outbox (event, contact_id, payload)"
@@ -98,7 +104,7 @@ static const struct query queries[Q__COUNT] = {
       3),
     Q(Q_IMPORT_BAD_PROOF,
       "SELECT i.line, 'consent_text_id ' || i.consent_text_id"
-      " || ' is not a consent text of topic ''' || i.consent_topic || ''''"
+      " || ' is not a consent text of topic ''' || i.consent_topic || '''' AS reason"
       " FROM import_contacts i" BAD_PROOF_WHERE " ORDER BY i.line",
       0),
     Q(Q_IMPORT_DROP_BAD_PROOF, "DELETE FROM import_contacts i" BAD_PROOF_WHERE, 0),
@@ -110,30 +116,33 @@ static const struct query queries[Q__COUNT] = {
       "  (array_agg(country ORDER BY line DESC) FILTER (WHERE country IS NOT NULL))[1] AS country,"
       "  (array_agg(locale ORDER BY line DESC) FILTER (WHERE locale IS NOT NULL))[1] AS locale,"
       "  (array_agg(birth_date ORDER BY line DESC) FILTER (WHERE birth_date IS NOT NULL))[1]"
-      "   AS birth_date"
+      "   AS birth_date, min(addr_hmac) AS addr_hmac"
       "  FROM import_contacts GROUP BY email_norm),"
       " a AS (SELECT i.email_norm, jsonb_object_agg(kv.key, kv.value ORDER BY i.line) AS attrs"
       "  FROM import_contacts i, jsonb_each(i.attrs) kv GROUP BY i.email_norm)"
-      " INSERT INTO contacts (email, email_norm, name, country, locale, birth_date, attrs, source)"
+      " INSERT INTO contacts (email, email_norm, name, country, locale, birth_date, attrs, source,"
+      "  addr_hmac)"
       " SELECT m.email, m.email_norm, m.name, m.country, m.locale, m.birth_date,"
-      "  COALESCE(a.attrs, '{}'::jsonb), 'import:' || $1 FROM m LEFT JOIN a USING (email_norm)"
+      "  COALESCE(a.attrs, '{}'::jsonb), 'import:' || $1, m.addr_hmac"
+      " FROM m LEFT JOIN a USING (email_norm)"
       " ON CONFLICT (email_norm) DO UPDATE SET name = COALESCE(EXCLUDED.name, contacts.name),"
+      "  addr_hmac = COALESCE(contacts.addr_hmac, EXCLUDED.addr_hmac),"
       "  country = COALESCE(EXCLUDED.country, contacts.country),"
       "  locale = COALESCE(EXCLUDED.locale, contacts.locale),"
       "  birth_date = COALESCE(EXCLUDED.birth_date, contacts.birth_date),"
       "  attrs = contacts.attrs || EXCLUDED.attrs, updated_at = now()",
       1),
-    Q(Q_IMPORT_COUNT, "SELECT count(*) FROM import_contacts", 0),
+    Q(Q_IMPORT_COUNT, "SELECT count(*) AS n FROM import_contacts", 0),
     Q(Q_IMPORT_PROOF_REFUSED,
       "SELECT i.line, CASE WHEN consent_blocked(c.id, t.id)"
       "  THEN 'consent to ''' || t.name || ''' not imported: the person opted out, and only"
       " their own new confirmation lifts that'"
-      "  ELSE 'consent to ''' || t.name || ''' not imported: under the consent age' END" PROOF_JOIN
-      " WHERE consent_blocked(c.id, t.id)"
+      "  ELSE 'consent to ''' || t.name || ''' not imported: under the consent age'"
+      " END AS reason" PROOF_JOIN " WHERE consent_blocked(c.id, t.id)"
       "  OR contact_is_minor(c.birth_date, c.country, i.consented_at)"
       " ORDER BY i.line",
       0),
-    Q(Q_IMPORT_PROOF,
+    Q(Q_LEDGER_IMPORT_PROOF,
       "INSERT INTO consent_events (contact_id, topic_id, kind, occurred_at, email_entered, ip,"
       " source, channel, actor, consent_text_id, consent_text_sha256, locale, note)"
       " SELECT DISTINCT ON (c.id, t.id, i.consented_at, ct.id) c.id, t.id, 'granted',"
@@ -147,22 +156,33 @@ static const struct query queries[Q__COUNT] = {
       " ORDER BY c.id, t.id, i.consented_at, ct.id, i.line",
       1),
     Q(Q_CONTACT_ENSURE,
-      "WITH ins AS (INSERT INTO contacts (email, email_norm, source) VALUES ($1, $2, $3)"
-      "  ON CONFLICT (email_norm) DO NOTHING RETURNING id)"
-      " SELECT id, true FROM ins UNION ALL"
+      "WITH ins AS (INSERT INTO contacts (email, email_norm, source, addr_hmac)"
+      "  VALUES ($1, $2, $3, $4) ON CONFLICT (email_norm) DO NOTHING RETURNING id),"
+      " fill AS (UPDATE contacts SET addr_hmac = $4 WHERE email_norm = $2 AND addr_hmac IS NULL"
+      "  AND NOT EXISTS (SELECT 1 FROM ins))"
+      " SELECT id, true AS created FROM ins UNION ALL"
       " SELECT id, false FROM contacts WHERE email_norm = $2 AND NOT EXISTS (SELECT 1 FROM ins)",
-      3),
+      4),
     Q(Q_CONTACT_FIND, "SELECT id FROM contacts WHERE email_norm = $1", 1),
+    Q(Q_CONTACT_HMAC_MISSING,
+      "SELECT id, email_norm FROM contacts WHERE addr_hmac IS NULL ORDER BY id LIMIT $1::integer",
+      1),
+    Q(Q_CONTACT_HMAC_FILL,
+      "UPDATE contacts c SET addr_hmac = v.h FROM unnest($1::bigint[], $2::text[]) AS v(id, h)"
+      " WHERE c.id = v.id AND c.addr_hmac IS NULL",
+      2),
     Q(Q_CONTACT_GET,
-      "SELECT id, email, email_norm, name, country, locale, birth_date::text, attrs::text,"
-      " source, iso_utc(created_at) FROM contacts WHERE email_norm = $1",
+      "SELECT id, email, email_norm, name, country, locale, birth_date::text AS birth_date,"
+      " attrs::text AS attrs, source, iso_utc(created_at) AS created_at FROM contacts"
+      " WHERE email_norm = $1",
       1),
     Q(Q_CONTACT_STATES,
-      "SELECT t.name, cc.state, iso_utc(cc.since), cc.consent_event_id FROM consent_current cc"
+      "SELECT t.name AS topic, cc.state, iso_utc(cc.since) AS since, cc.consent_event_id"
+      " FROM consent_current cc"
       " JOIN topics t ON t.id = cc.topic_id WHERE cc.contact_id = $1::bigint ORDER BY t.name",
       1),
     Q(Q_CONTACT_OBJECTION,
-      "SELECT iso_utc(since) FROM contact_objections WHERE contact_id = $1::bigint", 1),
+      "SELECT iso_utc(since) AS since FROM contact_objections WHERE contact_id = $1::bigint", 1),
     Q(Q_CONTACT_HISTORY,
       "SELECT e.id, e.kind::text AS kind, t.name AS topic, iso_utc(e.occurred_at) AS occurred_at,"
       " iso_utc(e.recorded_at) AS recorded_at, e.email_entered, host(e.ip) AS ip, e.user_agent,"
@@ -262,10 +282,10 @@ static const struct query queries[Q__COUNT] = {
       "   AND key_hash = $1 AND at > now() - interval '1 hour'),"
       " ins AS (INSERT INTO rate_events (kind, key_hash) SELECT 'subscribe_ip', $1 FROM c"
       "   WHERE c.n < $2::bigint RETURNING 1)"
-      " SELECT (SELECT n FROM c) < $2::bigint",
+      " SELECT (SELECT n FROM c) < $2::bigint AS allowed",
       2),
     Q(Q_SUBSCRIBE_FORM_TOPICS,
-      "SELECT t.name, t.title, ct.id, ct.body FROM topics t"
+      "SELECT t.name, t.title, ct.id AS consent_text_id, ct.body AS consent_text FROM topics t"
       " JOIN LATERAL (SELECT id, body FROM consent_texts WHERE topic_id = t.id"
       "  ORDER BY (locale = $1) DESC, (locale = 'en') DESC, version DESC LIMIT 1) ct ON true"
       " ORDER BY t.reserved, t.name",

@@ -1,6 +1,8 @@
 /*
- * suppress.c - suppression key handling and lookups.  Adding entries
- * (erasure, bounces, complaints) belongs to those modules.
+ * suppress.c - the suppression key: creating it once, loading it, and
+ * checking it against the fingerprint the database keeps; hashing and
+ * lookups.  Adding entries (erasure, bounces, complaints) belongs to those
+ * modules; filling contacts.addr_hmac belongs to contact.c.
  */
 #include "suppress.h"
 
@@ -9,12 +11,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
 
 #include "crypto.h"
+#include "fileio.h"
+
+static const char fingerprint_label[] = "mailout suppression key fingerprint v1";
 
 static int hexval(int c)
 {
@@ -45,6 +49,7 @@ static int create_key(const char *path, struct mo_err *err)
     OPENSSL_cleanse(raw, sizeof(raw));
     fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
+        OPENSSL_cleanse(hex, sizeof(hex));
         if (errno == EEXIST)
             return 0; /* someone else created it meanwhile */
         return mo_err_set(err, MO_E_INPUT, "cannot create '%s': %s (key suppression_key_file)",
@@ -54,59 +59,108 @@ static int create_key(const char *path, struct mo_err *err)
     int bad = w != (ssize_t)strlen(hex) || fsync(fd) < 0;
     close(fd);
     OPENSSL_cleanse(hex, sizeof(hex));
-    if (bad)
+    if (bad) {
+        unlink(path);
         return mo_err_set(err, MO_E_INPUT, "cannot write '%s' (key suppression_key_file)", path);
+    }
     return 0;
 }
 
-int suppress_key_load(const struct config *cfg, struct suppress_key *k, struct mo_err *err)
+static int read_key(const char *path, struct suppress_key *k, struct mo_err *err)
 {
-    const char *path = cfg->suppression_key_file;
-    char line[256];
-    struct stat st;
-    FILE *f;
+    char line[2 * SUPPRESS_KEY_BYTES + 2];
+    int rc = 0;
 
-    if (*path == '\0')
-        return mo_err_set(err, MO_E_USAGE, "suppression_key_file is not set");
-    if (access(path, F_OK) < 0 && create_key(path, err) < 0)
+    if (fileio_read_secret(path, "suppression_key_file", line, sizeof(line), err) < 0)
         return -1;
-    f = fopen(path, "r");
-    if (f == NULL)
-        return mo_err_set(err, MO_E_INPUT, "cannot read '%s': %s (key suppression_key_file)", path,
-                          strerror(errno));
-    if (fstat(fileno(f), &st) < 0 || (st.st_mode & 077)) {
-        fclose(f);
-        return mo_err_set(err, MO_E_INPUT,
-                          "'%s' is readable by group or others: chmod 600 it (key "
-                          "suppression_key_file)",
-                          path);
+    if (strlen(line) != 2 * SUPPRESS_KEY_BYTES)
+        rc = -1;
+    for (size_t i = 0; rc == 0 && i < SUPPRESS_KEY_BYTES; i++) {
+        int hi = hexval(line[2 * i]), lo = hexval(line[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            rc = -1;
+        else
+            k->key[i] = (unsigned char)(hi << 4 | lo);
     }
-    if (fgets(line, sizeof(line), f) == NULL)
-        line[0] = '\0';
-    fclose(f);
-    line[strcspn(line, "\r\n")] = '\0';
-    if (strlen(line) != 2 * SUPPRESS_KEY_BYTES) {
-        OPENSSL_cleanse(line, sizeof(line));
+    OPENSSL_cleanse(line, sizeof(line));
+    if (rc < 0) {
+        OPENSSL_cleanse(k->key, sizeof(k->key));
         return mo_err_set(err, MO_E_INPUT,
                           "'%s' does not hold a 64-digit hex key (key suppression_key_file)", path);
     }
-    for (size_t i = 0; i < SUPPRESS_KEY_BYTES; i++) {
-        int hi = hexval(line[2 * i]), lo = hexval(line[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
-            OPENSSL_cleanse(line, sizeof(line));
-            return mo_err_set(err, MO_E_INPUT,
-                              "'%s' does not hold a 64-digit hex key (key suppression_key_file)",
-                              path);
-        }
-        k->key[i] = (unsigned char)(hi << 4 | lo);
-    }
-    OPENSSL_cleanse(line, sizeof(line));
     return 0;
+}
+
+/* The stored fingerprint into fp (65 bytes, "" when none); -1 with err. */
+static int stored_fingerprint(struct db *db, char fp[65], struct mo_err *err)
+{
+    PGresult *r = db_exec(db, Q_SUPPRESSION_KEY_GET, NULL, 0, err);
+    if (r == NULL)
+        return -1;
+    snprintf(fp, 65, "%s", PQntuples(r) ? PQgetvalue(r, 0, 0) : "");
+    PQclear(r);
+    return 0;
+}
+
+int suppress_key_load(struct db *db, const struct config *cfg, struct suppress_key *k,
+                      struct mo_err *err)
+{
+    const char *path = cfg->suppression_key_file;
+    char stored[65], fp[65];
+
+    if (*path == '\0')
+        return mo_err_set(err, MO_E_USAGE, "suppression_key_file is not set");
+    if (stored_fingerprint(db, stored, err) < 0)
+        return -1;
+    if (!fileio_exists(path)) {
+        if (*stored)
+            return mo_err_set(err, MO_E_UNAVAILABLE,
+                              "suppression key '%s' is missing (key suppression_key_file): the "
+                              "database holds the fingerprint of the key already used, so a new "
+                              "key will not be created; restore the file",
+                              path);
+        if (create_key(path, err) < 0)
+            return -1;
+    }
+    if (read_key(path, k, err) < 0)
+        return -1;
+    suppress_fingerprint(k, fp);
+    if (*stored == '\0') {
+        const char *p[] = {fp};
+        PGresult *r = db_exec(db, Q_SUPPRESSION_KEY_RECORD, p, 1, err);
+        if (r == NULL)
+            goto fail;
+        int recorded = PQntuples(r) > 0;
+        PQclear(r);
+        /* another process recorded its key first: ours must be that one */
+        if (!recorded && stored_fingerprint(db, stored, err) < 0)
+            goto fail;
+        if (recorded)
+            snprintf(stored, sizeof(stored), "%s", fp);
+    }
+    if (strcmp(stored, fp) != 0) {
+        mo_err_set(err, MO_E_UNAVAILABLE,
+                   "suppression key '%s' is not the key already used (key suppression_key_file): "
+                   "its fingerprint differs from the one in the database, so it will not be used "
+                   "and a new key will not be created; restore the original file",
+                   path);
+        goto fail;
+    }
+    return 0;
+fail:
+    OPENSSL_cleanse(k->key, sizeof(k->key));
+    return -1;
 }
 
 void suppress_hash(const struct suppress_key *k, const char *norm, char out[65])
 {
     crypto_hmac_sha256_hex(k->key, sizeof(k->key), norm, strlen(norm), out);
+}
+
+void suppress_fingerprint(const struct suppress_key *k, char out[65])
+{
+    crypto_hmac_sha256_hex(k->key, sizeof(k->key), fingerprint_label, sizeof(fingerprint_label) - 1,
+                           out);
 }
 
 int suppress_check(struct db *db, const struct suppress_key *k, const char *norm,

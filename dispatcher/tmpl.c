@@ -4,13 +4,15 @@
  * escaping.
  *
  * Owns: template syntax and its error messages with line:column, section
- * truthiness, standalone-line removal, escaping values into HTML, keeping
- * the output within the caller's struct buf maximum.
+ * truthiness, repeating list sections and the lookup of names through the
+ * items of enclosing lists, standalone-line removal, escaping values into
+ * HTML, keeping the output within the caller's struct buf maximum.
  * Does not own: which variables exist or which a kind of template may use
  * (callers decide, using tmpl_names()), loading templates from files or the
  * database, the size limit of the template text itself, header encoding and
  * CR/LF safety (mime.c), or building URLs.  Nothing here recurses: sections
- * are a fixed stack of TMPL_MAX_DEPTH frames and every pass is linear.
+ * are a fixed stack of TMPL_MAX_DEPTH frames; a check is one linear pass, and
+ * rendering scans a list section's content once per item.
  */
 #include "tmpl.h"
 
@@ -24,10 +26,14 @@
 
 /* ---- variables ---------------------------------------------------------- */
 
+/* One name: a value, or (value NULL) a list of nitems item maps. */
 struct tmpl_var {
     struct tmpl_var *next;
     char *name;
     char *value;
+    struct tmpl_vars **items;
+    size_t nitems;
+    size_t cap;
 };
 
 /* Chained hash table; nbucket is a power of two and count <= nbucket. */
@@ -59,6 +65,25 @@ struct tmpl_vars *tmpl_vars_new(void)
     return v;
 }
 
+/* Frees a list's items, leaving e an empty list. */
+static void tmpl_var_clear_items(struct tmpl_var *e)
+{
+    for (size_t i = 0; i < e->nitems; i++)
+        tmpl_vars_free(e->items[i]);
+    free(e->items);
+    e->items = NULL;
+    e->nitems = 0;
+    e->cap = 0;
+}
+
+static void tmpl_var_free(struct tmpl_var *e)
+{
+    tmpl_var_clear_items(e);
+    free(e->name);
+    free(e->value);
+    free(e);
+}
+
 void tmpl_vars_free(struct tmpl_vars *v)
 {
     if (v == NULL)
@@ -67,9 +92,7 @@ void tmpl_vars_free(struct tmpl_vars *v)
         struct tmpl_var *e = v->bucket[i];
         while (e) {
             struct tmpl_var *next = e->next;
-            free(e->name);
-            free(e->value);
-            free(e);
+            tmpl_var_free(e);
             e = next;
         }
     }
@@ -97,6 +120,23 @@ static void tmpl_vars_grow(struct tmpl_vars *v)
     v->nbucket = n;
 }
 
+/* Adds a new entry for name (not yet in v) with no value and no items. */
+static struct tmpl_var *tmpl_vars_insert(struct tmpl_vars *v, const char *name)
+{
+    struct tmpl_var **link;
+    struct tmpl_var *e;
+
+    if (v->count >= v->nbucket)
+        tmpl_vars_grow(v);
+    e = xcalloc(1, sizeof(*e));
+    e->name = xstrdup(name);
+    link = &v->bucket[tmpl_hash(name) & (v->nbucket - 1)];
+    e->next = *link;
+    *link = e;
+    v->count++;
+    return e;
+}
+
 void tmpl_vars_set(struct tmpl_vars *v, const char *name, const char *value)
 {
     struct tmpl_var **link = &v->bucket[tmpl_hash(name) & (v->nbucket - 1)];
@@ -108,12 +148,11 @@ void tmpl_vars_set(struct tmpl_vars *v, const char *name, const char *value)
         e = *link;
         if (value == NULL) {
             *link = e->next;
-            free(e->name);
-            free(e->value);
-            free(e);
+            tmpl_var_free(e);
             v->count--;
         } else {
-            char *copy = xstrdup(value); /* value may alias e->value */
+            char *copy = xstrdup(value); /* value may alias e->value or an item's value */
+            tmpl_var_clear_items(e);
             free(e->value);
             e->value = copy;
         }
@@ -121,25 +160,48 @@ void tmpl_vars_set(struct tmpl_vars *v, const char *name, const char *value)
     }
     if (value == NULL)
         return;
-    if (v->count >= v->nbucket)
-        tmpl_vars_grow(v);
-    e = xmalloc(sizeof(*e));
-    e->name = xstrdup(name);
-    e->value = xstrdup(value);
-    link = &v->bucket[tmpl_hash(name) & (v->nbucket - 1)];
-    e->next = *link;
-    *link = e;
-    v->count++;
+    tmpl_vars_insert(v, name)->value = xstrdup(value);
+}
+
+/* The entry of name, or NULL (also for v NULL). */
+static struct tmpl_var *tmpl_vars_find(const struct tmpl_vars *v, const char *name)
+{
+    if (v == NULL)
+        return NULL;
+    for (struct tmpl_var *e = v->bucket[tmpl_hash(name) & (v->nbucket - 1)]; e; e = e->next)
+        if (strcmp(e->name, name) == 0)
+            return e;
+    return NULL;
 }
 
 const char *tmpl_vars_get(const struct tmpl_vars *v, const char *name)
 {
-    if (v == NULL)
-        return NULL;
-    for (const struct tmpl_var *e = v->bucket[tmpl_hash(name) & (v->nbucket - 1)]; e; e = e->next)
-        if (strcmp(e->name, name) == 0)
-            return e->value;
-    return NULL;
+    const struct tmpl_var *e = tmpl_vars_find(v, name);
+
+    return e ? e->value : NULL;
+}
+
+struct tmpl_vars *tmpl_vars_list_add(struct tmpl_vars *v, const char *name)
+{
+    struct tmpl_var *e = tmpl_vars_find(v, name);
+
+    if (e == NULL)
+        e = tmpl_vars_insert(v, name);
+    free(e->value); /* a value of this name becomes a list */
+    e->value = NULL;
+    if (e->nitems == e->cap) {
+        e->cap = e->cap ? e->cap * 2 : 4;
+        e->items = xrealloc(e->items, e->cap * sizeof(*e->items));
+    }
+    e->items[e->nitems] = tmpl_vars_new();
+    return e->items[e->nitems++];
+}
+
+size_t tmpl_vars_list_len(const struct tmpl_vars *v, const char *name)
+{
+    const struct tmpl_var *e = tmpl_vars_find(v, name);
+
+    return e && e->value == NULL ? e->nitems : 0;
 }
 
 /* ---- escaping ----------------------------------------------------------- */
@@ -405,6 +467,10 @@ struct tmpl_frame {
     char name[TMPL_MAX_NAME + 1];
     size_t at;  /* the opening tag, for "unclosed section" */
     int was_on; /* whether output was on outside this section */
+    /* a list section being repeated: its entry, the item shown, where its content starts */
+    const struct tmpl_var *list;
+    size_t item;
+    size_t body;
 };
 
 /* What one pass does besides checking: render into out, or report names to fn. */
@@ -420,6 +486,25 @@ static int tmpl_truthy(const char *value)
 {
     return value != NULL && value[0] != '\0' && strcmp(value, "0") != 0 &&
            strcmp(value, "false") != 0;
+}
+
+/*
+ * The entry for name: in the items being repeated by the open list
+ * sections, innermost first, then in the job's map; NULL if none.
+ */
+static const struct tmpl_var *
+tmpl_lookup(const struct tmpl_job *job, const struct tmpl_frame *stack, int depth, const char *name)
+{
+    const struct tmpl_var *e;
+
+    for (int i = depth - 1; i >= 0; i--) {
+        if (stack[i].list == NULL)
+            continue;
+        e = tmpl_vars_find(stack[i].list->items[stack[i].item], name);
+        if (e)
+            return e;
+    }
+    return tmpl_vars_find(job->vars, name);
 }
 
 static int tmpl_too_large(struct mo_err *err)
@@ -452,7 +537,7 @@ static int tmpl_walk(const char *tmpl, const struct tmpl_job *job, struct mo_err
     struct tmpl_frame stack[TMPL_MAX_DEPTH];
     struct tmpl_frame *f;
     struct tmpl_tok t;
-    const char *value;
+    const struct tmpl_var *e;
     int depth = 0, on = 1, rc;
 
     for (;;) {
@@ -472,13 +557,13 @@ static int tmpl_walk(const char *tmpl, const struct tmpl_job *job, struct mo_err
         case TK_RAW:
             if (!on || job->out == NULL)
                 break;
-            value = tmpl_vars_get(job->vars, t.name);
-            if (value == NULL)
+            e = tmpl_lookup(job, stack, depth, t.name);
+            if (e == NULL || e->value == NULL)
                 break;
             if (t.kind == TK_VAR && job->esc == TMPL_HTML)
-                rc = tmpl_html_escape(value, job->out);
+                rc = tmpl_html_escape(e->value, job->out);
             else
-                rc = buf_puts(job->out, value);
+                rc = buf_puts(job->out, e->value);
             if (rc < 0)
                 return tmpl_too_large(err);
             break;
@@ -487,13 +572,20 @@ static int tmpl_walk(const char *tmpl, const struct tmpl_job *job, struct mo_err
             if (depth == TMPL_MAX_DEPTH)
                 return tmpl_syntax(tmpl, t.at, err, "sections nested deeper than %d",
                                    TMPL_MAX_DEPTH);
+            e = on ? tmpl_lookup(job, stack, depth, t.name) : NULL;
             f = &stack[depth++];
             memcpy(f->name, t.name, sizeof(f->name));
             f->at = t.at;
             f->was_on = on;
+            f->list = NULL;
             if (on) {
-                int truthy = tmpl_truthy(tmpl_vars_get(job->vars, t.name));
+                int truthy = e && (e->value ? tmpl_truthy(e->value) : e->nitems > 0);
                 on = t.kind == TK_SECTION ? truthy : !truthy;
+                if (on && t.kind == TK_SECTION && e->value == NULL) {
+                    f->list = e; /* repeated at its close tag */
+                    f->item = 0;
+                    f->body = sc.pos;
+                }
             }
             break;
         case TK_CLOSE:
@@ -505,6 +597,10 @@ static int tmpl_walk(const char *tmpl, const struct tmpl_job *job, struct mo_err
                 return tmpl_syntax(tmpl, t.at, err,
                                    "closing tag '%s' does not match open section '%s'", t.name,
                                    f->name);
+            if (f->list && ++f->item < f->list->nitems) {
+                sc.pos = f->body; /* the content again, for the next item */
+                break;
+            }
             on = f->was_on;
             depth--;
             break;

@@ -58,7 +58,12 @@ char *tmplfile_load(const char *data_dir, const char *locale, const char *name, 
     char *s;
 
     tmplfile_lang(locale, lang);
-    snprintf(path, sizeof(path), "%s/templates/%s/%s", data_dir, lang, name);
+    /* the en path is no longer than this one */
+    if (snprintf(path, sizeof(path), "%s/templates/%s/%s", data_dir, lang, name) >=
+        (int)sizeof(path)) {
+        mo_err_set(err, MO_E_NOINPUT, "path too long: '%s' (key data_dir)", data_dir);
+        return NULL;
+    }
     s = read_capped(path, err, &missing);
     if (s || !missing)
         return s;

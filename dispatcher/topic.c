@@ -1,6 +1,9 @@
 /*
  * topic.c - topics and consent texts: validation, versioning, storing each
- * wording once under its SHA-256.  Recording consent is ledger.c's job.
+ * wording once under its SHA-256, each addition audited in its own
+ * transaction, and the list the subscribe form shows.  Recording consent is
+ * ledger.c's job; rendering the form is the template's
+ * (templates/LANG/page_subscribe.html).
  */
 #include "topic.h"
 
@@ -10,9 +13,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include <jansson.h>
+
+#include "audit.h"
 #include "crypto.h"
-#include "mime.h"
 #include "utf8.h"
+#include "xalloc.h"
 
 int topic_name_valid(const char *name)
 {
@@ -48,8 +54,11 @@ int topic_locale_valid(const char *l)
     return 1;
 }
 
-int topic_add(struct db *db, const char *name, const char *title, long long *id, struct mo_err *err)
+int topic_add(struct db *db, const char *name, const char *title, const char *actor, long long *id,
+              struct mo_err *err)
 {
+    char obj[80];
+
     if (!topic_name_valid(name))
         return mo_err_set(err, MO_E_INPUT,
                           "invalid topic name '%s': use 1-63 lower-case letters, digits, '_', '.' "
@@ -59,17 +68,30 @@ int topic_add(struct db *db, const char *name, const char *title, long long *id,
         strpbrk(title, "\r\n"))
         return mo_err_set(err, MO_E_INPUT,
                           "invalid --title: 1-200 characters of UTF-8 on one line");
+    /* a valid name has at most 63 bytes */
+    if (snprintf(obj, sizeof(obj), "topic:%s", name) >= (int)sizeof(obj))
+        return mo_err_set(err, MO_E_INTERNAL, "topic name too long");
+    if (db_begin(db, err) < 0)
+        return -1;
     const char *p[] = {name, title};
     PGresult *r = db_exec(db, Q_TOPIC_ADD, p, 2, err);
     if (r == NULL) {
+        db_rollback(db);
         if (err->code == MO_E_CONFLICT) {
             mo_err_init(err);
             return mo_err_set(err, MO_E_CONFLICT, "topic '%s' already exists", name);
         }
         return -1;
     }
-    *id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    *id = db_int(r, 0, "id");
     PQclear(r);
+    if (audit_append_json(db, actor, "topic.add", obj,
+                          json_pack("{s:I, s:s}", "id", (json_int_t)*id, "title", title),
+                          err) < 0 ||
+        db_commit(db, err) < 0) {
+        db_rollback(db);
+        return -1;
+    }
     return 0;
 }
 
@@ -86,11 +108,62 @@ int topic_find(struct db *db, const char *name, struct topic *out, struct mo_err
         PQclear(r);
         return mo_err_set(err, MO_E_NOTFOUND, "unknown topic '%s'", name);
     }
-    out->id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-    snprintf(out->name, sizeof(out->name), "%s", PQgetvalue(r, 0, 1));
-    snprintf(out->title, sizeof(out->title), "%s", PQgetvalue(r, 0, 2));
+    out->id = db_int(r, 0, "id");
+    /* the schema limits names to 63 and titles to 200 bytes: both fit */
+    int nl = snprintf(out->name, sizeof(out->name), "%s", db_val(r, 0, "name"));
+    int tl = snprintf(out->title, sizeof(out->title), "%s", db_val(r, 0, "title"));
+    PQclear(r);
+    if (nl >= (int)sizeof(out->name) || tl >= (int)sizeof(out->title))
+        return mo_err_set(err, MO_E_INTERNAL, "topic '%s': name or title longer than expected",
+                          name);
+    return 0;
+}
+
+int topic_form_list(struct db *db, const char *locale, struct topic_form_entry **out, size_t *n,
+                    struct mo_err *err)
+{
+    const char *p[] = {locale};
+    PGresult *r;
+    int cname, ctitle, cid, ctext, rows;
+
+    *out = NULL;
+    *n = 0;
+    r = db_exec(db, Q_SUBSCRIBE_FORM_TOPICS, p, 1, err);
+    if (r == NULL)
+        return -1;
+    cname = PQfnumber(r, "name");
+    ctitle = PQfnumber(r, "title");
+    cid = PQfnumber(r, "consent_text_id");
+    ctext = PQfnumber(r, "consent_text");
+    if (cname < 0 || ctitle < 0 || cid < 0 || ctext < 0) {
+        PQclear(r);
+        return mo_err_set(err, MO_E_INTERNAL, "subscribe form query: a column is missing");
+    }
+    rows = PQntuples(r);
+    if (rows > 0)
+        *out = xcalloc((size_t)rows, sizeof(**out));
+    for (int i = 0; i < rows; i++) {
+        struct topic_form_entry *e = &(*out)[i];
+        e->name = xstrdup(PQgetvalue(r, i, cname));
+        e->title = xstrdup(PQgetvalue(r, i, ctitle));
+        e->consent_text_id = strtoll(PQgetvalue(r, i, cid), NULL, 10);
+        e->consent_text = xstrdup(PQgetvalue(r, i, ctext));
+    }
+    *n = (size_t)rows;
     PQclear(r);
     return 0;
+}
+
+void topic_form_list_free(struct topic_form_entry *list, size_t n)
+{
+    if (list == NULL)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        free(list[i].name);
+        free(list[i].title);
+        free(list[i].consent_text);
+    }
+    free(list);
 }
 
 static int contains_ci(const char *hay, size_t n, const char *needle)
@@ -122,10 +195,11 @@ int consent_text_check(const char *body, size_t len, struct mo_err *err)
 }
 
 int consent_text_add(struct db *db, const char *topic, const char *locale, const char *body,
-                     size_t len, long long *id, int *created, struct mo_err *err)
+                     size_t len, const char *actor, long long *id, int *created, struct mo_err *err)
 {
     struct topic t;
-    char hash[CRYPTO_SHA256_HEX_LEN + 1], tid[32];
+    char hash[CRYPTO_SHA256_HEX_LEN + 1], tid[24], obj[48];
+    long long version;
     PGresult *r;
 
     if (!topic_locale_valid(locale))
@@ -133,16 +207,30 @@ int consent_text_add(struct db *db, const char *topic, const char *locale, const
                           locale);
     if (consent_text_check(body, len, err) < 0)
         return -1;
-    if (topic_find(db, topic, &t, err) < 0)
-        return -1;
     crypto_sha256_hex(body, len, hash);
-    snprintf(tid, sizeof(tid), "%lld", t.id);
+    if (db_begin(db, err) < 0)
+        return -1;
+    if (topic_find(db, topic, &t, err) < 0)
+        goto fail;
+    snprintf(tid, sizeof(tid), "%lld", t.id); /* fits: at most 20 characters */
     const char *p[] = {tid, locale, body, hash};
     r = db_exec(db, Q_CONSENT_TEXT_ADD, p, 4, err);
     if (r == NULL)
-        return -1;
-    *id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-    *created = strcmp(PQgetvalue(r, 0, 1), "t") == 0;
+        goto fail;
+    *id = db_int(r, 0, "id");
+    version = db_int(r, 0, "version");
+    *created = db_bool(r, 0, "created");
     PQclear(r);
+    snprintf(obj, sizeof(obj), "consent_text:%lld", *id); /* fits */
+    if (audit_append_json(db, actor, "consent_text.add", obj,
+                          json_pack("{s:s, s:s, s:I, s:s, s:b}", "topic", t.name, "locale", locale,
+                                    "version", (json_int_t)version, "sha256", hash, "created",
+                                    *created),
+                          err) < 0 ||
+        db_commit(db, err) < 0)
+        goto fail;
     return 0;
+fail:
+    db_rollback(db);
+    return -1;
 }

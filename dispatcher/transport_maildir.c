@@ -73,8 +73,9 @@ static int deliver(struct maildir *md, struct transport_msg *m, struct mo_err *e
     host[sizeof(host) - 1] = '\0';
     snprintf(name, sizeof(name), "%lld.M%ldP%dQ%lu_%.10s.%s", (long long)tv.tv_sec,
              (long)tv.tv_usec, (int)getpid(), ++md->seq, rnd, host);
-    snprintf(tmp, sizeof(tmp), "%s/tmp/%s", md->dir, name);
-    snprintf(dst, sizeof(dst), "%s/new/%s", md->dir, name);
+    if (snprintf(tmp, sizeof(tmp), "%s/tmp/%s", md->dir, name) >= (int)sizeof(tmp) ||
+        snprintf(dst, sizeof(dst), "%s/new/%s", md->dir, name) >= (int)sizeof(dst))
+        return mo_err_set(err, MO_E_UNAVAILABLE, "Maildir path too long: '%s'", md->dir);
 
     buf_init(&out, 0);
     buf_printf(&out, "Return-Path: <%s>\n", m->envelope_from);
@@ -139,7 +140,10 @@ struct transport *transport_maildir_new(const struct config *cfg, struct mo_err 
     }
     for (size_t i = 0; i < 3; i++) {
         char p[4200];
-        snprintf(p, sizeof(p), "%s/%s", dir, sub[i]);
+        if (snprintf(p, sizeof(p), "%s/%s", dir, sub[i]) >= (int)sizeof(p)) {
+            mo_err_set(err, MO_E_UNAVAILABLE, "Maildir path too long: '%s'", dir);
+            return NULL;
+        }
         if (mkdir(p, 0755) < 0 && errno != EEXIST) {
             mo_err_set(err, MO_E_UNAVAILABLE, "cannot create '%s': %s", p, strerror(errno));
             return NULL;

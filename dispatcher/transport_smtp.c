@@ -258,6 +258,14 @@ struct transport *transport_smtp_new(const struct config *cfg, struct mo_err *er
     static int auth_ready;
     struct smtp_transport *st;
 
+    /* config_load() refuses this already; the transport does not rely on it */
+    if (*cfg->smtp_user && cfg->smtp_starttls != STARTTLS_REQUIRED && !config_smtp_loopback(cfg)) {
+        mo_err_set(err, MO_E_INPUT,
+                   "smtp_user needs smtp_starttls = required for the relay '%s': AUTH is never "
+                   "sent without TLS except to loopback (key smtp_starttls)",
+                   cfg->transport_target);
+        return NULL;
+    }
     if (!auth_ready) {
         auth_client_init();
         auth_ready = 1;

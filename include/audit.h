@@ -9,10 +9,15 @@
 #ifndef MAILOUT_AUDIT_H
 #define MAILOUT_AUDIT_H
 
+#include <jansson.h>
+
 #include "db.h"
 #include "err.h"
 
-/* The actor for command-line actions: "cli:USER" (borrowed, static). */
+/*
+ * The actor for command-line actions: "cli:USER", or "cli:uid:N" when the
+ * user has no name or one too long to keep whole (borrowed, static).
+ */
 const char *audit_cli_actor(void);
 
 /*
@@ -21,5 +26,13 @@ const char *audit_cli_actor(void);
  */
 int audit_append(struct db *db, const char *actor, const char *action, const char *object,
                  const char *detail_json, struct mo_err *err);
+
+/*
+ * Same with the detail as a JSON object, which this function takes over
+ * (it is freed whatever happens; NULL, e.g. from a failed json_pack, is
+ * MO_E_INTERNAL).
+ */
+int audit_append_json(struct db *db, const char *actor, const char *action, const char *object,
+                      json_t *detail, struct mo_err *err);
 
 #endif

@@ -13,9 +13,12 @@
 #include "err.h"
 
 struct cli {
-    struct config cfg;
+    struct config cfg; /* loaded by cli_getopt() */
+    int loaded;        /* cfg is loaded */
     int json;
-    const char *data_dir; /* resolved: cfg.data_dir, the source tree or the install */
+    const char *config_path; /* --config, or NULL */
+    const char *db_opt;      /* --db, or NULL */
+    const char *data_dir;    /* resolved: cfg.data_dir, the source tree or the install */
     const struct cli_command *cmd;
 };
 
@@ -32,16 +35,21 @@ struct cli_command {
 int cli_main(int argc, char **argv);
 
 /*
- * Parses a command's options with getopt_long (after the command words).
- * Handles --help (prints and returns 1).  Returns 0 ok, 1 help printed,
- * -1 with err (MO_E_USAGE) on a bad option.  *optind_out is the first operand.
+ * Parses a command's options with getopt_long (after the command words),
+ * together with the global options --config FILE, --db CONNINFO and --json
+ * (which may follow the command; `--` ends options), then loads the
+ * configuration.  Every command calls it before using cli->cfg.
+ * Handles --help (prints and returns 1, no configuration needed).  Returns
+ * 0 ok, 1 help printed, -1 with err (MO_E_USAGE on a bad option, or the
+ * configuration's error).  *optind_out is the first operand.
  */
 int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts,
                const struct option *longopts,
                int (*on_opt)(int c, const char *arg, void *ctx, struct mo_err *err), void *ctx,
                int *optind_out, struct mo_err *err);
 
-/* Connects with the configured database (and role); NULL with err. */
+/* Connects with the configured database (and role); NULL with err.  Loads the configuration if
+ * needed. */
 struct db *cli_db(struct cli *cli, struct mo_err *err);
 
 /* Builds DATA_DIR/sub into out; -1 if it does not fit. */

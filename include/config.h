@@ -3,6 +3,12 @@
  *
  * config_load() fills a fresh struct config that is read-only afterwards;
  * every string field is non-NULL (empty when unset) and owned by the struct.
+ * Relative paths in the file (data_dir, the *_file keys, maildir:DIR) are
+ * resolved against the file's directory, so the fields hold paths usable
+ * from any working directory.  from and reply_to are RFC 5322 mailboxes,
+ * checked at load time and split into address and display name.
+ * smtp_starttls defaults to required, or optional for a loopback relay;
+ * smtp_user with a non-loopback relay needs smtp_starttls = required.
  */
 #ifndef MAILOUT_CONFIG_H
 #define MAILOUT_CONFIG_H
@@ -38,7 +44,7 @@ struct config {
     char *smtp_helo;
     char *smtp_ca_file;
     char *from;      /* as written: an address or "Display Name <address>" */
-    char *from_addr; /* the bare address of from ("" when unset) */
+    char *from_addr; /* the bare address of from: local part as written, A-label domain */
     char *from_name; /* the display name of from, UTF-8 ("" when none) */
     char *reply_to;
     char *reply_to_addr; /* the bare address of reply_to ("" when unset) */
@@ -79,6 +85,11 @@ int config_load_string(struct config *cfg, const char *name, const char *text, s
 /* Sets one key as if read from a file (for --db and the like). */
 int config_set(struct config *cfg, const char *key, const char *value, struct mo_err *err);
 void config_release(struct config *cfg);
+
+/* 1 when host (as in HOST:PORT, IPv6 in brackets) is localhost, 127.0.0.0/8 or ::1. */
+int config_host_is_loopback(const char *host);
+/* 1 when the transport is SMTP to a loopback relay. */
+int config_smtp_loopback(const struct config *cfg);
 
 /* Parses "7d", "12h", "30m", "45s" or plain seconds; -1 on error. */
 long long config_parse_duration(const char *s);

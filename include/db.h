@@ -43,12 +43,19 @@ int db_commit(struct db *db, struct mo_err *err);
 void db_rollback(struct db *db);
 
 /*
- * The value of column name in row of r, read by name (borrowed, valid until
- * PQclear); "" when the column does not exist or the value is NULL.
+ * Result values by column name, never by position: the SQL names every
+ * column (AS ...).  A column missing from the result, or a row out of range,
+ * is our bug: it is logged and fails an assert; without asserts db_val gives
+ * "", db_isnull 1, db_int 0 and db_bool 0.
  */
-const char *db_get(const PGresult *r, int row, const char *name);
-/* 1 when the column is absent or NULL in that row. */
-int db_isnull(const PGresult *r, int row, const char *name);
+/* The text of row's column col; "" for NULL.  Borrowed, valid until PQclear(r). */
+const char *db_val(const PGresult *r, int row, const char *col);
+/* 1 when the value is SQL NULL, else 0. */
+int db_isnull(const PGresult *r, int row, const char *col);
+/* The value as a 64-bit integer (0 for NULL or text that is not one). */
+long long db_int(const PGresult *r, int row, const char *col);
+/* 1 for a boolean true ("t"), else 0. */
+int db_bool(const PGresult *r, int row, const char *col);
 
 /* Fills err from a failed result (SQLSTATE, message, detail); returns -1. */
 int db_result_error(struct db *db, const PGresult *res, const char *what, struct mo_err *err);

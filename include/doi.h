@@ -88,7 +88,11 @@ int doi_confirm(struct db *db, const struct config *cfg, const char *token, cons
 int doi_purge(struct db *db, const struct config *cfg, const char *actor, long *deleted,
               struct mo_err *err);
 
-/* Per-IP abuse limit for the subscribe endpoint: 1 allowed (and counted), 0 over the limit. */
+/*
+ * Per-client abuse limit for the subscribe endpoint: 1 allowed (and counted),
+ * 0 over the limit.  ip is the client's limit key (ipnet_limit_key(): an IPv4
+ * address, or an IPv6 client's /64), stored only as a hash.
+ */
 int doi_ip_allowed(struct db *db, const struct config *cfg, const char *ip, struct mo_err *err);
 
 /*

@@ -25,6 +25,7 @@
 #include "crypto.h"
 #include "db.h"
 #include "err.h"
+#include "suppress.h"
 #include "transport.h"
 
 /* Most mails one doi_mail_run() claims and sends over one session. */
@@ -37,7 +38,9 @@ struct doi_mail_key {
     unsigned char k[CRYPTO_TOKEN_BYTES];
 };
 
-/* Loads the suppression key and derives K from it; -1 with err naming the key file. */
+/* Derives K from the suppression key. */
+void doi_mail_key_derive(const struct suppress_key *sk, struct doi_mail_key *key);
+/* Loads the suppression key (suppress_key_load) and derives K; -1 with err. */
 int doi_mail_key_load(struct db *db, const struct config *cfg, struct doi_mail_key *key,
                       struct mo_err *err);
 /* Wipes the key. */

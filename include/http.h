@@ -1,8 +1,11 @@
 /*
  * http.h - the public HTTP endpoints (libmicrohttpd): subscribe form,
- * double-opt-in confirmation, health and metrics.
+ * double-opt-in confirmation, health and metrics (the routes are listed in
+ * http_routes.c).
  *
- * Every request is bounded (body 16 KiB, field 1 KiB, 20 topics); every
+ * Every request is bounded (body 16 KiB, field 1 KiB, 20 topics; headers
+ * within 10 s, the body within 20 s more; 16 connections per client
+ * address); ambiguous framing gets 400 and a closed connection; every
  * value placed in a page is HTML-escaped; no answer reveals whether an
  * address is known.  GET never changes state.
  */
@@ -14,7 +17,11 @@
 
 struct http_server;
 
-/* Starts listening on cfg->listen with a thread pool; NULL with err. */
+/*
+ * Starts listening on cfg->listen with a thread pool; NULL with err:
+ * MO_E_INPUT for an invalid listen or metrics_allow (naming the key),
+ * MO_E_UNAVAILABLE when the address cannot be bound.
+ */
 struct http_server *http_start(const struct config *cfg, const char *data_dir, struct mo_err *err);
 /* Stops accepting, finishes running requests, frees everything. NULL is a no-op. */
 void http_stop(struct http_server *s);

@@ -2,8 +2,9 @@
  * ledger.h - the consent ledger: append-only events with their proof.
  *
  * Current state is never stored: it is derived by the consent_current view.
- * This module appends events and reads history; it does not decide whether
- * an event is allowed (doi.c, contact.c and the legal-basis engine do).
+ * This module is the only writer of consent_events; it does not decide
+ * whether an event is allowed (doi.c, consent.c, contact.c and the
+ * legal-basis engine do).
  */
 #ifndef MAILOUT_LEDGER_H
 #define MAILOUT_LEDGER_H
@@ -46,5 +47,16 @@ int ledger_append(struct db *db, const struct ledger_event *ev, long long *id, s
 int ledger_revoke(struct db *db, long long contact_id, long long topic_id, const char *channel,
                   const char *source, const char *actor, const char *note, const char *message_id,
                   int skip_if_same, int *changed, struct mo_err *err);
+
+/*
+ * Records the consent proof of a contact import: one 'granted' event per
+ * proof (channel and actor 'import', note "imported proof: FILE_LABEL line
+ * N", the original time, IP, source and consent text).  Reads the rows that
+ * contact_import() staged in its temporary table import_contacts, inside the
+ * caller's transaction.  Skips a proof already recorded, and one that an
+ * opt-out or the consent age forbids (contact_import reports those).  *n gets
+ * the number of events written.
+ */
+int ledger_import_proofs(struct db *db, const char *file_label, long *n, struct mo_err *err);
 
 #endif

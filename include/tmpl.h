@@ -5,14 +5,23 @@
  * Tags:
  *   {{name}}            the value; HTML-escaped in TMPL_HTML mode
  *   {{{name}}} {{&name}} the value, never escaped
- *   {{#name}}..{{/name}} the content once if name is truthy (set, not "",
- *                        not "0", not "false"); no lists
- *   {{^name}}..{{/name}} the content once if name is not truthy
+ *   {{#name}}..{{/name}} for a value: the content once if name is truthy
+ *                        (set, not "", not "0", not "false");
+ *                        for a list: the content once per item, in order
+ *                        (nothing for an empty list)
+ *   {{^name}}..{{/name}} the content once if name is not truthy, or is a
+ *                        list without items
  *   {{! comment }}       nothing
  * Whitespace may follow the sigil and precede the closing braces
  * ({{ name }}, {{# name }}).  Names are 1-64 of A-Z a-z 0-9 _ . -
  * (attr.vip, unsubscribe_url).  Sections nest up to TMPL_MAX_DEPTH.
- * No partials, delimiter changes, lambdas or lists.
+ * No partials, delimiter changes or lambdas.
+ *
+ * Inside a list section a name is looked up in the current item first,
+ * then in the items of enclosing list sections, innermost first, then in
+ * the map given to tmpl_render(): outer variables stay visible unless an
+ * item has a variable of the same name.  {{name}} of a list renders
+ * nothing.
  *
  * A section tag ({{#}} {{^}} {{/}}) or comment that is the only thing on its
  * line apart from spaces and tabs removes that whole line, its newline
@@ -21,7 +30,9 @@
  * Errors are MO_E_INPUT with a message "template: LINE:COL: what", both
  * 1-based, COL counting UTF-8 characters; e.g.
  *   template: 3:14: unclosed section 'attr.vip'
- * The work is linear in the template's length; nothing recurses.
+ * Checking is linear in the template's length; rendering is linear in the
+ * template's length times the items of the lists it repeats.  Nothing
+ * recurses.
  */
 #ifndef MAILOUT_TMPL_H
 #define MAILOUT_TMPL_H
@@ -46,9 +57,20 @@ void tmpl_vars_free(struct tmpl_vars *v);
 void tmpl_vars_set(struct tmpl_vars *v, const char *name, const char *value);
 /*
  * The value of name, borrowed until name is next set or v is freed; NULL if
- * name is unset or v is NULL.
+ * name is unset, is a list, or v is NULL.
  */
 const char *tmpl_vars_get(const struct tmpl_vars *v, const char *name);
+/*
+ * Appends a new, empty item to the list called name and returns the item's
+ * own map, for the caller to fill with tmpl_vars_set() (or further lists).
+ * The item is owned by v: borrowed until name is next set or v is freed;
+ * never free it yourself.  A value of that name is replaced by a list with
+ * this one item; tmpl_vars_set() of that name later replaces the whole list
+ * (NULL removes it).  name must not be NULL.
+ */
+struct tmpl_vars *tmpl_vars_list_add(struct tmpl_vars *v, const char *name);
+/* The number of items in the list called name; 0 if none, a value, or v is NULL. */
+size_t tmpl_vars_list_len(const struct tmpl_vars *v, const char *name);
 
 enum tmpl_escape {
     TMPL_RAW = 0, /* nothing is escaped (text/plain parts, headers handled elsewhere) */

@@ -1,7 +1,8 @@
 #!/bin/bash
-# cli.sh - the command line: help, version, exit codes, configuration errors.
+# cli.sh - the command line: help, version, exit codes, configuration errors,
+# global options before or after the command words.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
-plan 17
+plan 32
 
 run "$MAILOUT" --help
 is "$RC" 0 "--help exits 0"
@@ -51,5 +52,44 @@ like "$ERR" "no database configured" "says the database is not configured"
 
 run env MAILOUT_DB="host=/nonexistent port=1 dbname=x connect_timeout=2" "$MAILOUT" db status
 is "$RC" 69 "unreachable database exits 69"
+
+# global options may follow the command words (defect 11)
+run "$MAILOUT" db status --config bad.conf
+is "$RC" 65 "--config after the command is read"
+is "$(echo "$ERR" | head -n1)" "mailout: unknown configuration key 'bogus_key' (bad.conf:3)" \
+    "and names that file"
+run "$MAILOUT" db status --config=bad.conf
+is "$(echo "$ERR" | head -n1)" "mailout: unknown configuration key 'bogus_key' (bad.conf:3)" \
+    "--config=FILE after the command is read"
+run env -u MAILOUT_DB "$MAILOUT" db status --db "host=/nonexistent port=1 dbname=x connect_timeout=2"
+is "$RC" 69 "--db CONNINFO after the command is used"
+run env -u MAILOUT_DB "$MAILOUT" db status --db="host=/nonexistent port=1 dbname=x connect_timeout=2"
+is "$RC" 69 "--db=CONNINFO after the command is used"
+
+start_pg
+printf 'db = %s\nsuppression_key_file = %s\n' "$MAILOUT_DB" "$TMP/supp.key" > good.conf
+run env -u MAILOUT_DB -u MAILOUT_CONFIG "$MAILOUT" db migrate --config good.conf
+is "$RC" 0 "db migrate --config FILE uses that file's database"
+run env -u MAILOUT_DB -u MAILOUT_CONFIG "$MAILOUT" db status --config good.conf
+like "$OUT" "^applied " "db status --config FILE uses that file's database"
+export MAILOUT_CONFIG="$TMP/good.conf"
+json_ok() { printf '%s' "$1" | /usr/bin/python3 -c 'import json,sys; json.load(sys.stdin)' 2> /dev/null; }
+run "$MAILOUT" topic add x --title T --json
+is "$RC" 0 "topic add with --json after the command"
+json_ok "$OUT"
+ok $? "prints valid JSON"
+"$MAILOUT" unsubscribe pat@example.com --topic x > /dev/null 2>&1
+before=$("$MAILOUT" --json contact show pat@example.com)
+run "$MAILOUT" contact show pat@example.com --json
+is "$RC" 0 "contact show EMAIL --json exits 0"
+json_ok "$OUT"
+ok $? "and prints valid JSON"
+same=$(/usr/bin/python3 -c 'import json,sys; print(json.loads(sys.argv[1]) == json.loads(sys.argv[2]))' "$before" "$OUT" 2>&1)
+is "$same" "True" "the same document as mailout --json contact show EMAIL"
+run "$MAILOUT" db status --json
+like "$OUT" '"pending": \[\]' "db status --json"
+run "$MAILOUT" contact show -- --json
+is "$RC" 65 "after -- a word is an operand, not an option"
+like "$ERR" "invalid email '--json'" "and is read as the address"
 
 done_testing

@@ -12,7 +12,7 @@ printf 'Send me special offers. I can unsubscribe at any time.\n' > "$TMP/offers
 printf 'Schickt mir den Newsletter. Ich kann jederzeit widerrufen.\n' > "$TMP/news-de.txt"
 offers=$("$MAILOUT" consent-text add offers "$TMP/offers.txt")
 "$MAILOUT" consent-text add news "$TMP/news-de.txt" --locale de > /dev/null
-plan 66
+plan 84
 
 # post PATH DATA: status in $CODE, body in $BODY
 post() {
@@ -106,11 +106,13 @@ post "/confirm/$forged" "confirm=yes"
 is "$CODE" 404 "a token with one character flipped answers 404"
 get "/confirm/$forged"
 is "$CODE" 404 "also on GET"
-for bad in short "${btok}x" "${btok:0:42}%21" "${btok:0:42}." "%00" ""; do
+for bad in short "${btok}x" "${btok:0:42}%21" "${btok:0:42}." "%00" "" "${btok:0:42}%0a" \
+    "$btok/x" "${btok}%20"; do
     post "/confirm/$bad" "confirm=yes"
-    [ "$CODE" = 404 ] || echo "# /confirm/$bad answered $CODE"
+    is "$CODE" 404 "malformed token '/confirm/$bad' answers 404 on POST"
+    get "/confirm/$bad"
+    is "$CODE" 404 "malformed token '/confirm/$bad' answers 404 on GET"
 done
-is "$CODE" 404 "malformed tokens answer 404"
 is "$(events)" "$n" "forged and malformed tokens change nothing"
 is "$(state bob@example.com news)" "pending" "bob still pending"
 
@@ -232,10 +234,14 @@ done
 is "$limited" 1 "the per-IP limit answers 429"
 is "$(sql "SELECT count(*) FROM rate_events WHERE kind = 'subscribe_ip'")" 40 "after subscribe_ip_limit requests in an hour"
 
-# --- purge of expired pending requests -----------------------------------------
-sql "UPDATE doi_requests r SET created_at = now() - interval '30 days', expires_at = now() - interval '15 days' FROM contacts c WHERE c.id = r.contact_id AND c.email_norm = 'dora@example.com'" > /dev/null
+# --- purge of expired pending requests (R-GDPR-16: expiry 7d + pending_retention 7d) -------
+"$MAILOUT" subscribe gina@example.com --topic news --age-confirmed > /dev/null  # the IP limit is used up
+sql "UPDATE doi_requests r SET created_at = now() - interval '15 days', expires_at = now() - interval '8 days' FROM contacts c WHERE c.id = r.contact_id AND c.email_norm = 'dora@example.com'" > /dev/null
+sql "UPDATE doi_requests r SET created_at = now() - interval '13 days', expires_at = now() - interval '6 days' FROM contacts c WHERE c.id = r.contact_id AND c.email_norm = 'gina@example.com'" > /dev/null
 run "$MAILOUT" maintenance
-is "$OUT" "deleted 1 expired pending request" "maintenance deletes requests expired more than 14 days ago"
+is "$OUT" "deleted 1 expired pending request" "maintenance deletes a pending request 15 days old (R-GDPR-16)"
+is "$(sql "SELECT count(*) FROM doi_requests r JOIN contacts c ON c.id = r.contact_id WHERE c.email_norm IN ('dora@example.com', 'gina@example.com')")" \
+    "1" "and keeps one 13 days old (expired 6 days ago, within pending_retention = 7d)"
 is "$(sql "SELECT detail->>'deleted' FROM audit_log WHERE action = 'maintenance.purge_pending' ORDER BY seq DESC LIMIT 1")" \
     "1" "with a counter in the audit log (R-GDPR-16)"
 

@@ -8,10 +8,6 @@
 # --enable-sanitizers build LeakSanitizer runs at that exit).
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 
-# a background raw-socket client, stopped on the way out before lib.sh's cleanup
-HOLD_PID=
-trap '[ -n "$HOLD_PID" ] && kill "$HOLD_PID" 2> /dev/null; cleanup' EXIT
-
 command -v curl > /dev/null || skip_all "curl not installed"
 setup_newsletter
 ID=$NEWS_TEXT
@@ -268,6 +264,7 @@ is "$(raw slow)" "done" "a request sent slowly and abandoned; a body cut off and
 is "$(curl -s --max-time 5 "$BASE/healthz")" ok "healthz answers after the abandoned requests"
 raw hold 30 > "$TMP/hold.out" &
 HOLD_PID=$!
+BG_PIDS=$HOLD_PID
 sleep 0.2
 g=$(raw garbage 200)
 is "$(echo "$g" | awk '{ print $1 + $2 }')" 200 \
@@ -288,7 +285,7 @@ for _ in $(seq 1 50); do
 done
 is "$hz" ok "healthz answers again within 25 s of the garbage connections"
 wait "$HOLD_PID"
-HOLD_PID=
+BG_PIDS=
 held=$(cat "$TMP/hold.out")
 like "$held" '^([5-9]|1[0-9]|2[0-5])$' "an idle half-sent request is closed by the server (after ${held} s)"
 
@@ -326,18 +323,8 @@ st=$(printf 'GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n' > "$TMP/req"; r
 is "$st" 400 "an HTTP/1.1 request without Host answers 400 (RFC 9112 3.2)"
 
 # --- it stops cleanly ---
-kill -TERM "$SERVE_PID"
-serve_rc=timeout
-for _ in $(seq 1 100); do
-    kill -0 "$SERVE_PID" 2> /dev/null || break
-    sleep 0.1
-done
-if ! kill -0 "$SERVE_PID" 2> /dev/null; then
-    wait "$SERVE_PID"
-    serve_rc=$?
-fi
-SERVE_PID=
-is "$serve_rc" 0 "SIGTERM: mailout serve exits 0 within 10 s"
+serve_sigterm
+is "$SERVE_RC" 0 "SIGTERM: mailout serve exits 0 within 10 s"
 unlike "$(grep -E 'ERROR: AddressSanitizer|LeakSanitizer|runtime error' "$TMP/serve.log")" '.' \
     "no AddressSanitizer, LeakSanitizer or UBSan report in the serve log"
 unlike "$(grep -E ' mailout error: ' "$TMP/serve.log")" '.' "no errors logged"

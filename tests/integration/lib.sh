@@ -21,6 +21,7 @@ PG_DIR=
 PG_BIN=
 SMTP_PID=
 SERVE_PID=
+BG_PIDS= # a test's own background clients, stopped first on the way out
 
 plan() { echo "1..$1"; }
 diag() { printf '%s\n' "$@" | sed 's/^/# /'; }
@@ -82,6 +83,7 @@ serve_stop() {
 }
 
 cleanup() {
+    for p in $BG_PIDS; do kill "$p" 2> /dev/null; done
     serve_stop
     smtp_stop
     pg_stop
@@ -178,6 +180,22 @@ setup_newsletter() {
 
 # mail FILE helpers (decoding quoted-printable and encoded words)
 mailtool() { /usr/bin/python3 "$SRCDIR/tests/integration/mailtool.py" "$@"; }
+
+# serve_sigterm: stops `mailout serve` ($SERVE_PID) with SIGTERM; SERVE_RC is its exit
+# status, or "timeout" if it still runs after 10 s (it is then left to cleanup)
+serve_sigterm() {
+    SERVE_RC=timeout
+    kill -TERM "$SERVE_PID"
+    for _ in $(seq 1 100); do
+        kill -0 "$SERVE_PID" 2> /dev/null || break
+        sleep 0.1
+    done
+    if ! kill -0 "$SERVE_PID" 2> /dev/null; then
+        wait "$SERVE_PID"
+        SERVE_RC=$?
+        SERVE_PID=
+    fi
+}
 
 # HMAC-SHA-256 of a normalized address under the test's suppression key
 suppress_hash() {

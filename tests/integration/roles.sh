@@ -8,7 +8,7 @@ run "$MAILOUT" db migrate
 is "$RC" 0 "migrate"
 
 sql "CREATE ROLE app LOGIN IN ROLE mailout_app" > /dev/null
-sql "INSERT INTO contacts (email, email_norm) VALUES ('a@example.com', 'a@example.com')" > /dev/null
+sql "INSERT INTO contacts (email, email_norm, addr_hmac) VALUES ('a@example.com', 'a@example.com', repeat('a', 64))" > /dev/null
 sql "INSERT INTO consent_texts (topic_id, version, body, sha256) SELECT id, 1, 'You can withdraw at any time.', repeat('a', 64) FROM topics WHERE name = 'tracking'" > /dev/null
 sql "INSERT INTO legal_entities (name) VALUES ('ACME GmbH')" > /dev/null
 sql "INSERT INTO campaigns (name, topic_id, template_id, segment_id, legal_entity_id)

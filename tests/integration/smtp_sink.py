@@ -14,6 +14,7 @@ sessions are served meanwhile).  Every RCPT answer is printed on stdout as
 """
 import argparse
 import asyncio
+import asyncio.sslproto as sslproto
 import mailbox
 import os
 import signal
@@ -22,7 +23,42 @@ import sys
 import threading
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword, TLSSetupException
+
+
+class RaceFreeSMTP(SMTP):
+    """aiosmtpd 1.4's STARTTLS writes '220 Ready to start TLS' and awaits the
+    drain before it hands the socket to the TLS layer; a client that answers
+    fast has its ClientHello read by the plain-text protocol and lost, and
+    both sides then wait until a timeout (seen here about 1 run in 10).
+    This hands the socket to the TLS layer first, then writes the 220."""
+
+    async def smtp_STARTTLS(self, arg):
+        if arg:
+            await self.push('501 Syntax: STARTTLS')
+            return
+        if not self.tls_context:
+            await self.push('454 TLS not available')
+            return
+        waiter = self.loop.create_future()
+        self._tls_protocol = sslproto.SSLProtocol(
+            self.loop, self, self.tls_context, waiter, server_side=True)
+        self._original_transport = self.transport
+        self._original_transport.set_protocol(self._tls_protocol)
+        self._original_transport.write(b'220 Ready to start TLS\r\n')
+        self.transport = self._tls_protocol._app_transport
+        self._tls_protocol.connection_made(self._original_transport)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            raise TLSSetupException() from error
+
+
+class SinkController(Controller):
+    def factory(self):
+        return RaceFreeSMTP(self.handler, **self.SMTP_kwargs)
 
 
 class Sink:
@@ -99,7 +135,7 @@ def main():
             return AuthResult(success=ok, auth_data=auth_data if ok else None)
         kw.update(authenticator=authenticator, auth_required=True, auth_require_tls=True)
     sink = Sink(a.maildir, a.refuse, a.refuse_all, a.tempfail_rcpt, a.sleep_rcpt)
-    ctl = Controller(sink, hostname='127.0.0.1', port=a.port,
+    ctl = SinkController(sink, hostname='127.0.0.1', port=a.port,
                      data_size_limit=10 * 1024 * 1024, **kw)
     ctl.start()
     if a.pidfile:

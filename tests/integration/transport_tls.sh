@@ -8,7 +8,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
     -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
     -keyout "$TMP/key.pem" -out "$TMP/cert.pem" > /dev/null 2>&1 || skip_all "openssl req failed"
 start_smtp --tls-cert "$TMP/cert.pem" --tls-key "$TMP/key.pem" --auth mailout:s3cret
-plan 13
+plan 16
 
 printf 's3cret\n' > "$TMP/password"
 printf 'wrong\n' > "$TMP/badpassword"
@@ -17,9 +17,10 @@ chmod 600 "$TMP/password" "$TMP/badpassword"
 # smtp_ca_file: the relay's certificate is trusted through this file
 write_conf "transport = smtp://localhost:$SMTP_PORT" "smtp_starttls = required" \
     "smtp_user = mailout" "smtp_password_file = $TMP/password" "from = news@example.com" \
-    "smtp_ca_file = $TMP/cert.pem"
+    "smtp_ca_file = $TMP/cert.pem" "log_level = debug"
 run "$MAILOUT" test-mail --count 2 rcpt@example.com
 is "$RC" 0 "STARTTLS required and AUTH: test-mail exits 0"
+[ "$RC" -eq 0 ] || diag "$ERR" "$(cat "$TMP/smtp.log")"
 is "$(maildir_count "$SMTP_MAILDIR")" 2 "two messages received"
 is "$(cat "$SMTP_MAILDIR"/new/* | tr -d '\r' | grep -h '^X-Sink-TLS:' | sort -u)" "X-Sink-TLS: yes" \
     "both travelled over TLS"
@@ -52,6 +53,16 @@ write_conf "transport = smtp://localhost:$SMTP_PORT" "smtp_starttls = required" 
 run "$MAILOUT" test-mail rcpt@example.com
 is "$RC" 65 "a group-readable smtp_password_file is refused (exit 65)"
 like "$ERR" "readable by group or others: chmod 600 it \\(key smtp_password_file\\)" "naming the key"
+is "$(maildir_count "$SMTP_MAILDIR")" 2 "and nothing is sent"
+
+# AUTH is never sent without TLS except to loopback (defect 9): refused at load time
+write_conf "transport = smtp://relay.example.com:587" "smtp_starttls = optional" \
+    "smtp_user = mailout" "smtp_password_file = $TMP/password" "from = news@example.com"
+run "$MAILOUT" test-mail rcpt@example.com
+is "$RC" 65 "smtp_user with a non-loopback relay and smtp_starttls = optional is refused (exit 65)"
+is "$(echo "$ERR" | head -n1)" \
+    "mailout: smtp_user needs smtp_starttls = required for the relay 'relay.example.com:587': AUTH is never sent without TLS except to loopback ($TMP/mailout.conf:2, key smtp_starttls)" \
+    "naming the key and the line"
 is "$(maildir_count "$SMTP_MAILDIR")" 2 "and nothing is sent"
 
 done_testing

@@ -242,6 +242,27 @@ START_TEST(message_id_rule)
 }
 END_TEST
 
+/* A long domain is never cut: it is kept whole, or (past 253 characters) replaced. */
+START_TEST(message_id_never_cut)
+{
+    char from[400], id[COMPOSE_ID_MAX + 1];
+    static const size_t lens[] = {110, 253, 254, 300};
+
+    for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+        size_t n = lens[i];
+        memcpy(from, "x@", 2);
+        for (size_t k = 0; k < n; k++)
+            from[2 + k] = (k % 10 == 9) ? '.' : 'a';
+        from[2 + n - 1] = 'e'; /* no trailing dot */
+        from[2 + n] = '\0';
+        compose_message_id(from, id);
+        const char *at = strchr(id, '@');
+        ck_assert_ptr_nonnull(at);
+        ck_assert_str_eq(at + 1, n <= 253 ? from + 2 : "mailout.invalid");
+    }
+}
+END_TEST
+
 START_TEST(classify_table)
 {
     static const struct {
@@ -278,6 +299,7 @@ static Suite *compose_suite(void)
     tcase_add_test(tc, utf8_names_and_html_part);
     tcase_add_test(tc, bad_headers_refused);
     tcase_add_test(tc, message_id_rule);
+    tcase_add_test(tc, message_id_never_cut);
     tcase_add_test(tc, classify_table);
     suite_add_tcase(s, tc);
     return s;

@@ -3,11 +3,15 @@
  * tell people they can withdraw (R-GDPR-5), topic names and locales,
  * ISO 8601 parsing, and the confirmation template allow-list (R-DOI-2).
  */
+#include <glob.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check_tap.h"
 #include "doi.h"
+#include "fileio.h"
 #include "isotime.h"
+#include "tmplfile.h"
 #include "topic.h"
 
 static const struct {
@@ -103,21 +107,75 @@ static const struct {
      "<p><a href=\"{{confirm_url}}\">Confirm</a> <a href=\"{{privacy_url}}\">Privacy</a></p>",
      NULL},
     {"Please confirm", "Visit https://shop.example/sale now! {{confirm_url}}", NULL,
-     "contains '://'"},
-    {"Please confirm", "Our shop: www.shop.example {{confirm_url}}", NULL, "contains 'www.'"},
+     "confirmation template (text): contains a link 'https://shop.example/sale': only the "
+     "confirm, privacy and imprint links are allowed (R-DOI-2)"},
+    {"Please confirm", "Our shop: www.shop.example {{confirm_url}}", NULL,
+     "contains a link 'www.shop.example'"},
     {"Please confirm", good_text, "<a href=\"{{confirm_url}}\">ok</a><img src=\"{{privacy_url}}\">",
-     "contains '<img'"},
+     "confirmation template (html): element <img> is not allowed (R-DOI-2)"},
     {"Please confirm", good_text, "<a href=\"{{confirm_url}}\">ok</a><a href=\"/sale\">sale</a>",
-     "has a link that is not"},
+     "confirmation template (html): link '/sale' on <a> is not one of the allowed URLs"},
     {"Please confirm", good_text, "<a href='{{email}}'>x</a>{{confirm_url}}",
-     "has a link that is not"},
+     "link '{{email}}' on <a> is not one of the allowed URLs"},
     {"Please confirm", "{{campaign.coupon}} {{confirm_url}}", NULL,
      "may not use {{campaign.coupon}}"},
     {"{{unsubscribe_url}}", good_text, NULL, "may not use {{unsubscribe_url}}"},
     {"Please confirm", "No link here.", NULL, "lacks {{confirm_url}}"},
     {"Please confirm", "Write to mailto:sales@shop.example {{confirm_url}}", NULL,
-     "contains 'mailto:'"},
+     "contains a link 'mailto:sales@shop.example'"},
     {"Please confirm", "{{#confirm_url}}", NULL, "template: 1:"},
+    /* the subject holds no link, not even an allowed one */
+    {"Confirm at {{confirm_url}}", good_text, NULL,
+     "confirmation template (subject): contains a link '{{confirm_url}}': a subject holds no "
+     "link (R-DOI-2)"},
+    {"Sale at www.shop.example", good_text, NULL, "(subject): contains a link 'www.shop.example'"},
+    /* an allowed URL with more after it is another URL (defect 8) */
+    {"Please confirm", "{{confirm_url}}\nPrivacy: {{privacy_url}}.evil.example\n", NULL,
+     "(text): URL '{{privacy_url}}' is followed by '.evil.example'"},
+    {"Please confirm", good_text, "<a href=\"{{privacy_url}}.evil.example\">{{confirm_url}}</a>",
+     "(html): link '{{privacy_url}}.evil.example' on <a> is not one of the allowed URLs"},
+    {"Please confirm", good_text, "<a href=\"{{confirm_url}}#x\">ok</a>",
+     "(html): link '{{confirm_url}}#x' on <a>"},
+    {"Please confirm", good_text, "<a href=\"{{confirm_url}}{{topics}}\">ok</a>",
+     "(html): link '{{confirm_url}}{{topics}}' on <a>"},
+    {"Please confirm", good_text,
+     "<p>{{privacy_url}}.evil.example</p><a href={{confirm_url}}>x</a>",
+     "(html): URL '{{privacy_url}}' in text is followed by '.evil.example'"},
+    /* the bypasses of the substring check (defect 8) */
+    {"Please confirm", good_text, "<a href = \"https://evil.example\">{{confirm_url}}</a>",
+     "(html): link 'https://evil.example' on <a>"},
+    {"Please confirm", good_text, "<a href={{confirm_url}}>ok</a><img srcset=\"x.png 1x\">",
+     "(html): element <img> is not allowed"},
+    {"Please confirm", good_text,
+     "<a href=\"{{confirm_url}}\">ok</a><p style=\"background:url(x.png)\">x</p>",
+     "(html): attribute 'style' on <p> is not allowed"},
+    {"Please confirm", good_text,
+     "<a href=\"{{confirm_url}}\">ok</a><p>&#104;ttps://shop.example/sale</p>",
+     "(html): text contains a link 'https://shop.example/sale'"},
+    {"Please confirm", good_text,
+     "<a href=\"{{confirm_url}}\">ok</a><a href=\"//shop.example/sale\">sale</a>",
+     "(html): link '//shop.example/sale' on <a>"},
+    /* what only a set or only an empty variable shows is checked too */
+    {"Please confirm", "{{confirm_url}}\n{{#privacy_url}}https://shop.example{{/privacy_url}}",
+     NULL, "(text): contains a link 'https://shop.example'"},
+    {"Please confirm", "{{confirm_url}}\n{{^topics}}www.shop.example{{/topics}}", NULL,
+     "(text): contains a link 'www.shop.example'"},
+    {"Please confirm", "{{confirm_url}}\nwww{{postal_address}}.shop.example", NULL,
+     "(text): contains a link 'www.shop.example'"},
+    {"Please confirm", good_text,
+     "<a href=\"{{confirm_url}}\">ok</a>{{^legal_entity}}<img src=x>{{/legal_entity}}",
+     "(html): element <img> is not allowed"},
+    /* a whole HTML document as a designer would write it */
+    {"Please confirm", good_text,
+     "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+     "<title>Please confirm</title></head>\n<body>\n<h1>Please confirm</h1>\n"
+     "<p>Someone asked to subscribe {{email}} to {{topics}}.</p>\n"
+     "<p><a href=\"{{confirm_url}}\"><strong>Confirm</strong></a></p>\n"
+     "<p>Or open this link: {{confirm_url}}</p>\n<p><small>{{legal_entity}}, "
+     "{{postal_address}}{{#privacy_url}} &middot; <a href=\"{{privacy_url}}\">Privacy</a>"
+     "{{/privacy_url}}{{#imprint_url}} &middot; <a href=\"{{imprint_url}}\">Imprint</a>"
+     "{{/imprint_url}}</small></p>\n</body></html>\n",
+     NULL},
 };
 
 START_TEST(confirmation_template_allow_list)
@@ -135,6 +193,50 @@ START_TEST(confirmation_template_allow_list)
 }
 END_TEST
 
+/* The shipped confirmation templates, text and (where there is one) HTML, pass the check. */
+START_TEST(shipped_confirmation_templates_pass)
+{
+    static const char *const langs[] = {"en", "de"};
+    char pattern[4096];
+    glob_t g;
+
+    for (size_t i = 0; i < sizeof(langs) / sizeof(langs[0]); i++) {
+        struct mo_err e;
+        char *subject, *body, *html;
+        char path[4096];
+
+        mo_err_init(&e);
+        ck_assert_int_lt(
+            snprintf(path, sizeof(path), "%s/templates/%s/confirm_mail.txt", MO_SRCDIR, langs[i]),
+            (int)sizeof(path));
+        ck_assert_msg(fileio_exists(path), "%s missing", path);
+        char *raw = tmplfile_load(MO_SRCDIR, langs[i], "confirm_mail.txt", 0, &e);
+        ck_assert_msg(raw != NULL, "%s: %s", langs[i], e.msg);
+        ck_assert_int_eq(tmplfile_split_header(raw, "Subject", "t", &subject, &body, &e), 0);
+        html = tmplfile_load(MO_SRCDIR, langs[i], "confirm_mail.html", 1, &e);
+        ck_assert_msg(e.code == MO_E_OK, "%s: %s", langs[i], e.msg);
+        ck_assert_msg(doi_check_template(subject, body, html, &e) == 0, "%s: %s", langs[i], e.msg);
+        free(html);
+        free(raw);
+    }
+    ck_assert_int_lt(
+        snprintf(pattern, sizeof(pattern), "%s/templates/*/confirm_mail.html", MO_SRCDIR),
+        (int)sizeof(pattern));
+    if (glob(pattern, 0, NULL, &g) == 0) {
+        for (size_t i = 0; i < g.gl_pathc; i++) {
+            struct mo_err e;
+            struct buf b;
+            mo_err_init(&e);
+            ck_assert_int_eq(fileio_read(g.gl_pathv[i], TMPLFILE_MAX, "template", &b, &e), 0);
+            ck_assert_msg(doi_check_template("Confirm", "{{confirm_url}}", b.s, &e) == 0, "%s: %s",
+                          g.gl_pathv[i], e.msg);
+            buf_release(&b);
+        }
+        globfree(&g);
+    }
+}
+END_TEST
+
 static Suite *consent_suite(void)
 {
     Suite *s = suite_create("consent");
@@ -146,6 +248,7 @@ static Suite *consent_suite(void)
     tcase_add_test(tc, iso_times);
     tcase_add_loop_test(tc, confirmation_template_allow_list, 0,
                         (int)(sizeof(tmpls) / sizeof(tmpls[0])));
+    tcase_add_test(tc, shipped_confirmation_templates_pass);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,6 +1,7 @@
 /* test_mime.c - header encoding, quoted-printable, message assembly. */
 #include "mime.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "check_tap.h"
@@ -41,6 +42,7 @@ START_TEST(header_injection_refused)
     ck_assert_str_eq(m.head.s, "");
     mo_err_init(&e);
     ck_assert_int_eq(mime_header_addr(&m, "To", "x\ny", "a@example.com", &e), -1);
+    ck_assert_str_eq(m.head.s, ""); /* nothing half-written */
     mo_err_init(&e);
     ck_assert_int_eq(mime_header_addr(&m, "To", NULL, "a@example.com>\r\nBcc: b@c", &e), -1);
     mo_err_init(&e);
@@ -87,6 +89,53 @@ START_TEST(long_utf8_header_folds_at_characters)
 }
 END_TEST
 
+/* The longest physical line of s, CRLF not counted. */
+static size_t longest_line(const char *s)
+{
+    size_t longest = 0;
+    while (*s) {
+        size_t n = strcspn(s, "\r");
+        if (n > longest)
+            longest = n;
+        s += n;
+        if (*s)
+            s += 2;
+    }
+    return longest;
+}
+
+/* A word too long to fold at spaces must not make a line past 78 (RFC 5322's hard limit is 998). */
+START_TEST(long_ascii_words_become_encoded_words)
+{
+    struct mime_msg m;
+    struct mo_err e;
+    char word[1201], display[301];
+
+    memset(word, 'a', sizeof(word) - 1);
+    word[sizeof(word) - 1] = '\0';
+    for (size_t i = 0; i < sizeof(display) - 1; i++)
+        display[i] = i % 10 == 9 ? ' ' : 'N';
+    display[sizeof(display) - 1] = '\0';
+    mo_err_init(&e);
+    mime_init(&m);
+    ck_assert_int_eq(mime_header_text(&m, "Subject", word, &e), 0);
+    ck_assert_uint_le(longest_line(m.head.s), 78);
+    ck_assert_ptr_nonnull(strstr(m.head.s, "Subject: =?UTF-8?B?YWFh"));
+    buf_reset(&m.head);
+    /* a long display name: encoded words, then the address */
+    ck_assert_int_eq(mime_header_addr(&m, "From", display, "news@example.com", &e), 0);
+    ck_assert_uint_le(longest_line(m.head.s), 78 + strlen(" <news@example.com>"));
+    ck_assert_ptr_nonnull(strstr(m.head.s, "From: =?UTF-8?B?Tk5O"));
+    ck_assert_ptr_nonnull(strstr(m.head.s, "?= <news@example.com>\r\n"));
+    buf_reset(&m.head);
+    /* words that fold at spaces stay plain */
+    ck_assert_int_eq(mime_header_text(&m, "Subject", display, &e), 0);
+    ck_assert_uint_le(longest_line(m.head.s), 78);
+    ck_assert_ptr_nonnull(strstr(m.head.s, "Subject: NNNNNNNNN NNN"));
+    mime_release(&m);
+}
+END_TEST
+
 START_TEST(quoted_printable)
 {
     struct buf b;
@@ -101,6 +150,25 @@ START_TEST(quoted_printable)
     mime_qp_encode(line, &b);
     ck_assert_ptr_nonnull(strstr(b.s, "=\r\n"));
     buf_release(&b);
+}
+END_TEST
+
+/* A soft line break right before a '.' must not leave the dot at the start of a line. */
+START_TEST(qp_dot_after_soft_break)
+{
+    struct buf b, want;
+    char in[80];
+
+    memset(in, 'x', 75);
+    memcpy(in + 75, ".y", 3);
+    buf_init(&b, 0);
+    buf_init(&want, 0);
+    ck_assert_int_eq(mime_qp_encode(in, &b), 0);
+    buf_add(&want, in, 75);
+    buf_puts(&want, "=\r\n=2Ey\r\n");
+    ck_assert_str_eq(b.s, want.s);
+    buf_release(&b);
+    buf_release(&want);
 }
 END_TEST
 
@@ -144,7 +212,9 @@ static Suite *mime_suite(void)
     tcase_add_test(tc, header_injection_refused);
     tcase_add_test(tc, display_names_quoted_or_encoded);
     tcase_add_test(tc, long_utf8_header_folds_at_characters);
+    tcase_add_test(tc, long_ascii_words_become_encoded_words);
     tcase_add_test(tc, quoted_printable);
+    tcase_add_test(tc, qp_dot_after_soft_break);
     tcase_add_test(tc, multipart_alternative);
     tcase_add_test(tc, utf8_validation);
     suite_add_tcase(s, tc);

@@ -1,4 +1,7 @@
-/* test_tmpl.c - templates: variables, escaping, sections, standalone lines, errors, names. */
+/*
+ * test_tmpl.c - templates: variables, escaping, sections, lists, standalone
+ * lines, errors, names.
+ */
 #include "tmpl.h"
 
 #include <stdint.h>
@@ -114,22 +117,26 @@ static const struct render_case render_cases[] = {
     {"a\n{{#attr.vip}}\r\rb{{/attr.vip}}", TMPL_RAW, "a\n\r\rb"},
 };
 
-START_TEST(render_table)
+/* Renders case i of a table with v (freed here) and compares the output. */
+static void check_render(const struct render_case *c, int i, struct tmpl_vars *v)
 {
-    const struct render_case *c = &render_cases[_i];
-    struct tmpl_vars *v = fixture();
     struct mo_err err;
     struct buf out;
 
     mo_err_init(&err);
     buf_init(&out, 0);
-    ck_assert_msg(tmpl_render(c->tmpl, v, c->esc, &out, &err) == 0, "case %d: %s", _i, err.msg);
-    ck_assert_msg(strcmp(out.s, c->want) == 0, "case %d: got '%s' want '%s'", _i, out.s, c->want);
+    ck_assert_msg(tmpl_render(c->tmpl, v, c->esc, &out, &err) == 0, "case %d: %s", i, err.msg);
+    ck_assert_msg(strcmp(out.s, c->want) == 0, "case %d: got '%s' want '%s'", i, out.s, c->want);
     ck_assert_uint_eq(out.len, strlen(c->want));
     ck_assert_int_eq(err.code, MO_E_OK);
     ck_assert_int_eq(tmpl_check(c->tmpl, &err), 0);
     buf_release(&out);
     tmpl_vars_free(v);
+}
+
+START_TEST(render_table)
+{
+    check_render(&render_cases[_i], _i, fixture());
 }
 END_TEST
 
@@ -188,6 +195,181 @@ START_TEST(section_depth_limit)
     tmpl_vars_free(v);
     buf_release(&out);
     buf_release(&t);
+}
+END_TEST
+
+/* ---- lists ---------------------------------------------------------------- */
+
+/* fixture() plus lists: one (1 item), topics (3 items, the last with a nested list) and clashes. */
+static struct tmpl_vars *list_fixture(void)
+{
+    struct tmpl_vars *v = fixture();
+    struct tmpl_vars *it;
+    static const char *const topics[][3] = {
+        {"news", "News & more", "0"},
+        {"offers", "<Offers>", "1"},
+        {"tips", "Tom's \"tips\"", "2"},
+    };
+
+    it = tmpl_vars_list_add(v, "one");
+    tmpl_vars_set(it, "title", "First");
+    for (size_t i = 0; i < 3; i++) {
+        it = tmpl_vars_list_add(v, "topics");
+        tmpl_vars_set(it, "name", topics[i][0]); /* shadows the outer name (Ada) */
+        tmpl_vars_set(it, "title", topics[i][1]);
+        tmpl_vars_set(it, "index", topics[i][2]);
+    }
+    tmpl_vars_set(it, "vip", "yes"); /* only the last item */
+    tmpl_vars_set(tmpl_vars_list_add(it, "tags"), "tag", "a&b");
+    tmpl_vars_set(tmpl_vars_list_add(it, "tags"), "tag", "c");
+    /* a value replaced by a list, and a list replaced by a value */
+    tmpl_vars_set(v, "was_value", "plain");
+    tmpl_vars_set(tmpl_vars_list_add(v, "was_value"), "x", "1");
+    tmpl_vars_set(tmpl_vars_list_add(v, "was_list"), "x", "2");
+    tmpl_vars_set(v, "was_list", "now a value");
+    return v;
+}
+
+static const struct render_case list_cases[] = {
+    /* no list of that name: nothing, and the inverted section shows */
+    {"[{{#none}}x{{name}}{{/none}}]", TMPL_HTML, "[]"},
+    {"[{{^none}}no topics{{/none}}]", TMPL_HTML, "[no topics]"},
+    /* one item */
+    {"[{{#one}}<{{title}}>{{/one}}]", TMPL_RAW, "[<First>]"},
+    {"[{{^one}}x{{/one}}]", TMPL_RAW, "[]"},
+    /* three items, in order, each escaped */
+    {"{{#topics}}{{index}}:{{title}};{{/topics}}", TMPL_HTML,
+     "0:News &amp; more;1:&lt;Offers&gt;;2:Tom&#39;s &quot;tips&quot;;"},
+    {"{{#topics}}{{{title}}}|{{/topics}}", TMPL_HTML, "News & more|<Offers>|Tom's \"tips\"|"},
+    {"{{#topics}}{{title}}|{{/topics}}", TMPL_RAW, "News & more|<Offers>|Tom's \"tips\"|"},
+    {"<input value=\"{{#topics}}{{name}} {{/topics}}\">", TMPL_HTML,
+     "<input value=\"news offers tips \">"},
+    /* outer variables stay visible; an item's own name wins, and only inside */
+    {"{{#one}}{{title}} by {{name}} {{five}}{{/one}}", TMPL_HTML,
+     "First by Ada Tom &amp; Jerry&#39;s &quot;&lt;b&gt;&quot;"},
+    {"{{#topics}}{{name}},{{/topics}}{{name}}", TMPL_RAW, "news,offers,tips,Ada"},
+    {"{{#topics}}{{#attr.vip}}[{{title}}]{{/attr.vip}}{{/topics}}", TMPL_RAW,
+     "[News & more][<Offers>][Tom's \"tips\"]"},
+    /* sections on item values */
+    {"{{#topics}}{{#vip}}*{{/vip}}{{^vip}}-{{/vip}}{{name}} {{/topics}}", TMPL_RAW,
+     "-news -offers *tips "},
+    {"[{{#vip}}x{{/vip}}]", TMPL_RAW, "[]"}, /* no item outside the list */
+    /* nesting: the inner item, then the outer item, then the map */
+    {"{{#topics}}[{{#tags}}{{tag}}{{/tags}}]{{/topics}}", TMPL_HTML, "[][][a&amp;bc]"},
+    {"{{#topics}}{{#tags}}{{name}}.{{tag}}.{{index}}.{{attr.vip}} {{/tags}}{{/topics}}", TMPL_RAW,
+     "tips.a&b.2.yes tips.c.2.yes "},
+    {"{{#topics}}{{^tags}}-{{/tags}}{{/topics}}", TMPL_RAW, "--"},
+    {"{{#one}}{{#topics}}{{#one}}{{title}}{{/one}}{{/topics}}{{/one}}", TMPL_RAW,
+     "FirstFirstFirst"},
+    {"{{#tags}}x{{/tags}}", TMPL_RAW, ""}, /* an item's list is not visible outside it */
+    /* a list as a variable renders nothing */
+    {"[{{topics}}{{{topics}}}{{&one}}]", TMPL_HTML, "[]"},
+    /* a value and a list of the same name: the later one replaced the earlier */
+    {"[{{was_value}}|{{#was_value}}{{x}}{{/was_value}}]", TMPL_RAW, "[|1]"},
+    {"[{{was_list}}|{{#was_list}}+{{x}}{{/was_list}}]", TMPL_RAW, "[now a value|+]"},
+    /* standalone section lines disappear on every repetition */
+    {"<ul>\n{{#topics}}\n  <li>{{name}}</li>\n{{/topics}}\n{{^topics}}\n  none\n{{/topics}}\n"
+     "</ul>\n",
+     TMPL_HTML, "<ul>\n  <li>news</li>\n  <li>offers</li>\n  <li>tips</li>\n</ul>\n"},
+    {"a\n{{#topics}}\n{{name}}\n{{/topics}}", TMPL_RAW, "a\nnews\noffers\ntips\n"},
+    {"{{#topics}}{{name}}\n{{/topics}}", TMPL_RAW, "news\noffers\ntips\n"},
+    {"{{#topics}}\n{{/topics}}\nend", TMPL_RAW, "end"},
+    {"{{#topics}}{{! one comment per item }}.{{/topics}}", TMPL_RAW, "..."},
+};
+
+START_TEST(list_table)
+{
+    check_render(&list_cases[_i], _i, list_fixture());
+}
+END_TEST
+
+START_TEST(list_vars_api)
+{
+    struct tmpl_vars *v = tmpl_vars_new();
+    struct tmpl_vars *first, *it;
+    struct buf n;
+
+    ck_assert_uint_eq(tmpl_vars_list_len(v, "l"), 0);
+    ck_assert_uint_eq(tmpl_vars_list_len(NULL, "l"), 0);
+    first = tmpl_vars_list_add(v, "l");
+    ck_assert_ptr_nonnull(first);
+    tmpl_vars_set(first, "k", "first");
+    /* many items: earlier item maps stay where they are */
+    buf_init(&n, 0);
+    for (int i = 1; i < 100; i++) {
+        it = tmpl_vars_list_add(v, "l");
+        buf_reset(&n);
+        buf_printf(&n, "%d", i);
+        tmpl_vars_set(it, "k", n.s);
+    }
+    buf_release(&n);
+    ck_assert_uint_eq(tmpl_vars_list_len(v, "l"), 100);
+    ck_assert_str_eq(tmpl_vars_get(first, "k"), "first");
+    ck_assert_ptr_null(tmpl_vars_get(v, "l")); /* a list has no value */
+    tmpl_vars_set(v, "s", "x");
+    ck_assert_uint_eq(tmpl_vars_list_len(v, "s"), 0); /* a value is no list */
+
+    struct mo_err err;
+    struct buf out;
+    mo_err_init(&err);
+    buf_init(&out, 0);
+    ck_assert_int_eq(tmpl_render("{{#l}}{{k}},{{/l}}", v, TMPL_RAW, &out, &err), 0);
+    ck_assert_uint_eq(out.len, 6 + 9 * 2 + 90 * 3);
+    ck_assert_int_eq(strncmp(out.s, "first,1,2,", 10), 0);
+    buf_release(&out);
+
+    /* a value replaces the list, NULL removes it; both free every item (LeakSanitizer) */
+    tmpl_vars_set(v, "l", tmpl_vars_get(first, "k")); /* aliasing an item's value */
+    ck_assert_str_eq(tmpl_vars_get(v, "l"), "first");
+    ck_assert_uint_eq(tmpl_vars_list_len(v, "l"), 0);
+    tmpl_vars_set(tmpl_vars_list_add(v, "m"), "k", "1");
+    tmpl_vars_set(v, "m", NULL);
+    ck_assert_uint_eq(tmpl_vars_list_len(v, "m"), 0);
+    tmpl_vars_free(v);
+}
+END_TEST
+
+START_TEST(list_output_max)
+{
+    struct tmpl_vars *v = list_fixture();
+    struct mo_err err;
+    struct buf out;
+
+    buf_init(&out, 20);
+    buf_puts(&out, "ab");
+    mo_err_init(&err);
+    /* 3 items of "[news]"-like text pass 20 bytes in the third item */
+    ck_assert_int_eq(tmpl_render("{{#topics}}[{{name}}]{{/topics}}", v, TMPL_RAW, &out, &err), -1);
+    ck_assert_str_eq(err.msg, "template output too large");
+    ck_assert_str_eq(out.s, "ab");
+    buf_release(&out);
+    tmpl_vars_free(v);
+}
+END_TEST
+
+/* A syntax error inside a repeated list is the error tmpl_check reports, once. */
+START_TEST(list_errors_like_check)
+{
+    static const char *const bad[] = {
+        "{{#topics}}{{name}}{{/one}}{{/topics}}", "{{#topics}}{{name}}",
+        "{{#topics}}{{#tags}}{{tag}}{{/topics}}", "{{#topics}}{{name}}{{/topics}}{{/topics}}",
+        "{{#topics}}{{bad name}}{{/topics}}",
+    };
+    struct tmpl_vars *v = list_fixture();
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct mo_err err, cerr;
+        struct buf out;
+        buf_init(&out, 0);
+        mo_err_init(&err);
+        mo_err_init(&cerr);
+        ck_assert_int_eq(tmpl_render(bad[i], v, TMPL_HTML, &out, &err), -1);
+        ck_assert_int_eq(tmpl_check(bad[i], &cerr), -1);
+        ck_assert_str_eq(err.msg, cerr.msg);
+        ck_assert_uint_eq(out.len, 0);
+        buf_release(&out);
+    }
+    tmpl_vars_free(v);
 }
 END_TEST
 
@@ -550,6 +732,9 @@ START_TEST(fuzz_alphabet)
     tmpl_vars_set(v, "ab", "1");
     tmpl_vars_set(v, "a.b", "false");
     tmpl_vars_set(v, "b", "{{a}}");
+    /* a list of two items, so that repeated content is fuzzed too */
+    tmpl_vars_set(tmpl_vars_list_add(v, "ba"), "a", "&");
+    tmpl_vars_set(tmpl_vars_list_add(v, "ba"), "b", "");
 
     for (int n = 0; n < 2000; n++) {
         size_t len = lcg_next(&seed) % (sizeof(t) - 1);
@@ -629,6 +814,10 @@ static Suite *tmpl_suite(void)
     tcase_add_loop_test(tc, render_table, 0, NCASES(render_cases));
     tcase_add_test(tc, render_appends_and_without_vars);
     tcase_add_test(tc, section_depth_limit);
+    tcase_add_loop_test(tc, list_table, 0, NCASES(list_cases));
+    tcase_add_test(tc, list_vars_api);
+    tcase_add_test(tc, list_output_max);
+    tcase_add_test(tc, list_errors_like_check);
     tcase_add_loop_test(tc, error_table, 0, NCASES(error_cases));
     tcase_add_test(tc, name_of_64_is_fine);
     tcase_add_test(tc, output_max);

@@ -1,0 +1,85 @@
+/*
+ * consent.c - consent use cases that several front ends share: today the
+ * opt-out.  It composes contact.c (find or create the contact), topic.c
+ * (the topic), ledger.c (the event and the webhook entry) and audit.c in
+ * one transaction.  Deciding whom a campaign may mail is the legal-basis
+ * engine's job; starting and confirming double opt-in is doi.c's.
+ */
+#include "consent.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "address.h"
+#include "audit.h"
+#include "contact.h"
+#include "ledger.h"
+#include "suppress.h"
+#include "topic.h"
+#include "xalloc.h"
+
+/* A copy of s without surrounding spaces and tabs (caller frees). */
+static char *trimmed(const char *s)
+{
+    size_t n;
+
+    while (*s == ' ' || *s == '\t')
+        s++;
+    n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    return xstrndup(s, n);
+}
+
+int consent_unsubscribe(struct db *db, const struct config *cfg, const struct consent_optout *o,
+                        long long *contact_id, int *changed, struct mo_err *err)
+{
+    struct topic t = {0};
+    struct suppress_key key;
+    char *norm = NULL, *email = NULL;
+    char obj[32], addr_hmac[65];
+    long long cid = 0;
+    int created, rc = -1;
+    const char *source = o->source ? o->source : o->channel;
+
+    *changed = 0;
+    if (address_normalize(o->email, &norm, err) < 0)
+        return -1;
+    email = trimmed(o->email);
+    if (suppress_key_load(db, cfg, &key, err) < 0)
+        goto out;
+    suppress_hash(&key, norm, addr_hmac);
+    rc = contact_backfill_hmac(db, &key, NULL, err);
+    explicit_bzero(&key, sizeof(key));
+    if (rc < 0)
+        goto out;
+    rc = -1;
+    if (db_begin(db, err) < 0)
+        goto out;
+    if ((o->topic && topic_find(db, o->topic, &t, err) < 0) ||
+        contact_ensure(db, email, norm, addr_hmac, source, &cid, &created, err) < 0 ||
+        ledger_revoke(db, cid, o->topic ? t.id : 0, o->channel, source, o->actor, o->reason,
+                      o->message_id, 1, changed, err) < 0)
+        goto fail;
+    snprintf(obj, sizeof(obj), "contact:%lld", cid); /* fits: at most 28 characters */
+    if (audit_append_json(db, o->actor, o->topic ? "consent.withdraw" : "consent.object", obj,
+                          json_pack("{s:s?, s:s, s:b}", "topic", o->topic ? t.name : NULL,
+                                    "channel", o->channel, "changed", *changed),
+                          err) < 0 ||
+        db_commit(db, err) < 0)
+        goto fail;
+    if (contact_id)
+        *contact_id = cid;
+    rc = 0;
+    goto out;
+fail:
+    db_rollback(db);
+    *changed = 0;
+out:
+    free(email);
+    free(norm);
+    return rc;
+}

@@ -1,0 +1,319 @@
+/*
+ * http_routes.c - the endpoints of `mailout serve`: the route table and one
+ * handler per route.
+ *
+ * Owns: which fields each form route reads and the answer each outcome
+ * gets (page, status, metric).  Does not own: reading requests, framing,
+ * limits and dispatch (http.c), form syntax (http_form.c), rendering
+ * (page.c, templates/), the consent logic and its SQL (doi.c, topic.c), or
+ * client keys (ipnet.c).  No SQL and no HTML is written here.
+ */
+#include "http_impl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "doi.h"
+#include "ipnet.h"
+#include "log.h"
+#include "tmplfile.h"
+#include "topic.h"
+
+#define TOPICS_MAX DOI_MAX_TOPICS
+#define EMAIL_MAX  320
+#define LOCALE_MAX 32
+
+/* --- POST /subscribe ---------------------------------------------------- */
+
+/* The subscribe form's fields, borrowed from the parsed form. */
+struct subscribe_form {
+    const char *email;
+    const char *locale;
+    const char *topics[TOPICS_MAX];
+    size_t ntopics;
+    const char *texts[TOPICS_MAX]; /* consent_text, by position */
+    size_t ntexts;
+    const char *named_topic[TOPICS_MAX]; /* consent_text.TOPIC */
+    const char *named_text[TOPICS_MAX];
+    size_t nnamed;
+    int age_confirmed;
+};
+
+/* Reads the fields; unknown ones are ignored.  0, or -1 past a limit. */
+static int subscribe_read(const struct http_form *f, struct subscribe_form *sf)
+{
+    memset(sf, 0, sizeof(*sf));
+    sf->email = "";
+    sf->locale = "";
+    for (size_t i = 0; i < f->n; i++) {
+        const char *k = f->fields[i].name, *v = f->fields[i].value;
+        if (strcmp(k, "email") == 0) {
+            if (strlen(v) > EMAIL_MAX)
+                return -1;
+            sf->email = v;
+        } else if (strcmp(k, "locale") == 0) {
+            if (strlen(v) > LOCALE_MAX)
+                return -1;
+            sf->locale = v;
+        } else if (strcmp(k, "topic") == 0) {
+            if (*v == '\0')
+                continue;
+            if (sf->ntopics == TOPICS_MAX)
+                return -1;
+            sf->topics[sf->ntopics++] = v;
+        } else if (strcmp(k, "consent_text") == 0) {
+            if (sf->ntexts == TOPICS_MAX)
+                return -1;
+            sf->texts[sf->ntexts++] = v;
+        } else if (strncmp(k, "consent_text.", 13) == 0) {
+            if (sf->nnamed == TOPICS_MAX)
+                return -1;
+            sf->named_topic[sf->nnamed] = k + 13;
+            sf->named_text[sf->nnamed++] = v;
+        } else if (strcmp(k, "age_confirmed") == 0) {
+            sf->age_confirmed =
+                strcmp(v, "yes") == 0 || strcmp(v, "on") == 0 || strcmp(v, "1") == 0;
+        }
+    }
+    return 0;
+}
+
+/* The consent text id sent for topic i: consent_text.TOPIC, else the i-th consent_text; 0 if none.
+ */
+static long long subscribe_text_id(const struct subscribe_form *sf, size_t i)
+{
+    const char *text = NULL;
+    char *end = NULL;
+    long long id;
+
+    for (size_t k = 0; k < sf->nnamed; k++)
+        if (strcmp(sf->named_topic[k], sf->topics[i]) == 0)
+            text = sf->named_text[k];
+    if (text == NULL && i < sf->ntexts)
+        text = sf->texts[i];
+    if (text == NULL || *text == '\0')
+        return 0;
+    id = strtoll(text, &end, 10);
+    return *end == '\0' && id > 0 ? id : 0;
+}
+
+static enum MHD_Result do_subscribe(struct http_call *call)
+{
+    struct http_server *s = call->s;
+    struct doi_topic_req topics[TOPICS_MAX];
+    struct subscribe_form sf;
+    struct mo_err err;
+    enum doi_outcome outcome;
+    char ip[IPNET_ADDR_MAX], key[IPNET_KEY_MAX], ua[512];
+    struct db *db;
+    int allowed;
+
+    mo_err_init(&err);
+    if (!call->form_ok || call->form.n == 0 || subscribe_read(&call->form, &sf) < 0) {
+        mo_log(MO_LOG_DEBUG, "subscribe: %s",
+               call->form_ok ? "form over a limit" : call->form_error);
+        return http_error(call, MHD_HTTP_BAD_REQUEST, "Bad request", "The form could not be read.");
+    }
+    http_client_ip(call, ip, sizeof(ip));
+    if (ipnet_limit_key(ip, key, sizeof(key)) < 0)
+        return http_unavailable(call, "subscribe", "no client address");
+    db = http_db(call, &err);
+    if (db == NULL)
+        return http_unavailable(call, "subscribe", err.msg);
+    allowed = doi_ip_allowed(db, s->cfg, key, &err);
+    if (allowed < 0)
+        return http_unavailable(call, "subscribe", err.msg);
+    if (!allowed) {
+        http_count(call, METRIC_SUBSCRIBE_IP_LIMITED);
+        return http_error(call, MHD_HTTP_TOO_MANY_REQUESTS, "Too many requests",
+                          "Please try again later.");
+    }
+    if (sf.ntopics == 0) {
+        /* no explicit consent: nothing is recorded, and the answer looks the same (R-GDPR-1) */
+        http_count(call, METRIC_SUBSCRIBE_WITHOUT_TOPIC);
+        return http_page(call, MHD_HTTP_OK, call->lang, "page_subscribed.html", tmpl_vars_new());
+    }
+    if (!sf.age_confirmed) {
+        http_count(call, METRIC_SUBSCRIBE_INVALID);
+        return http_error(call, MHD_HTTP_BAD_REQUEST, "Age confirmation needed",
+                          "Please confirm that you are old enough to subscribe.");
+    }
+    for (size_t i = 0; i < sf.ntopics; i++) {
+        topics[i].topic = sf.topics[i];
+        topics[i].consent_text_id = subscribe_text_id(&sf, i);
+        if (topics[i].consent_text_id == 0) {
+            http_count(call, METRIC_SUBSCRIBE_INVALID);
+            return http_error(call, MHD_HTTP_BAD_REQUEST, "Bad request",
+                              "Each topic needs the consent text that was shown.");
+        }
+    }
+    http_user_agent(call, ua, sizeof(ua));
+    struct doi_subscribe_in in = {
+        .email = sf.email,
+        .topics = topics,
+        .ntopics = sf.ntopics,
+        .ip = ip,
+        .user_agent = ua,
+        .source = "web form",
+        .channel = "web",
+        .actor = "web",
+        .locale = *sf.locale ? sf.locale : call->lang,
+        .age_attested = 1,
+    };
+    if (doi_subscribe(db, s->cfg, s->data_dir, &in, &outcome, &err) < 0) {
+        if (err.code == MO_E_INPUT || err.code == MO_E_NOTFOUND || err.code == MO_E_USAGE) {
+            http_count(call, METRIC_SUBSCRIBE_INVALID);
+            return http_error(call, MHD_HTTP_BAD_REQUEST, "Please check your entry", err.msg);
+        }
+        http_count(call, METRIC_HTTP_INTERNAL_ERRORS);
+        return http_unavailable(call, "subscribe failed", err.msg);
+    }
+    http_count(call, outcome == DOI_LIMITED ? METRIC_SUBSCRIBE_ADDRESS_LIMITED
+                                            : METRIC_SUBSCRIBE_ACCEPTED);
+    return http_page(call, MHD_HTTP_OK, call->lang, "page_subscribed.html", tmpl_vars_new());
+}
+
+/* --- GET /subscribe ------------------------------------------------------ */
+
+/* One unticked box per topic, each with its own consent text (GDPR Art. 7(2)). */
+static enum MHD_Result do_subscribe_form(struct http_call *call)
+{
+    struct http_server *s = call->s;
+    struct topic_form_entry *list = NULL;
+    struct tmpl_vars *v;
+    struct mo_err err;
+    size_t n = 0;
+    struct db *db;
+
+    mo_err_init(&err);
+    db = http_db(call, &err);
+    if (db == NULL || topic_form_list(db, call->lang, &list, &n, &err) < 0)
+        return http_unavailable(call, "subscribe form", err.msg);
+    v = tmpl_vars_new();
+    for (size_t i = 0; i < n; i++) {
+        struct tmpl_vars *item = tmpl_vars_list_add(v, "topics");
+        char num[24];
+        tmpl_vars_set(item, "name", list[i].name);
+        tmpl_vars_set(item, "title", list[i].title);
+        tmpl_vars_set(item, "consent_text", list[i].consent_text);
+        if (snprintf(num, sizeof(num), "%lld", list[i].consent_text_id) >= (int)sizeof(num))
+            num[0] = '\0';
+        tmpl_vars_set(item, "consent_text_id", num);
+        if (snprintf(num, sizeof(num), "%zu", i) >= (int)sizeof(num))
+            num[0] = '\0';
+        tmpl_vars_set(item, "index", num);
+    }
+    topic_form_list_free(list, n);
+    tmpl_vars_set(v, "privacy_url", s->cfg->privacy_url);
+    tmpl_vars_set(v, "imprint_url", s->cfg->imprint_url);
+    tmpl_vars_set(v, "legal_entity", s->cfg->legal_entity);
+    return http_page(call, MHD_HTTP_OK, call->lang, "page_subscribe.html", v);
+}
+
+/* --- GET and POST /confirm/TOKEN ----------------------------------------- */
+
+static enum MHD_Result confirm(struct http_call *call, int post)
+{
+    struct http_server *s = call->s;
+    const char *token = call->rest;
+    struct mo_err err;
+    enum doi_token_state st;
+    struct doi_view view;
+    struct tmpl_vars *v;
+    struct db *db;
+    char ip[IPNET_ADDR_MAX], ua[512], plang[8];
+    struct buf action;
+    int rc;
+
+    mo_err_init(&err);
+    db = http_db(call, &err);
+    if (db == NULL)
+        return http_unavailable(call, "confirm", err.msg);
+    if (post) {
+        http_user_agent(call, ua, sizeof(ua));
+        http_client_ip(call, ip, sizeof(ip));
+        rc = doi_confirm(db, s->cfg, token, ip, ua, &st, &view, &err);
+    } else {
+        rc = doi_lookup(db, token, &st, &view, &err);
+    }
+    if (rc < 0) {
+        http_count(call, METRIC_HTTP_INTERNAL_ERRORS);
+        return http_unavailable(call, "confirm", err.msg);
+    }
+    if (st == DOI_TOKEN_GONE) {
+        http_count(call, METRIC_CONFIRM_GONE);
+        return http_page(call, MHD_HTTP_GONE, call->lang, "page_gone.html", tmpl_vars_new());
+    }
+    if (st != DOI_TOKEN_OK) {
+        http_count(call, METRIC_CONFIRM_UNKNOWN);
+        return http_page(call, MHD_HTTP_NOT_FOUND, call->lang, "page_notfound.html",
+                         tmpl_vars_new());
+    }
+    tmplfile_lang(view.locale, plang);
+    v = tmpl_vars_new();
+    tmpl_vars_set(v, "email", view.email);
+    tmpl_vars_set(v, "topics", view.topics);
+    tmpl_vars_set(v, "expires", view.expires_at);
+    tmpl_vars_set(v, "privacy_url", s->cfg->privacy_url);
+    tmpl_vars_set(v, "imprint_url", s->cfg->imprint_url);
+    tmpl_vars_set(v, "legal_entity", s->cfg->legal_entity);
+    if (post) {
+        http_count(call, METRIC_CONFIRM_SUCCESS);
+        return http_page(call, MHD_HTTP_OK, plang, "page_confirmed.html", v);
+    }
+    buf_init(&action, 256);
+    if (buf_printf(&action, "/confirm/%s", token) < 0) {
+        buf_release(&action);
+        tmpl_vars_free(v);
+        return http_page(call, MHD_HTTP_NOT_FOUND, call->lang, "page_notfound.html",
+                         tmpl_vars_new());
+    }
+    tmpl_vars_set(v, "action", action.s);
+    buf_release(&action);
+    return http_page(call, MHD_HTTP_OK, plang, "page_confirm.html", v);
+}
+
+static enum MHD_Result do_confirm_get(struct http_call *call)
+{
+    return confirm(call, 0);
+}
+
+static enum MHD_Result do_confirm_post(struct http_call *call)
+{
+    return confirm(call, 1);
+}
+
+/* --- GET /healthz, GET /metrics ------------------------------------------- */
+
+static enum MHD_Result do_healthz(struct http_call *call)
+{
+    struct buf b;
+
+    buf_init(&b, 16);
+    buf_puts(&b, "ok\n");
+    return http_text(call, MHD_HTTP_OK, "text/plain; charset=utf-8", &b);
+}
+
+static enum MHD_Result do_metrics(struct http_call *call)
+{
+    struct buf b;
+
+    buf_init(&b, 64 * 1024);
+    if (metrics_render(call->s->metrics, &b) < 0)
+        mo_log(MO_LOG_WARN, "metrics: output cut at %zu bytes", b.len);
+    return http_text(call, MHD_HTTP_OK, "text/plain; version=0.0.4", &b);
+}
+
+/* --- the table ------------------------------------------------------------ */
+
+const struct http_route http_routes[] = {
+    {"GET", "/subscribe", HTTP_ROUTE_EXACT, 0, do_subscribe_form},
+    {"POST", "/subscribe", HTTP_ROUTE_EXACT, HTTP_ROUTE_FORM, do_subscribe},
+    {"GET", "/confirm/", HTTP_ROUTE_PREFIX, 0, do_confirm_get},
+    {"POST", "/confirm/", HTTP_ROUTE_PREFIX, 0, do_confirm_post},
+    {"GET", "/healthz", HTTP_ROUTE_EXACT, 0, do_healthz},
+    {"GET", "/metrics", HTTP_ROUTE_EXACT, HTTP_ROUTE_METRICS, do_metrics},
+};
+
+const size_t http_nroutes = sizeof(http_routes) / sizeof(http_routes[0]);

@@ -1,0 +1,101 @@
+/*
+ * metrics.c - the metric table of metrics.h and its Prometheus rendering.
+ *
+ * Owns: each metric's name, type and help text, the values, the text
+ * format.  Does not own: when something is counted (callers), who may read
+ * /metrics (http.c with metrics_allow), or serving the text.
+ */
+#include "metrics.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include "xalloc.h"
+
+struct metric_def {
+    const char *name;
+    const char *type; /* "counter" or "gauge" */
+    const char *help;
+};
+
+static const struct metric_def metric_defs[METRIC__COUNT] = {
+    [METRIC_HTTP_REQUESTS] = {"mailout_http_requests_total", "counter", "HTTP requests received."},
+    [METRIC_SUBSCRIBE_ACCEPTED] = {"mailout_subscribe_accepted_total", "counter",
+                                   "Subscribe requests that started a double opt-in."},
+    [METRIC_SUBSCRIBE_IP_LIMITED] = {"mailout_subscribe_ip_limited_total", "counter",
+                                     "Subscribe requests refused by the per-client limit."},
+    [METRIC_SUBSCRIBE_ADDRESS_LIMITED] = {"mailout_subscribe_address_limited_total", "counter",
+                                          "Subscribe requests over the per-address mail limit."},
+    [METRIC_SUBSCRIBE_WITHOUT_TOPIC] = {"mailout_subscribe_without_topic_total", "counter",
+                                        "Subscribe requests without a ticked topic."},
+    [METRIC_SUBSCRIBE_INVALID] = {"mailout_subscribe_invalid_total", "counter",
+                                  "Subscribe requests refused as invalid."},
+    [METRIC_CONFIRM_SUCCESS] = {"mailout_confirm_success_total", "counter",
+                                "Confirmations recorded."},
+    [METRIC_CONFIRM_GONE] = {"mailout_confirm_gone_total", "counter",
+                             "Confirmation links used with an expired or used token."},
+    [METRIC_CONFIRM_UNKNOWN] = {"mailout_confirm_unknown_total", "counter",
+                                "Confirmation links used with an unknown token."},
+    [METRIC_HTTP_INTERNAL_ERRORS] = {"mailout_http_internal_errors_total", "counter",
+                                     "Requests that failed inside the server."},
+    [METRIC_HTTP_RESPONSES_4XX] = {"mailout_http_responses_4xx_total", "counter",
+                                   "Responses with a 4xx status."},
+    [METRIC_HTTP_RESPONSES_5XX] = {"mailout_http_responses_5xx_total", "counter",
+                                   "Responses with a 5xx status."},
+    [METRIC_HTTP_FRAMING_REFUSED] = {"mailout_http_framing_refused_total", "counter",
+                                     "Requests refused for ambiguous framing (Content-Length, "
+                                     "Transfer-Encoding)."},
+    [METRIC_HTTP_SLOW_CLOSED] = {"mailout_http_slow_closed_total", "counter",
+                                 "Connections closed because a request was not complete in time."},
+    [METRIC_UP] = {"mailout_up", "gauge", "1 while the server runs."},
+};
+
+struct metrics {
+    atomic_ulong v[METRIC__COUNT];
+};
+
+struct metrics *metrics_new(void)
+{
+    struct metrics *m = xcalloc(1, sizeof(*m));
+
+    for (int i = 0; i < METRIC__COUNT; i++)
+        atomic_init(&m->v[i], 0);
+    atomic_store(&m->v[METRIC_UP], 1);
+    return m;
+}
+
+void metrics_free(struct metrics *m)
+{
+    free(m);
+}
+
+void metrics_inc(struct metrics *m, enum metric_id id)
+{
+    atomic_fetch_add(&m->v[id], 1);
+}
+
+void metrics_set(struct metrics *m, enum metric_id id, unsigned long value)
+{
+    atomic_store(&m->v[id], value);
+}
+
+unsigned long metrics_get(const struct metrics *m, enum metric_id id)
+{
+    return atomic_load(&m->v[id]);
+}
+
+const char *metrics_name(enum metric_id id)
+{
+    return metric_defs[id].name;
+}
+
+int metrics_render(const struct metrics *m, struct buf *out)
+{
+    for (int i = 0; i < METRIC__COUNT; i++) {
+        const struct metric_def *d = &metric_defs[i];
+        if (buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n%s %lu\n", d->name, d->help, d->name,
+                       d->type, d->name, metrics_get(m, (enum metric_id)i)) < 0)
+            return -1;
+    }
+    return 0;
+}
