@@ -26,9 +26,16 @@ pid=$!
 trap 'kill $pid 2> /dev/null; wait $pid 2> /dev/null || true' EXIT
 base=$(awk -F' = ' '$1 == "base_url" {print $2}' mailout.conf)
 for _ in $(seq 50); do curl -s "$base/healthz" > /dev/null && break; sleep 0.1; done
+before=$(ls -t outbox/new/* 2> /dev/null | head -n 1)
 curl -s -o /dev/null -w "POST /subscribe -> %{http_code}\n" \
     --data "email=anna.schmidt@example.com&topic=news&consent_text=$en&age_confirmed=yes" "$base/subscribe"
-mail=$(ls -t outbox/new/* | head -n 1)
+# serve answers first and sends the confirmation mail right after, from its queue
+mail=
+for _ in $(seq 100); do
+    mail=$(ls -t outbox/new/* 2> /dev/null | head -n 1)
+    [ -n "$mail" ] && [ "$mail" != "${before:-}" ] && break
+    sleep 0.1
+done
 echo "confirmation mail: $mail"
 link=$(python3 -c 'import email,email.policy,re,sys; m=email.message_from_binary_file(open(sys.argv[1],"rb"),policy=email.policy.default); print(re.search(r"https?://\S+/confirm/\S+", m.get_body(("plain",)).get_content()).group(0))' "$mail")
 echo "confirm link:      $link"

@@ -45,38 +45,6 @@ static char address_lower(char c)
     return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
 }
 
-/*
- * Appends the value for an error message: control bytes escaped (and bytes
- * over 0x7f too unless the value is valid UTF-8), at most ADDRESS_SHOW_MAX
- * bytes of it, cut at a character boundary.
- */
-static void address_show(struct buf *b, const char *s, size_t len)
-{
-    int utf8 = utf8_valid(s, len);
-    size_t n = len;
-
-    if (n > ADDRESS_SHOW_MAX) {
-        n = ADDRESS_SHOW_MAX;
-        while (utf8 && n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-            n--;
-    }
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '\r')
-            buf_puts(b, "\\r");
-        else if (c == '\n')
-            buf_puts(b, "\\n");
-        else if (c == '\t')
-            buf_puts(b, "\\t");
-        else if (c < 0x20 || c == 0x7f || (c >= 0x80 && !utf8))
-            buf_printf(b, "\\x%02x", c);
-        else
-            buf_putc(b, (char)c);
-    }
-    if (n < len)
-        buf_puts(b, "...");
-}
-
 /* Sets err to "invalid email 'VALUE': reason" and returns -1. */
 static int address_fail(struct mo_err *err, const char *s, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -93,7 +61,7 @@ static int address_fail(struct mo_err *err, const char *s, size_t len, const cha
     vsnprintf(reason, sizeof(reason), fmt, ap);
     va_end(ap);
     buf_init(&shown, 4 * ADDRESS_SHOW_MAX + 8);
-    address_show(&shown, s, len);
+    buf_put_shown(&shown, s, len, ADDRESS_SHOW_MAX);
     mo_err_set(err, MO_E_INPUT, "invalid email '%s': %s", shown.s, reason);
     buf_release(&shown);
     return -1;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
 #include "xalloc.h"
 
 static char buf_empty[1];
@@ -115,4 +116,35 @@ void buf_truncate(struct buf *b, size_t n)
         b->len = n;
         b->s[n] = '\0';
     }
+}
+
+int buf_put_shown(struct buf *b, const char *s, size_t len, size_t max)
+{
+    int utf8 = utf8_valid(s, len);
+    size_t n = len, start = b->len;
+    int rc = 0;
+
+    if (n > max) {
+        n = max;
+        while (utf8 && n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--;
+    }
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '\r')
+            rc = buf_puts(b, "\\r");
+        else if (c == '\n')
+            rc = buf_puts(b, "\\n");
+        else if (c == '\t')
+            rc = buf_puts(b, "\\t");
+        else if (c < 0x20 || c == 0x7f || (c >= 0x80 && !utf8))
+            rc = buf_printf(b, "\\x%02x", c);
+        else
+            rc = buf_putc(b, (char)c);
+    }
+    if (rc == 0 && n < len)
+        rc = buf_puts(b, "...");
+    if (rc < 0)
+        buf_truncate(b, start);
+    return rc;
 }

@@ -184,28 +184,6 @@ static int split_hostport(const char *v, char **host, unsigned *port)
     return 0;
 }
 
-/* Appends s for a one-line message: control bytes (and bytes of invalid UTF-8) escaped. */
-static void show_value(struct buf *b, const char *s)
-{
-    int utf8 = utf8_valid_str(s);
-    size_t n = 0;
-
-    /* at most 100 bytes, but never cut inside a UTF-8 character */
-    for (; *s && (n < 100 || (utf8 && ((unsigned char)*s & 0xC0) == 0x80)); s++, n++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '\r')
-            buf_puts(b, "\\r");
-        else if (c == '\n')
-            buf_puts(b, "\\n");
-        else if (c < 0x20 || c == 0x7f || (c >= 0x80 && !utf8))
-            buf_printf(b, "\\x%02x", c);
-        else
-            buf_putc(b, (char)c);
-    }
-    if (*s)
-        buf_puts(b, "...");
-}
-
 /* MO_E_INPUT "invalid value 'V' for key K: REASON (WHERE)"; returns -1. */
 static int bad_value(struct mo_err *err, const struct cfg_key *k, const char *v, const char *reason,
                      const char *where)
@@ -213,7 +191,7 @@ static int bad_value(struct mo_err *err, const struct cfg_key *k, const char *v,
     struct buf shown;
 
     buf_init(&shown, 0);
-    show_value(&shown, v);
+    buf_put_shown(&shown, v, strlen(v), 100);
     mo_err_set(err, MO_E_INPUT, "invalid value '%s' for key %s: %s (%s)", shown.s, k->name, reason,
                where);
     buf_release(&shown);

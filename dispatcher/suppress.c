@@ -97,7 +97,7 @@ static int stored_fingerprint(struct db *db, char fp[65], struct mo_err *err)
     PGresult *r = db_exec(db, Q_SUPPRESSION_KEY_GET, NULL, 0, err);
     if (r == NULL)
         return -1;
-    snprintf(fp, 65, "%s", PQntuples(r) ? PQgetvalue(r, 0, 0) : "");
+    snprintf(fp, 65, "%s", PQntuples(r) ? db_val(r, 0, "fingerprint") : ""); /* 64 hex digits */
     PQclear(r);
     return 0;
 }

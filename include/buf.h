@@ -36,6 +36,13 @@ int buf_puts(struct buf *b, const char *s);
 int buf_putc(struct buf *b, char c);
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/*
+ * Appends the len bytes at s for quoting in a one-line message: CR, LF and
+ * tab as \r \n \t, other control bytes (and every byte over 0x7f unless s
+ * is valid UTF-8) as \xNN, at most max bytes of s, never cut inside a UTF-8
+ * character, with "..." when shortened.  Returns 0 or -1 as buf_add().
+ */
+int buf_put_shown(struct buf *b, const char *s, size_t len, size_t max);
 /* Shortens to n bytes (n <= len). */
 void buf_truncate(struct buf *b, size_t n);
 

@@ -70,6 +70,34 @@ START_TEST(detach_empty_gives_heap_string)
 }
 END_TEST
 
+static const struct {
+    const char *in;
+    size_t max;
+    const char *out;
+} shown_cases[] = {
+    {"plain", 100, "plain"},
+    {"a\r\nb\tc", 100, "a\\r\\nb\\tc"},
+    {"nul\x01"
+     "del\x7f",
+     100, "nul\\x01del\\x7f"},
+    {"caf\xc3\xa9", 100, "caf\xc3\xa9"}, /* valid UTF-8 kept */
+    {"caf\xe9", 100, "caf\\xe9"},        /* Latin-1 byte escaped */
+    {"abcdef", 3, "abc..."},             /* shortened */
+    {"ab\xc3\xa9", 3, "ab..."},          /* never cut inside a character */
+    {"", 10, ""},
+};
+
+START_TEST(shown_values)
+{
+    struct buf b;
+    buf_init(&b, 0);
+    ck_assert_int_eq(
+        buf_put_shown(&b, shown_cases[_i].in, strlen(shown_cases[_i].in), shown_cases[_i].max), 0);
+    ck_assert_str_eq(b.s, shown_cases[_i].out);
+    buf_release(&b);
+}
+END_TEST
+
 static Suite *buf_suite(void)
 {
     Suite *s = suite_create("buf");
@@ -79,6 +107,7 @@ static Suite *buf_suite(void)
     tcase_add_test(tc, refuses_past_max_and_stays_unchanged);
     tcase_add_test(tc, grows_large);
     tcase_add_test(tc, detach_empty_gives_heap_string);
+    tcase_add_loop_test(tc, shown_values, 0, (int)(sizeof(shown_cases) / sizeof(shown_cases[0])));
     suite_add_tcase(s, tc);
     return s;
 }
