@@ -80,9 +80,10 @@ static void watch_scan(struct http_watch *w)
         c->state = WATCH_CUT;
         if (!watch_same_peer(c))
             continue;
-        shutdown(c->fd, SHUT_RDWR);
+        /* count first, so whoever sees the connection close also sees the count */
         if (w->on_cut)
             w->on_cut(w->arg);
+        shutdown(c->fd, SHUT_RDWR);
     }
 }
 
