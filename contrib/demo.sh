@@ -26,13 +26,13 @@ pid=$!
 trap 'kill $pid 2> /dev/null; wait $pid 2> /dev/null || true' EXIT
 base=$(awk -F' = ' '$1 == "base_url" {print $2}' mailout.conf)
 for _ in $(seq 50); do curl -s "$base/healthz" > /dev/null && break; sleep 0.1; done
-before=$(ls -t outbox/new/* 2> /dev/null | head -n 1)
+before=$(ls -t outbox/new/* 2> /dev/null | head -n 1 || true)
 curl -s -o /dev/null -w "POST /subscribe -> %{http_code}\n" \
     --data "email=anna.schmidt@example.com&topic=news&consent_text=$en&age_confirmed=yes" "$base/subscribe"
 # serve answers first and sends the confirmation mail right after, from its queue
 mail=
 for _ in $(seq 100); do
-    mail=$(ls -t outbox/new/* 2> /dev/null | head -n 1)
+    mail=$(ls -t outbox/new/* 2> /dev/null | head -n 1 || true)
     [ -n "$mail" ] && [ "$mail" != "${before:-}" ] && break
     sleep 0.1
 done
