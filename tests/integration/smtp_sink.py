@@ -109,7 +109,9 @@ def main():
         def authenticator(server, session, envelope, mechanism, auth_data):
             ok = (isinstance(auth_data, LoginPassword) and auth_data.login == user.encode()
                   and auth_data.password == password.encode())
-            return AuthResult(success=ok, auth_data=auth_data if ok else None)
+            # handled=False: aiosmtpd then answers a failure with 535 (its
+            # default, handled=True, answers nothing and the client times out)
+            return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
         kw.update(authenticator=authenticator, auth_required=True, auth_require_tls=True)
     ctl = SinkController(Sink(a.maildir, a.refuse), hostname='127.0.0.1', port=a.port,
                      data_size_limit=10 * 1024 * 1024, **kw)
