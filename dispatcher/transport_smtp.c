@@ -35,6 +35,7 @@ struct smtp_transport {
     struct transport base;
     char problem[256]; /* why the last session's TLS setup failed, "" if it did not */
     int settled;       /* tls_settle() ran in this session */
+    int in_auth;       /* monitor(): inside an AUTH exchange, our lines are secret */
     char *server;      /* host:port */
     char *helo;
     enum config_starttls starttls;
@@ -80,16 +81,26 @@ static int auth_interact(auth_client_request_t req, char **result, int fields, v
     return 1;
 }
 
-/* log_level = debug: the SMTP dialogue, without message content or credentials */
+/* log_level = debug: the SMTP dialogue, without message content or credentials.
+ * AUTH shows only its verb; what we answer to the server's 334 challenges
+ * (base64 user name and password with AUTH LOGIN) shows as "(credentials)". */
 static void monitor(const char *buf, int len, int writing, void *arg)
 {
-    (void)arg;
+    struct smtp_transport *st = arg;
+
     if (writing == SMTP_CB_HEADERS)
         return;
     while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
         len--;
-    if (writing && len >= 4 && strncasecmp(buf, "AUTH", 4) == 0)
+    if (writing && len >= 4 && strncasecmp(buf, "AUTH", 4) == 0) {
+        st->in_auth = 1;
         len = 4;
+    } else if (writing && st->in_auth) {
+        buf = "(credentials)";
+        len = (int)strlen(buf);
+    } else if (!writing) {
+        st->in_auth = st->in_auth && len >= 3 && strncmp(buf, "334", 3) == 0;
+    }
     mo_log(MO_LOG_DEBUG, "smtp %s %.*s", writing ? ">" : "<", len > 200 ? 200 : len, buf);
 }
 
@@ -265,11 +276,12 @@ static int smtp_send(struct transport *t, struct transport_msg *msgs, size_t n, 
     }
     st->problem[0] = '\0';
     st->settled = 0;
+    st->in_auth = 0;
     smtp_set_eventcb(s, on_event, st);
     if (st->tls)
         smtp_starttls_set_ctx(s, st->tls);
     if (mo_log_level_current >= MO_LOG_DEBUG)
-        smtp_set_monitorcb(s, monitor, NULL, 1);
+        smtp_set_monitorcb(s, monitor, st, 1);
     smtp_starttls_enable(s, st->starttls == STARTTLS_REQUIRED   ? Starttls_REQUIRED
                             : st->starttls == STARTTLS_OPTIONAL ? Starttls_ENABLED
                                                                 : Starttls_DISABLED);

@@ -8,7 +8,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
     -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
     -keyout "$TMP/key.pem" -out "$TMP/cert.pem" > /dev/null 2>&1 || skip_all "openssl req failed"
 start_smtp --tls-cert "$TMP/cert.pem" --tls-key "$TMP/key.pem" --auth mailout:s3cret
-plan 18
+plan 19
 
 printf 's3cret\n' > "$TMP/password"
 printf 'wrong\n' > "$TMP/badpassword"
@@ -28,6 +28,7 @@ is "$(cat "$SMTP_MAILDIR"/new/* | tr -d '\r' | grep -h '^X-Sink-Auth:' | sort -u
     "both after AUTH as the configured user"
 is "$(cat "$SMTP_MAILDIR"/new/* | tr -d '\r' | grep -h '^X-Sink-Session:' | sort -u | wc -l)" 1 \
     "over one session"
+unlike "$ERR" "s3cret|czNjcmV0" "the debug log shows the SMTP dialogue without the password"
 
 # The relay's TLS 1.3 session tickets reach the socket before the client's
 # first poll after the handshake: libESMTP then read before sending EHLO, waited
