@@ -6,12 +6,15 @@
  * status per message and recipient; we copy them out before the session is
  * destroyed.  No MX lookup: the configured host is a relay.
  */
+#include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include <openssl/crypto.h>
 #include <openssl/ssl.h>
@@ -25,9 +28,14 @@
 #include "transport_impl.h"
 #include "xalloc.h"
 
+/* how long tls_settle() waits for the relay, as the SMTP timeouts below */
+#define SMTP_SETTLE_TIMEOUT_MS 30000
+
 struct smtp_transport {
     struct transport base;
     char problem[256]; /* why the last session's TLS setup failed, "" if it did not */
+    int settled;       /* tls_settle() ran in this session */
+    int in_auth;       /* monitor(): inside an AUTH exchange, our lines are secret */
     char *server;      /* host:port */
     char *helo;
     enum config_starttls starttls;
@@ -73,29 +81,129 @@ static int auth_interact(auth_client_request_t req, char **result, int fields, v
     return 1;
 }
 
-/* log_level = debug: the SMTP dialogue, without message content or credentials */
+/* log_level = debug: the SMTP dialogue, without message content or credentials.
+ * AUTH shows only its verb; what we answer to the server's 334 challenges
+ * (base64 user name and password with AUTH LOGIN) shows as "(credentials)". */
 static void monitor(const char *buf, int len, int writing, void *arg)
 {
-    (void)arg;
+    struct smtp_transport *st = arg;
+
     if (writing == SMTP_CB_HEADERS)
         return;
     while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
         len--;
-    if (writing && len >= 4 && strncasecmp(buf, "AUTH", 4) == 0)
+    if (writing && len >= 4 && strncasecmp(buf, "AUTH", 4) == 0) {
+        st->in_auth = 1;
         len = 4;
+    } else if (writing && st->in_auth) {
+        buf = "(credentials)";
+        len = (int)strlen(buf);
+    } else if (!writing) {
+        st->in_auth = st->in_auth && len >= 3 && strncmp(buf, "334", 3) == 0;
+    }
     mo_log(MO_LOG_DEBUG, "smtp %s %.*s", writing ? ">" : "<", len > 200 ? 200 : len, buf);
 }
 
-/* TLS events: record why a session was refused, so the error can say so. */
+/* After SSL_read()/SSL_write() returned ret: waits until the socket can make
+ * progress; 0 on an error, end of stream or SMTP_SETTLE_TIMEOUT_MS of silence. */
+static int tls_wait(SSL *ssl, int ret)
+{
+    struct pollfd p = {.fd = SSL_get_fd(ssl), .events = 0, .revents = 0};
+    int n;
+
+    switch (SSL_get_error(ssl, ret)) {
+    case SSL_ERROR_WANT_READ:
+        p.events = POLLIN;
+        break;
+    case SSL_ERROR_WANT_WRITE:
+        p.events = POLLOUT;
+        break;
+    default:
+        return 0;
+    }
+    while ((n = poll(&p, 1, SMTP_SETTLE_TIMEOUT_MS)) < 0)
+        if (errno != EINTR)
+            return 0;
+    return n > 0;
+}
+
+/*
+ * Called once per session as soon as the TLS handshake is done, before
+ * libESMTP sends its next command (EHLO, or QUIT after a refused certificate).
+ *
+ * libESMTP 1.1 (protocol.c, siobuf.c) puts that command in its buffer and then
+ * polls the socket for reading and writing at once; when both are ready it
+ * reads the reply first and flushes the command after.  A TLS 1.3 server sends
+ * NewSessionTicket messages just after the handshake, so the socket can be
+ * readable with no SMTP reply in it: SSL_read() consumes the tickets, wants
+ * more, and libESMTP waits its whole timeout for the reply to a command it has
+ * not sent, then gives up ("SMTP server dropped connection").  Whether the
+ * tickets arrive before that poll is a race a slow or busy client loses (seen
+ * 1 run in 8 against a local relay, under ASan every other run).  The client
+ * cannot refuse TLS 1.3 tickets (SSL_OP_NO_TICKET only concerns TLS 1.2).
+ *
+ * So we send NOOP ourselves and read its reply one byte at a time.  The
+ * server sends its tickets before it reads NOOP and records arrive in order,
+ * so the tickets are consumed with the reply, and the socket stays quiet
+ * until libESMTP's command has been sent.  RFC 5321 4.1.4 allows NOOP before
+ * EHLO; any reply will do.  Without a reply the socket is shut down, so the
+ * session ends at once and a late reply cannot be taken for EHLO's.
+ */
+static void tls_settle(struct smtp_transport *st, SSL *ssl)
+{
+    static const char noop[] = "NOOP\r\n";
+    char line[128];
+    size_t len = 0, total = 0;
+    int n;
+
+    if (st->settled)
+        return;
+    st->settled = 1;
+    mo_log(MO_LOG_DEBUG, "smtp > NOOP");
+    while ((n = SSL_write(ssl, noop, (int)sizeof(noop) - 1)) <= 0)
+        if (!tls_wait(ssl, n))
+            goto fail;
+    for (;;) {
+        char c;
+        while ((n = SSL_read(ssl, &c, 1)) <= 0)
+            if (!tls_wait(ssl, n))
+                goto fail;
+        if (++total > 65536)
+            goto fail;
+        if (c != '\n') {
+            if (len < sizeof(line) - 1)
+                line[len++] = c;
+            continue;
+        }
+        while (len > 0 && line[len - 1] == '\r')
+            len--;
+        line[len] = '\0';
+        mo_log(MO_LOG_DEBUG, "smtp < %s", line);
+        if (len < 4 || line[3] != '-')
+            return; /* the last line of the reply */
+        len = 0;
+    }
+fail:
+    if (!st->problem[0])
+        snprintf(st->problem, sizeof(st->problem),
+                 "no reply from the relay to NOOP after the TLS handshake");
+    shutdown(SSL_get_fd(ssl), SHUT_RDWR);
+}
+
+/* TLS events: record why a session was refused, so the error can say so; once
+ * the handshake is done, settle the connection (tls_settle()). */
 static void on_event(smtp_session_t s, int ev, void *arg, ...)
 {
     struct smtp_transport *st = arg;
+    SSL *ssl = NULL;
     va_list ap;
     (void)s;
     va_start(ap, arg);
     switch (ev) {
     case SMTP_EV_INVALID_PEER_CERTIFICATE: {
         long result = va_arg(ap, long);
+        (void)va_arg(ap, int *);
+        ssl = va_arg(ap, SSL *);
         snprintf(st->problem, sizeof(st->problem), "the relay's certificate is not trusted: %s",
                  X509_verify_cert_error_string(result));
         break;
@@ -106,10 +214,14 @@ static void on_event(smtp_session_t s, int ev, void *arg, ...)
     case SMTP_EV_WRONG_PEER_CERTIFICATE: {
         (void)va_arg(ap, int *);
         const char *name = va_arg(ap, const char *);
+        ssl = va_arg(ap, SSL *);
         snprintf(st->problem, sizeof(st->problem),
                  "the relay's certificate names '%s', not the configured host", name ? name : "");
         break;
     }
+    case SMTP_EV_STARTTLS_OK:
+        ssl = va_arg(ap, SSL *);
+        break;
     case SMTP_EV_NO_CLIENT_CERTIFICATE: {
         int *ok = va_arg(ap, int *);
         *ok = 1; /* a client certificate is optional */
@@ -132,6 +244,8 @@ static void on_event(smtp_session_t s, int ev, void *arg, ...)
     va_end(ap);
     if (st->problem[0])
         mo_log(MO_LOG_DEBUG, "smtp: %s", st->problem);
+    if (ssl != NULL)
+        tls_settle(st, ssl);
 }
 
 static void copy_status(struct transport_msg *m, const smtp_status_t *s)
@@ -161,11 +275,13 @@ static int smtp_send(struct transport *t, struct transport_msg *msgs, size_t n, 
         goto out;
     }
     st->problem[0] = '\0';
+    st->settled = 0;
+    st->in_auth = 0;
     smtp_set_eventcb(s, on_event, st);
     if (st->tls)
         smtp_starttls_set_ctx(s, st->tls);
     if (mo_log_level_current >= MO_LOG_DEBUG)
-        smtp_set_monitorcb(s, monitor, NULL, 1);
+        smtp_set_monitorcb(s, monitor, st, 1);
     smtp_starttls_enable(s, st->starttls == STARTTLS_REQUIRED   ? Starttls_REQUIRED
                             : st->starttls == STARTTLS_OPTIONAL ? Starttls_ENABLED
                                                                 : Starttls_DISABLED);

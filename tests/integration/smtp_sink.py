@@ -132,7 +132,9 @@ def main():
         def authenticator(server, session, envelope, mechanism, auth_data):
             ok = (isinstance(auth_data, LoginPassword) and auth_data.login == user.encode()
                   and auth_data.password == password.encode())
-            return AuthResult(success=ok, auth_data=auth_data if ok else None)
+            # handled=False: aiosmtpd then answers a failure with 535 (its
+            # default, handled=True, answers nothing and the client times out)
+            return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
         kw.update(authenticator=authenticator, auth_required=True, auth_require_tls=True)
     sink = Sink(a.maildir, a.refuse, a.refuse_all, a.tempfail_rcpt, a.sleep_rcpt)
     ctl = SinkController(sink, hostname='127.0.0.1', port=a.port,
