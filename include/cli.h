@@ -68,5 +68,19 @@ int cmd_unsubscribe(struct cli *cli, int argc, char **argv, struct mo_err *err);
 int cmd_maintenance(struct cli *cli, int argc, char **argv, struct mo_err *err);
 int cmd_serve(struct cli *cli, int argc, char **argv, struct mo_err *err);
 int cmd_dispatch(struct cli *cli, int argc, char **argv, struct mo_err *err);
+/* The legal-basis engine's inputs and campaigns (issue 8). */
+int cmd_product_import(struct cli *cli, int argc, char **argv, struct mo_err *err);
+int cmd_product_relate(struct cli *cli, int argc, char **argv, struct mo_err *err);
+int cmd_product_relate_category(struct cli *cli, int argc, char **argv, struct mo_err *err);
+int cmd_order_import(struct cli *cli, int argc, char **argv, struct mo_err *err);
+int cmd_activity_import(struct cli *cli, int argc, char **argv, struct mo_err *err);
+int cmd_policy_show(struct cli *cli, int argc, char **argv, struct mo_err *err);
+int cmd_policy_set(struct cli *cli, int argc, char **argv, struct mo_err *err);
+int cmd_segment_create(struct cli *cli, int argc, char **argv, struct mo_err *err);
+int cmd_segment_count(struct cli *cli, int argc, char **argv, struct mo_err *err);
+int cmd_template_add(struct cli *cli, int argc, char **argv, struct mo_err *err);
+int cmd_campaign_create(struct cli *cli, int argc, char **argv, struct mo_err *err);
+int cmd_campaign_explain(struct cli *cli, int argc, char **argv, struct mo_err *err);
+int cmd_campaign_send(struct cli *cli, int argc, char **argv, struct mo_err *err);
 
 #endif

@@ -1,0 +1,50 @@
+/*
+ * segment.h - segment expressions (INTERFACE.md "Segment expressions"):
+ * a recursive-descent parser into a tree, and the compiler from that tree
+ * to one SQL condition in which every value is a parameter.  segment.c is
+ * the one module besides queries.c that writes SQL text, and only from the
+ * parse tree.  Also the use cases segment create and segment count.
+ */
+#ifndef MAILOUT_SEGMENT_H
+#define MAILOUT_SEGMENT_H
+
+#include "db.h"
+#include "err.h"
+
+/*
+ * A compiled segment: `where` is a boolean SQL condition over the alias c
+ * (a row of contacts), e.g. "(c.country = $3 AND EXISTS (...))".  It refers
+ * to the reference time ("now" for DAYS windows) as $<at_param>::timestamptz
+ * and to its own values as $<first_param> ... $<first_param + nparams - 1>,
+ * whose text is params[0 .. nparams - 1] (never NULL).  The caller puts it
+ * into a statement such as
+ *     SELECT c.id FROM contacts c WHERE <where>
+ * and passes the reference time at index at_param and these values after
+ * its own parameters.
+ */
+struct segment_sql {
+    char *where;
+    char **params;
+    int nparams;
+};
+
+/*
+ * Parses and compiles expr.  A syntax or semantic error (unknown field,
+ * undeclared attribute, bad date) is MO_E_INPUT with the message
+ * "LINE:COL: what was expected", e.g. "1:23: expected ')'"; anything after
+ * a complete expression is an error.  attributes is the comma-separated
+ * list of declared custom attributes (the key contact_attributes), or NULL.
+ * Fill with segment_sql_free().
+ */
+int segment_compile(const char *expr, const char *attributes, int at_param, int first_param,
+                    struct segment_sql *out, struct mo_err *err);
+void segment_sql_free(struct segment_sql *s);
+
+/*
+ * Loads segment name's stored expression and compiles it; MO_E_NOTFOUND
+ * for an unknown segment.
+ */
+int segment_load(struct db *db, const char *name, const char *attributes, int at_param,
+                 int first_param, struct segment_sql *out, struct mo_err *err);
+
+#endif
