@@ -29,3 +29,20 @@ SELECT c, 16, 24, 0, false, 'EU/EEA default: GDPR Art. 8 age 16 until a national
  WHERE NOT EXISTS (SELECT 1 FROM policy WHERE country = c);
 
 GRANT INSERT, UPDATE ON policy TO mailout_app;
+
+-- The one test of "a current consent to this topic" outside the engine's
+-- set-based query (segments use it for subscribed() and the tracking gate
+-- of viewed() and downloaded()): the latest decisive event for the topic,
+-- or a later objection to all marketing, is a confirmation or a grant.
+CREATE FUNCTION consent_is_current(p_contact bigint, p_topic bigint) RETURNS boolean
+    LANGUAGE sql STABLE AS $$
+    SELECT COALESCE((
+        SELECT kind IN ('confirmed', 'granted')
+          FROM consent_events
+         WHERE contact_id = p_contact
+           AND ((topic_id = p_topic AND kind IN ('confirmed', 'granted', 'withdrawn', 'expired'))
+                OR kind = 'objected')
+         ORDER BY id DESC LIMIT 1), false)
+$$;
+COMMENT ON FUNCTION consent_is_current(bigint, bigint) IS
+    'True when the contact has a confirmed or granted consent to the topic not withdrawn, expired or objected to since';
