@@ -138,6 +138,50 @@ static const struct cli_command commands[] = {
      "\n"
      "  -n, --count N     number of messages (1-100)\n"
      "  -f, --from ADDR   envelope and header sender (default: the key from)\n"},
+    {"campaign", "create", cmd_campaign_create,
+     "campaign create NAME --topic T --template T --segment S [--promotes SKU,...] "
+     "[--category PATH,...] [--legal-entity NAME]",
+     "a campaign: what to send, to whom, about what, on whose behalf",
+     "The segment chooses whom to consider; the legal-basis engine decides, per\n"
+     "contact, whether the campaign may be sent to them.  Recipients need consent\n"
+     "to the topic, or (existing customers) a purchase related to what the campaign\n"
+     "promotes: the same sku, a sku in a promoted category or below it, or an\n"
+     "explicit product or category relation.  A campaign that promotes nothing\n"
+     "reaches customers only through their consent.  The sender's legal entity\n"
+     "defaults to the key legal_entity (created if new); without one the campaign\n"
+     "is refused (exit 65).  Unknown topic, template, segment or sku, or a category\n"
+     "no product is in, exit 66.\n"
+     "\n"
+     "  -t, --topic T          the purpose recipients consented to\n"
+     "  -T, --template T       the message template\n"
+     "  -s, --segment S        the contacts considered\n"
+     "  -p, --promotes SKU,..  products the campaign promotes\n"
+     "  -c, --category PATH,.. categories it promotes (a path covers everything below)\n"
+     "  -l, --legal-entity N   the sender's legal entity\n"},
+    {"campaign", "explain", cmd_campaign_explain,
+     "campaign explain NAME [--contact EMAIL | --since-last-run] [--at TIME] [--limit N]",
+     "who may be mailed and why: counts per basis and reason, or one contact's path",
+     "Runs the legal-basis engine over the campaign's segment and prints the\n"
+     "number of contacts per basis (consent, existing_customer, opt_out_regime)\n"
+     "and per exclusion reason (suppressed, objected, unsubscribed, minor,\n"
+     "frequency_cap, consent_expired, unrelated_purchase, purchase_too_old,\n"
+     "different_legal_entity, not_collected_in_sale, no_opt_out_offered,\n"
+     "no_basis); the total is the segment's size.  Writes nothing: a lapsed\n"
+     "consent is only reported here and recorded when a run is built.\n"
+     "\n"
+     "  -c, --contact EMAIL    one contact's decision, rule by rule, with evidence\n"
+     "                         (the consent event, or the order and its relation)\n"
+     "  -s, --since-last-run   who gained, lost or changed a basis since the last\n"
+     "                         run was built, and why\n"
+     "  -a, --at TIME          decide as of TIME (ISO 8601; default now)\n"
+     "  -n, --limit N          contacts listed by --since-last-run (default 100)\n"},
+    {"campaign", "send", cmd_campaign_send, "campaign send NAME",
+     "build a run now: decide every contact and queue those with a basis",
+     "Decides every contact of the segment with the legal-basis engine, records\n"
+     "each decision, queues one send row per contact with a basis (dispatch sends\n"
+     "them, checking the basis again when it claims each one) and records the\n"
+     "'expired' ledger event of every lapsed consent once.  One transaction; sends\n"
+     "nothing itself.  Refused (exit 65) while the campaign's last run is not done.\n"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -168,6 +168,18 @@ PGresult *db_exec(struct db *db, enum query_id q, const char *const *params, int
     return r;
 }
 
+PGresult *db_exec_text(struct db *db, const char *what, const char *sql, const char *const *params,
+                       int n, struct mo_err *err)
+{
+    PGresult *r = PQexecParams(db->conn, sql, n, NULL, params, NULL, NULL, 0);
+    if (!ok_status(r)) {
+        db_result_error(db, r, what, err);
+        PQclear(r);
+        return NULL;
+    }
+    return r;
+}
+
 int db_run(struct db *db, enum query_id q, const char *const *params, int n, struct mo_err *err)
 {
     PGresult *r = db_exec(db, q, params, n, err);

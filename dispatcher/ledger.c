@@ -104,3 +104,20 @@ int ledger_import_proofs(struct db *db, const char *file_label, long *n, struct 
     PQclear(r);
     return 0;
 }
+
+int ledger_expire_run(struct db *db, long long run_id, const char *source, long long *n,
+                      struct mo_err *err)
+{
+    char id[24];
+    const char *p[] = {id, source};
+    PGresult *r;
+
+    *n = 0;
+    snprintf(id, sizeof(id), "%lld", run_id);
+    r = db_exec(db, Q_LEDGER_EXPIRE_RUN, p, 2, err);
+    if (r == NULL)
+        return -1;
+    *n = strtoll(PQcmdTuples(r), NULL, 10);
+    PQclear(r);
+    return 0;
+}

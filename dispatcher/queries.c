@@ -35,6 +35,12 @@
     " FROM import_contacts i JOIN contacts c ON c.email_norm = i.email_norm"                       \
     " JOIN topics t ON t.name = i.consent_topic JOIN consent_texts ct ON ct.id = i.consent_text_id"
 
+#define CAMPAIGN_GET_SQL                                                                           \
+    "SELECT cm.id, cm.name, t.name AS topic, t.id AS topic_id, s.name AS segment,"                 \
+    " le.name AS legal_entity FROM campaigns cm JOIN topics t ON t.id = cm.topic_id"               \
+    " JOIN segments s ON s.id = cm.segment_id JOIN legal_entities le ON le.id = cm.legal_entity_id" \
+    " WHERE cm.name = $1"
+
 static const struct query queries[Q__COUNT] = {
     Q(Q_MIGRATION_LIST,
       "SELECT version, name, checksum,"
@@ -290,6 +296,106 @@ static const struct query queries[Q__COUNT] = {
       "  ORDER BY (locale = $1) DESC, (locale = 'en') DESC, version DESC LIMIT 1) ct ON true"
       " ORDER BY t.reserved, t.name",
       1),
+    /* campaigns and the legal-basis engine */
+    Q(Q_CAMPAIGN_TEMPLATE_ID, "SELECT id FROM templates WHERE name = $1", 1),
+    Q(Q_CAMPAIGN_SEGMENT_ID, "SELECT id FROM segments WHERE name = $1", 1),
+    Q(Q_LEGAL_ENTITY_ENSURE,
+      "WITH ins AS (INSERT INTO legal_entities (name) VALUES ($1) ON CONFLICT (name) DO NOTHING"
+      "   RETURNING id)"
+      " SELECT id, true AS created FROM ins"
+      " UNION ALL SELECT id, false FROM legal_entities WHERE name = $1 LIMIT 1",
+      1),
+    Q(Q_CAMPAIGN_UNKNOWN_SKU,
+      "SELECT s AS sku FROM unnest($1::text[]) AS s"
+      " WHERE NOT EXISTS (SELECT 1 FROM products p WHERE p.sku = s) LIMIT 1",
+      1),
+    Q(Q_CAMPAIGN_EMPTY_CATEGORY,
+      "SELECT pc AS path FROM unnest($1::text[]) AS pc"
+      " WHERE NOT EXISTS (SELECT 1 FROM products p JOIN categories k ON k.id = p.category_id"
+      "   WHERE k.path = pc OR starts_with(k.path, pc || '/')) LIMIT 1",
+      1),
+    Q(Q_CAMPAIGN_INSERT,
+      "INSERT INTO campaigns (name, topic_id, template_id, segment_id, legal_entity_id,"
+      " promotes_skus, promotes_categories) VALUES ($1, $2::bigint, $3::bigint, $4::bigint,"
+      " $5::bigint, $6::text[], $7::text[]) RETURNING id",
+      7),
+    Q(Q_CAMPAIGN_GET, CAMPAIGN_GET_SQL, 1),
+    Q(Q_CAMPAIGN_GET_FOR_UPDATE, CAMPAIGN_GET_SQL " FOR UPDATE OF cm", 1),
+    Q(Q_CAMPAIGN_EXPLAIN,
+      "WITH n AS (SELECT COALESCE(d.basis, d.reason) AS key, count(*) AS n"
+      "   FROM legal_basis($1::bigint, ARRAY(SELECT c.id FROM contacts c WHERE {segment}),"
+      "                    $2::timestamptz) d GROUP BY 1)"
+      " SELECT k.kind, k.key, COALESCE(n.n, 0) AS n FROM legal_basis_keys() k"
+      " LEFT JOIN n ON n.key = k.key ORDER BY k.ord",
+      2),
+    Q(Q_CAMPAIGN_IN_SEGMENT,
+      "SELECT EXISTS (SELECT 1 FROM contacts c WHERE c.id = $1::bigint"
+      " AND $2::timestamptz IS NOT NULL AND ({segment})) AS member",
+      2),
+    Q(Q_CAMPAIGN_DECIDE_ONE,
+      "SELECT basis, reason, consent_event_id, order_id, relation"
+      " FROM legal_basis($1::bigint, ARRAY[$2::bigint], $3::timestamptz)",
+      3),
+    Q(Q_CAMPAIGN_PATH,
+      "SELECT step, rule, result, detail"
+      " FROM legal_basis_path($1::bigint, $2::bigint, $3::timestamptz) ORDER BY step",
+      3),
+    Q(Q_CAMPAIGN_LAST_RUN,
+      "SELECT id, iso_utc(created_at) AS created_at, state FROM campaign_runs"
+      " WHERE campaign_id = $1::bigint ORDER BY id DESC LIMIT 1",
+      1),
+    Q(Q_CAMPAIGN_SINCE,
+      "WITH now AS (SELECT * FROM legal_basis($1::bigint,"
+      "     ARRAY(SELECT c.id FROM contacts c WHERE {segment}), $2::timestamptz)),"
+      " last AS (SELECT * FROM campaign_run_decisions WHERE run_id = $3::bigint),"
+      " diff AS (SELECT COALESCE(n.contact_id, l.contact_id) AS contact_id,"
+      "     l.basis AS was_basis, COALESCE(l.basis, l.reason, 'not_in_segment') AS was,"
+      "     n.basis AS now_basis, COALESCE(n.basis, n.reason, 'not_in_segment') AS now"
+      "   FROM now n FULL JOIN last l ON l.contact_id = n.contact_id"
+      "   WHERE n.basis IS DISTINCT FROM l.basis),"
+      " cnt AS (SELECT count(*) FILTER (WHERE was_basis IS NULL) AS gained,"
+      "     count(*) FILTER (WHERE now_basis IS NULL) AS lost,"
+      "     count(*) FILTER (WHERE was_basis IS NOT NULL AND now_basis IS NOT NULL) AS changed"
+      "   FROM diff)"
+      " SELECT cnt.gained, cnt.lost, cnt.changed, x.email, x.was, x.now, x.was_basis,"
+      "     x.now_basis FROM cnt"
+      " LEFT JOIN LATERAL (SELECT c.email, diff.* FROM diff JOIN contacts c ON c.id = diff.contact_id"
+      "   ORDER BY diff.contact_id LIMIT $4::bigint) x ON true",
+      4),
+    Q(Q_CAMPAIGN_OPEN_RUN,
+      "SELECT id, state FROM campaign_runs WHERE campaign_id = $1::bigint"
+      " AND state IN ('queued', 'sending', 'paused') ORDER BY id DESC LIMIT 1",
+      1),
+    Q(Q_CAMPAIGN_RUN_INSERT, "INSERT INTO campaign_runs (campaign_id) VALUES ($1::bigint) RETURNING id",
+      1),
+    Q(Q_CAMPAIGN_RUN_DECIDE,
+      "INSERT INTO campaign_run_decisions (run_id, contact_id, basis, reason, consent_event_id,"
+      " order_id, relation)"
+      " SELECT $3::bigint, d.contact_id, d.basis, d.reason, d.consent_event_id, d.order_id,"
+      " d.relation FROM legal_basis($1::bigint, ARRAY(SELECT c.id FROM contacts c WHERE {segment}),"
+      " $2::timestamptz) d",
+      3),
+    Q(Q_CAMPAIGN_RUN_QUEUE,
+      "INSERT INTO send_queue (run_id, contact_id, basis, consent_event_id, order_id, relation)"
+      " SELECT run_id, contact_id, basis, consent_event_id, order_id, relation"
+      " FROM campaign_run_decisions WHERE run_id = $1::bigint AND basis IS NOT NULL",
+      1),
+    Q(Q_CAMPAIGN_RUN_COUNTS,
+      "SELECT count(*) AS considered, count(basis) AS queued FROM campaign_run_decisions"
+      " WHERE run_id = $1::bigint",
+      1),
+    Q(Q_CAMPAIGN_RUN_DONE,
+      "UPDATE campaign_runs SET state = 'done', finished_at = now() WHERE id = $1::bigint", 1),
+    Q(Q_LEDGER_EXPIRE_RUN,
+      "INSERT INTO consent_events (contact_id, topic_id, kind, source, channel, actor, note)"
+      " SELECT d.contact_id, cm.topic_id, 'expired', $2, 'system', 'system',"
+      "   'consent lapsed: no marketing send within consent_lapse_months (consent event '"
+      "   || d.consent_event_id || ')'"
+      " FROM campaign_run_decisions d JOIN campaign_runs r ON r.id = d.run_id"
+      " JOIN campaigns cm ON cm.id = r.campaign_id"
+      " WHERE d.run_id = $1::bigint AND d.reason = 'consent_expired'"
+      " AND d.consent_event_id IS NOT NULL",
+      2),
 };
 
 const struct query *query_get(enum query_id id)

@@ -34,6 +34,13 @@ PGresult *db_exec(struct db *db, enum query_id q, const char *const *params, int
                   struct mo_err *err);
 /* Like db_exec for a fixed SQL string of our own (no parameters from outside). */
 PGresult *db_exec_sql(struct db *db, const char *sql, struct mo_err *err);
+/*
+ * Runs SQL text with parameters, unprepared.  Only for statements whose text
+ * segment.c assembled from a query-table template and a compiled segment
+ * (segment_exec()); everything else uses db_exec().
+ */
+PGresult *db_exec_text(struct db *db, const char *what, const char *sql, const char *const *params,
+                       int n, struct mo_err *err);
 /* Runs q and discards the result; 0 or -1. */
 int db_run(struct db *db, enum query_id q, const char *const *params, int n, struct mo_err *err);
 

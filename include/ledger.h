@@ -59,4 +59,12 @@ int ledger_revoke(struct db *db, long long contact_id, long long topic_id, const
  */
 int ledger_import_proofs(struct db *db, const char *file_label, long *n, struct mo_err *err);
 
+/*
+ * Records the 'expired' event of every consent that run_id's decisions found
+ * lapsed (reason consent_expired with the consent still in force), inside
+ * the caller's transaction; source names the run.  *n gets the count.
+ */
+int ledger_expire_run(struct db *db, long long run_id, const char *source, long long *n,
+                      struct mo_err *err);
+
 #endif

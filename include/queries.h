@@ -64,6 +64,29 @@ enum query_id {
     Q_RATE_PURGE,
     Q_RATE_IP_CHECK,
     Q_SUBSCRIBE_FORM_TOPICS,
+    /* campaigns and the legal-basis engine (campaign.c, ledger.c); queries with a
+       {segment} marker run through segment_exec() */
+    Q_CAMPAIGN_TEMPLATE_ID,
+    Q_CAMPAIGN_SEGMENT_ID,
+    Q_LEGAL_ENTITY_ENSURE,
+    Q_CAMPAIGN_UNKNOWN_SKU,
+    Q_CAMPAIGN_EMPTY_CATEGORY,
+    Q_CAMPAIGN_INSERT,
+    Q_CAMPAIGN_GET,
+    Q_CAMPAIGN_GET_FOR_UPDATE,
+    Q_CAMPAIGN_EXPLAIN,
+    Q_CAMPAIGN_IN_SEGMENT,
+    Q_CAMPAIGN_DECIDE_ONE,
+    Q_CAMPAIGN_PATH,
+    Q_CAMPAIGN_LAST_RUN,
+    Q_CAMPAIGN_SINCE,
+    Q_CAMPAIGN_OPEN_RUN,
+    Q_CAMPAIGN_RUN_INSERT,
+    Q_CAMPAIGN_RUN_DECIDE,
+    Q_CAMPAIGN_RUN_QUEUE,
+    Q_CAMPAIGN_RUN_COUNTS,
+    Q_CAMPAIGN_RUN_DONE,
+    Q_LEDGER_EXPIRE_RUN,
     Q__COUNT
 };
 

@@ -10,6 +10,7 @@
 
 #include "db.h"
 #include "err.h"
+#include "queries.h"
 
 /*
  * A compiled segment: `where` is a boolean SQL condition over the alias c
@@ -46,5 +47,15 @@ void segment_sql_free(struct segment_sql *s);
  */
 int segment_load(struct db *db, const char *name, const char *attributes, int at_param,
                  int first_param, struct segment_sql *out, struct mo_err *err);
+
+/*
+ * Runs query q, a query-table statement whose text holds the marker
+ * {segment} where the compiled condition goes, with its own n parameters
+ * followed by the segment's.  The segment must have been compiled with
+ * at_param and first_param matching q (first_param = n + 1).  A result to
+ * PQclear(), or NULL with err.
+ */
+PGresult *segment_exec(struct db *db, enum query_id q, const struct segment_sql *seg,
+                       const char *const *params, int n, struct mo_err *err);
 
 #endif

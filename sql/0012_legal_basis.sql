@@ -1,0 +1,458 @@
+-- 0012_legal_basis.sql: the legal-basis engine (DESIGN.md "Legal-basis
+-- engine", "One definition").  One set-based query gathers, per contact
+-- of a campaign, every fact a rule needs (legal_basis_facts); the decision
+-- (legal_basis) and the per-contact path of explain (legal_basis_path) both
+-- read those facts, so explain, building a run and the re-check at claim
+-- decide alike.  Also the per-run record of every decision.
+
+-- The order of DESIGN.md: hard exclusions first, then the bases, then the
+-- reason that failed last.  Ranks of the existing-customer failures, in the
+-- order their checks run on one order.
+CREATE FUNCTION legal_basis_order_reason(p_rank integer) RETURNS text
+    LANGUAGE sql IMMUTABLE AS $$
+    SELECT (ARRAY['unrelated_purchase', 'purchase_too_old', 'different_legal_entity',
+                  'not_collected_in_sale', 'no_opt_out_offered'])[p_rank]
+$$;
+COMMENT ON FUNCTION legal_basis_order_reason(integer) IS
+    'The exclusion reason of an order that failed the existing-customer check at rank 1..5';
+
+-- Every sku a campaign's promotion covers, with the closest relation:
+-- 1 the same sku, 2 in a promoted category (or below it), 3 an explicit
+-- product relation to a promoted sku, 4 in a category explicitly related to
+-- a category that covers a promoted sku or category.  Never "anything we
+-- sell": a campaign that promotes nothing covers nothing.
+CREATE FUNCTION campaign_related_skus(p_campaign bigint)
+    RETURNS TABLE (sku text, relation text, prio integer)
+    LANGUAGE sql STABLE AS $$
+    WITH cm AS (
+        SELECT promotes_skus, promotes_categories FROM campaigns WHERE id = p_campaign
+    ), prod AS (
+        SELECT p.sku, k.path FROM products p JOIN categories k ON k.id = p.category_id
+    ), promoted_paths AS (      -- categories the promotion touches: promoted ones, and those of promoted skus
+        SELECT unnest(cm.promotes_categories) AS path FROM cm
+        UNION
+        SELECT prod.path FROM prod, cm WHERE prod.sku = ANY (cm.promotes_skus)
+    ), crel AS (               -- category relations, both directions, by path
+        SELECT a.path AS near, b.path AS far FROM category_relations r
+          JOIN categories a ON a.id = r.category_a JOIN categories b ON b.id = r.category_b
+        UNION ALL
+        SELECT b.path, a.path FROM category_relations r
+          JOIN categories a ON a.id = r.category_a JOIN categories b ON b.id = r.category_b
+    ), cand AS (
+        SELECT prod.sku, 'same sku' AS relation, 1 AS prio
+          FROM prod, cm WHERE prod.sku = ANY (cm.promotes_skus)
+        UNION ALL
+        SELECT prod.sku, 'category ' || pc, 2
+          FROM prod, cm, unnest(cm.promotes_categories) AS pc
+         WHERE prod.path = pc OR starts_with(prod.path, pc || '/')
+        UNION ALL
+        SELECT CASE WHEN r.sku_a = s THEN r.sku_b ELSE r.sku_a END, 'related sku ' || s, 3
+          FROM product_relations r, cm, unnest(cm.promotes_skus) AS s
+         WHERE s IN (r.sku_a, r.sku_b)
+        UNION ALL
+        SELECT prod.sku, 'related category ' || crel.far, 4
+          FROM crel JOIN prod ON prod.path = crel.near OR starts_with(prod.path, crel.near || '/')
+         WHERE EXISTS (SELECT 1 FROM promoted_paths pp
+                        WHERE pp.path = crel.far OR starts_with(pp.path, crel.far || '/'))
+    )
+    SELECT DISTINCT ON (cand.sku) cand.sku, cand.relation, cand.prio
+      FROM cand ORDER BY cand.sku, cand.prio, cand.relation
+$$;
+COMMENT ON FUNCTION campaign_related_skus(bigint) IS
+    'Skus a campaign''s promotion covers, each with its closest relation (same sku, category, related sku, related category)';
+
+-- The facts of every rule for a set of contacts, at a given time.
+CREATE FUNCTION legal_basis_facts(p_campaign bigint, p_contacts bigint[], p_at timestamptz)
+    RETURNS TABLE (
+        contact_id bigint,
+        policy_country text,
+        suppressed boolean,
+        hash_missing boolean,
+        objection_event bigint,
+        objected_at timestamptz,
+        objected boolean,
+        topic_event bigint,
+        topic_event_kind text,
+        topic_event_at timestamptz,
+        unsubscribed boolean,
+        birth_date date,
+        consent_age integer,
+        minor boolean,
+        sends_day bigint,
+        sends_week bigint,
+        sends_month bigint,
+        cap_day integer,
+        cap_week integer,
+        cap_month integer,
+        over_cap boolean,
+        last_topic_send timestamptz,
+        lapse_months integer,
+        consent_current boolean,
+        consent_lapsed boolean,
+        ec_months integer,
+        order_id text,
+        order_sku text,
+        order_at timestamptz,
+        order_entity text,
+        order_rank integer,
+        relation text,
+        opt_out_regime boolean
+    )
+    LANGUAGE plpgsql STABLE
+    SET jit = off
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v_topic bigint;
+    v_entity bigint;
+BEGIN
+    SELECT cm.topic_id, cm.legal_entity_id INTO v_topic, v_entity
+      FROM campaigns cm WHERE cm.id = p_campaign;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'campaign % does not exist', p_campaign USING ERRCODE = 'no_data_found';
+    END IF;
+    RETURN QUERY
+    WITH input AS (
+        SELECT DISTINCT i.id FROM unnest(p_contacts) AS i(id)
+    ), base AS (
+        SELECT c.id, c.addr_hmac, c.birth_date, pol.country AS pcountry, pol.consent_age,
+               pol.existing_customer_months, pol.opt_out_regime AS oor, pol.consent_lapse_months,
+               pol.frequency_cap_day, pol.frequency_cap_week, pol.frequency_cap_month
+          FROM input JOIN contacts c ON c.id = input.id
+          LEFT JOIN policy own ON own.country = c.country::text
+          JOIN policy pol ON pol.country = COALESCE(own.country, '*')
+    ), obj AS (
+        SELECT e.contact_id, max(e.id) AS id, max(e.occurred_at) AS at
+          FROM consent_events e JOIN input ON input.id = e.contact_id
+         WHERE e.kind = 'objected' AND e.occurred_at <= p_at
+         GROUP BY e.contact_id
+    ), tev AS (
+        SELECT DISTINCT ON (e.contact_id) e.contact_id, e.id, e.kind::text AS kind, e.occurred_at
+          FROM consent_events e JOIN input ON input.id = e.contact_id
+         WHERE e.topic_id = v_topic AND e.kind IN ('confirmed', 'granted', 'withdrawn', 'expired')
+           AND e.occurred_at <= p_at
+         ORDER BY e.contact_id, e.id DESC
+    ), sends AS (
+        SELECT s.contact_id,
+               count(*) FILTER (WHERE s.occurred_at > p_at - interval '1 day') AS day,
+               count(*) FILTER (WHERE s.occurred_at > p_at - interval '7 days') AS week,
+               count(*) AS month
+          FROM send_records s JOIN input ON input.id = s.contact_id
+         WHERE s.status = 'sent' AND s.occurred_at > p_at - interval '1 month'
+           AND s.occurred_at <= p_at
+         GROUP BY s.contact_id
+    ), topic_sends AS (
+        SELECT s.contact_id, max(s.occurred_at) AS last
+          FROM send_records s JOIN input ON input.id = s.contact_id
+          JOIN campaign_runs r ON r.id = s.run_id
+          JOIN campaigns k ON k.id = r.campaign_id
+         WHERE s.status = 'sent' AND k.topic_id = v_topic AND s.occurred_at <= p_at
+         GROUP BY s.contact_id
+    ), rel AS (
+        SELECT * FROM campaign_related_skus(p_campaign)
+    ), ord AS (
+        SELECT DISTINCT ON (o.contact_id) o.contact_id, o.order_id, o.sku, o.ordered_at,
+               le.name AS entity, rel.relation,
+               CASE WHEN rel.sku IS NULL THEN 1
+                    WHEN b.existing_customer_months = 0
+                      OR o.ordered_at < p_at - make_interval(months => b.existing_customer_months)
+                        THEN 2
+                    WHEN o.legal_entity_id <> v_entity THEN 3
+                    WHEN NOT o.collected_in_sale THEN 4
+                    WHEN NOT o.opt_out_offered THEN 5
+                    ELSE 0 END AS rank
+          FROM orders o JOIN base b ON b.id = o.contact_id
+          JOIN legal_entities le ON le.id = o.legal_entity_id
+          LEFT JOIN rel ON rel.sku = o.sku
+         WHERE o.ordered_at <= p_at
+         ORDER BY o.contact_id,
+                  CASE WHEN rel.sku IS NULL THEN 1
+                       WHEN b.existing_customer_months = 0
+                         OR o.ordered_at < p_at - make_interval(months => b.existing_customer_months)
+                           THEN 2
+                       WHEN o.legal_entity_id <> v_entity THEN 3
+                       WHEN NOT o.collected_in_sale THEN 4
+                       WHEN NOT o.opt_out_offered THEN 5
+                       ELSE 6 END DESC,
+                  COALESCE(rel.prio, 9), o.ordered_at DESC, o.order_id
+    ), f AS (
+        SELECT b.*, obj.id AS obj_id, obj.at AS obj_at,
+               tev.id AS tev_id, tev.kind AS tev_kind, tev.occurred_at AS tev_at,
+               -- an objection stops everything but a topic the person confirmed again since
+               (obj.id IS NOT NULL
+                AND NOT COALESCE(tev.kind IN ('confirmed', 'granted') AND tev.id > obj.id, false))
+                   AS is_objected,
+               b.birth_date IS NOT NULL
+                 AND b.birth_date > ((p_at AT TIME ZONE 'UTC')::date
+                                     - make_interval(years => b.consent_age))::date AS is_minor,
+               COALESCE(sends.day, 0) AS sday, COALESCE(sends.week, 0) AS sweek,
+               COALESCE(sends.month, 0) AS smonth, topic_sends.last AS tlast,
+               ord.order_id AS oid, ord.sku AS osku, ord.ordered_at AS oat, ord.entity AS oentity,
+               ord.rank AS orank, ord.relation AS orel
+          FROM base b
+          LEFT JOIN obj ON obj.contact_id = b.id
+          LEFT JOIN tev ON tev.contact_id = b.id
+          LEFT JOIN sends ON sends.contact_id = b.id
+          LEFT JOIN topic_sends ON topic_sends.contact_id = b.id
+          LEFT JOIN ord ON ord.contact_id = b.id
+    )
+    SELECT f.id, f.pcountry,
+           (f.addr_hmac IS NULL
+            OR EXISTS (SELECT 1 FROM suppression s WHERE s.addr_hmac = f.addr_hmac)),
+           f.addr_hmac IS NULL,
+           f.obj_id, f.obj_at, f.is_objected,
+           f.tev_id, f.tev_kind, f.tev_at,
+           (NOT f.is_objected AND f.tev_kind IS NOT DISTINCT FROM 'withdrawn'),
+           f.birth_date, f.consent_age, COALESCE(f.is_minor, false),
+           f.sday, f.sweek, f.smonth,
+           f.frequency_cap_day, f.frequency_cap_week, f.frequency_cap_month,
+           ((f.frequency_cap_day > 0 AND f.sday >= f.frequency_cap_day)
+            OR (f.frequency_cap_week > 0 AND f.sweek >= f.frequency_cap_week)
+            OR (f.frequency_cap_month > 0 AND f.smonth >= f.frequency_cap_month)),
+           f.tlast, f.consent_lapse_months,
+           COALESCE(NOT f.is_objected AND f.tev_kind IN ('confirmed', 'granted'), false),
+           COALESCE(f.tev_kind = 'expired'
+                    OR (NOT f.is_objected AND f.tev_kind IN ('confirmed', 'granted')
+                        AND f.consent_lapse_months > 0
+                        AND GREATEST(f.tev_at, f.tlast)
+                            < p_at - make_interval(months => f.consent_lapse_months)), false),
+           f.existing_customer_months,
+           f.oid, f.osku, f.oat, f.oentity, f.orank, f.orel,
+           f.oor
+      FROM f;
+END
+$$;
+COMMENT ON FUNCTION legal_basis_facts(bigint, bigint[], timestamptz) IS
+    'Every fact the legal-basis rules read, per contact of the set, for a campaign at a time (one set-based query)';
+
+-- The decision: exactly one basis or the first failing reason, with its evidence.
+CREATE FUNCTION legal_basis(p_campaign bigint, p_contacts bigint[], p_at timestamptz)
+    RETURNS TABLE (contact_id bigint, basis text, reason text, consent_event_id bigint,
+                   order_id text, relation text)
+    LANGUAGE sql STABLE AS $$
+    WITH d AS (
+        SELECT f.*,
+               CASE WHEN f.suppressed THEN 'suppressed'
+                    WHEN f.objected THEN 'objected'
+                    WHEN f.unsubscribed THEN 'unsubscribed'
+                    WHEN f.minor THEN 'minor'
+                    WHEN f.over_cap THEN 'frequency_cap'
+               END AS hard,
+               f.consent_current AND NOT f.consent_lapsed AS consent_ok
+          FROM legal_basis_facts(p_campaign, p_contacts, p_at) f
+    )
+    SELECT d.contact_id,
+           CASE WHEN d.hard IS NOT NULL THEN NULL
+                WHEN d.consent_ok THEN 'consent'
+                WHEN d.order_rank = 0 THEN 'existing_customer'
+                WHEN d.opt_out_regime THEN 'opt_out_regime'
+           END,
+           CASE WHEN d.hard IS NOT NULL THEN d.hard
+                WHEN d.consent_ok OR d.order_rank = 0 OR d.opt_out_regime THEN NULL
+                WHEN d.consent_lapsed THEN 'consent_expired'
+                WHEN d.order_rank > 0 THEN legal_basis_order_reason(d.order_rank)
+                ELSE 'no_basis'
+           END,
+           CASE WHEN d.hard IS NULL AND (d.consent_ok OR d.consent_lapsed)
+                     AND d.topic_event_kind IN ('confirmed', 'granted')
+                THEN d.topic_event END,
+           CASE WHEN d.hard IS NULL AND NOT d.consent_ok THEN d.order_id END,
+           CASE WHEN d.hard IS NULL AND NOT d.consent_ok THEN d.relation END
+      FROM d
+$$;
+COMMENT ON FUNCTION legal_basis(bigint, bigint[], timestamptz) IS
+    'Per contact: exactly one basis (consent, existing_customer, opt_out_regime) or the first failing reason, with evidence';
+
+-- Every reason and basis, in the order of DESIGN.md, for reports that list all.
+CREATE FUNCTION legal_basis_keys() RETURNS TABLE (kind text, key text, ord integer)
+    LANGUAGE sql IMMUTABLE AS $$
+    VALUES ('basis', 'consent', 1), ('basis', 'existing_customer', 2), ('basis', 'opt_out_regime', 3),
+           ('reason', 'suppressed', 4), ('reason', 'objected', 5), ('reason', 'unsubscribed', 6),
+           ('reason', 'minor', 7), ('reason', 'frequency_cap', 8), ('reason', 'consent_expired', 9),
+           ('reason', 'unrelated_purchase', 10), ('reason', 'purchase_too_old', 11),
+           ('reason', 'different_legal_entity', 12), ('reason', 'not_collected_in_sale', 13),
+           ('reason', 'no_opt_out_offered', 14), ('reason', 'no_basis', 15)
+$$;
+COMMENT ON FUNCTION legal_basis_keys() IS 'Every basis and exclusion reason of the engine, in the order of its checks';
+
+-- One contact's decision path, rule by rule, from the same facts.
+CREATE FUNCTION legal_basis_path(p_campaign bigint, p_contact bigint, p_at timestamptz)
+    RETURNS TABLE (step integer, rule text, result text, detail text)
+    LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    f record;
+    d record;
+    v_topic text;
+    v_entity text;
+    v_promotes text;
+    n integer := 0;
+BEGIN
+    SELECT * INTO f FROM legal_basis_facts(p_campaign, ARRAY[p_contact], p_at);
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    SELECT * INTO d FROM legal_basis(p_campaign, ARRAY[p_contact], p_at);
+    SELECT t.name, le.name,
+           NULLIF(concat_ws(', ',
+               CASE WHEN cardinality(cm.promotes_skus) > 0
+                    THEN 'skus ' || array_to_string(cm.promotes_skus, ' ') END,
+               CASE WHEN cardinality(cm.promotes_categories) > 0
+                    THEN 'categories ' || array_to_string(cm.promotes_categories, ' ') END), '')
+      INTO v_topic, v_entity, v_promotes
+      FROM campaigns cm JOIN topics t ON t.id = cm.topic_id
+      JOIN legal_entities le ON le.id = cm.legal_entity_id WHERE cm.id = p_campaign;
+
+    n := n + 1; step := n; rule := 'suppressed';
+    IF f.hash_missing THEN
+        result := 'fail'; detail := 'no keyed hash stored for this contact yet; run mailout maintenance';
+    ELSIF f.suppressed THEN
+        result := 'fail'; detail := 'the address is on the suppression list';
+    ELSE
+        result := 'pass'; detail := 'not on the suppression list';
+    END IF;
+    RETURN NEXT;
+    IF f.suppressed THEN RETURN; END IF;
+
+    n := n + 1; step := n; rule := 'objected';
+    IF f.objected THEN
+        result := 'fail';
+        detail := format('objected to all marketing on %s (consent event %s)', iso_utc(f.objected_at),
+                         f.objection_event);
+    ELSE
+        result := 'pass';
+        detail := CASE WHEN f.objection_event IS NULL THEN 'no objection to marketing'
+                       ELSE format('objection of %s lifted for %s by a later confirmation',
+                                   iso_utc(f.objected_at), v_topic) END;
+    END IF;
+    RETURN NEXT;
+    IF f.objected THEN RETURN; END IF;
+
+    n := n + 1; step := n; rule := 'unsubscribed';
+    IF f.unsubscribed THEN
+        result := 'fail';
+        detail := format('withdrew topic %s on %s (consent event %s)', v_topic,
+                         iso_utc(f.topic_event_at), f.topic_event);
+    ELSE
+        result := 'pass'; detail := format('no withdrawal of topic %s', v_topic);
+    END IF;
+    RETURN NEXT;
+    IF f.unsubscribed THEN RETURN; END IF;
+
+    n := n + 1; step := n; rule := 'minor';
+    IF f.birth_date IS NULL THEN
+        result := 'pass';
+        detail := format('no birth date known; consent age %s (policy %s)', f.consent_age, f.policy_country);
+    ELSE
+        result := CASE WHEN f.minor THEN 'fail' ELSE 'pass' END;
+        detail := format('born %s, %s years old on %s; consent age %s (policy %s)', f.birth_date,
+                         extract(year FROM age((p_at AT TIME ZONE 'UTC')::date, f.birth_date)),
+                         to_char(p_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), f.consent_age, f.policy_country);
+    END IF;
+    RETURN NEXT;
+    IF f.minor THEN RETURN; END IF;
+
+    n := n + 1; step := n; rule := 'frequency_cap';
+    result := CASE WHEN f.over_cap THEN 'fail' ELSE 'pass' END;
+    IF f.cap_day = 0 AND f.cap_week = 0 AND f.cap_month = 0 THEN
+        detail := format('no frequency cap (policy %s)', f.policy_country);
+    ELSE
+        detail := format('%s sent in 24 hours, %s in 7 days, %s in a month; caps %s, %s, %s (0: none; policy %s)',
+                         f.sends_day, f.sends_week, f.sends_month, f.cap_day, f.cap_week, f.cap_month,
+                         f.policy_country);
+    END IF;
+    RETURN NEXT;
+    IF f.over_cap THEN RETURN; END IF;
+
+    n := n + 1; step := n; rule := 'consent';
+    IF f.consent_current AND NOT f.consent_lapsed THEN
+        result := 'pass';
+        detail := format('%s consent to %s on %s (consent event %s)', f.topic_event_kind, v_topic,
+                         iso_utc(f.topic_event_at), f.topic_event);
+        RETURN NEXT;
+        RETURN;
+    END IF;
+    result := 'fail';
+    IF f.consent_lapsed AND f.topic_event_kind = 'expired' THEN
+        detail := format('consent to %s expired on %s (consent event %s)', v_topic,
+                         iso_utc(f.topic_event_at), f.topic_event);
+    ELSIF f.consent_lapsed THEN
+        detail := format('consent to %s of %s (consent event %s) lapsed: no marketing send since %s for %s months (policy %s)',
+                         v_topic, iso_utc(f.topic_event_at), f.topic_event,
+                         iso_utc(GREATEST(f.topic_event_at, f.last_topic_send)), f.lapse_months,
+                         f.policy_country);
+    ELSE
+        detail := format('no current consent to %s', v_topic);
+    END IF;
+    RETURN NEXT;
+
+    n := n + 1; step := n; rule := 'existing_customer';
+    IF f.order_rank IS NULL THEN
+        result := 'fail'; detail := 'no purchase on record';
+    ELSE
+        result := CASE WHEN f.order_rank = 0 THEN 'pass' ELSE 'fail' END;
+        detail := format('order %s (sku %s, %s, sold by %s): ', f.order_id, f.order_sku,
+                         iso_utc(f.order_at), f.order_entity)
+            || CASE f.order_rank
+                 WHEN 0 THEN format('%s; within %s months, seller %s, address collected in the sale, opt-out offered',
+                                    f.relation, f.ec_months, v_entity)
+                 WHEN 1 THEN format('not related to what the campaign promotes (%s)',
+                                    COALESCE(v_promotes, 'nothing'))
+                 WHEN 2 THEN CASE WHEN f.ec_months = 0
+                                  THEN format('policy %s has no existing-customer exception', f.policy_country)
+                                  ELSE format('%s, but older than %s months (policy %s)', f.relation,
+                                              f.ec_months, f.policy_country) END
+                 WHEN 3 THEN format('%s, but the campaign is sent by %s', f.relation, v_entity)
+                 WHEN 4 THEN format('%s, but the address was not collected in the sale', f.relation)
+                 ELSE format('%s, but no opt-out was offered at collection', f.relation)
+               END;
+    END IF;
+    RETURN NEXT;
+    IF f.order_rank = 0 THEN RETURN; END IF;
+
+    n := n + 1; step := n; rule := 'opt_out_regime';
+    result := CASE WHEN f.opt_out_regime THEN 'pass' ELSE 'fail' END;
+    detail := format('policy %s %s the opt-out regime', f.policy_country,
+                     CASE WHEN f.opt_out_regime THEN 'allows' ELSE 'does not allow' END);
+    RETURN NEXT;
+    IF f.opt_out_regime THEN RETURN; END IF;
+
+    n := n + 1; step := n; rule := d.reason; result := 'fail';
+    detail := CASE d.reason
+                WHEN 'consent_expired' THEN 'the consent lapsed and no other basis holds'
+                WHEN 'no_basis' THEN 'no consent, no qualifying purchase, no opt-out regime'
+                ELSE 'the closest purchase failed this check' END;
+    RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION legal_basis_path(bigint, bigint, timestamptz) IS
+    'One contact''s decision path for a campaign at a time: each rule checked, pass or fail, with its detail';
+
+CREATE TABLE campaign_run_decisions (
+    run_id           bigint NOT NULL REFERENCES campaign_runs (id),
+    contact_id       bigint NOT NULL REFERENCES contacts (id),
+    basis            text CHECK (basis IN ('consent', 'existing_customer', 'opt_out_regime')),
+    reason           text,
+    consent_event_id bigint,
+    order_id         text,
+    relation         text,
+    PRIMARY KEY (run_id, contact_id),
+    CHECK ((basis IS NULL) <> (reason IS NULL))
+);
+COMMENT ON TABLE campaign_run_decisions IS 'What the legal-basis engine decided for every contact of the segment when a run was built (explain --since-last-run compares with it)';
+COMMENT ON COLUMN campaign_run_decisions.run_id IS 'The run';
+COMMENT ON COLUMN campaign_run_decisions.contact_id IS 'The contact considered';
+COMMENT ON COLUMN campaign_run_decisions.basis IS 'The basis found, or NULL when excluded';
+COMMENT ON COLUMN campaign_run_decisions.reason IS 'The exclusion reason, or NULL when a basis was found';
+COMMENT ON COLUMN campaign_run_decisions.consent_event_id IS 'Evidence: the consent event relied on';
+COMMENT ON COLUMN campaign_run_decisions.order_id IS 'Evidence: the order number relied on (or the closest one that failed)';
+COMMENT ON COLUMN campaign_run_decisions.relation IS 'Evidence: how that order relates to the promotion';
+
+ALTER TABLE send_queue ADD COLUMN consent_event_id bigint, ADD COLUMN order_id text,
+    ADD COLUMN relation text;
+COMMENT ON COLUMN send_queue.consent_event_id IS 'Evidence found when the run was built: the consent event';
+COMMENT ON COLUMN send_queue.order_id IS 'Evidence found when the run was built: the order number';
+COMMENT ON COLUMN send_queue.relation IS 'Evidence found when the run was built: the order''s relation to the promotion';
+
+CREATE INDEX campaign_runs_campaign ON campaign_runs (campaign_id, id);
+
+GRANT SELECT, INSERT, DELETE ON campaign_run_decisions TO mailout_app;
