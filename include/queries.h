@@ -64,6 +64,13 @@ enum query_id {
     Q_RATE_PURGE,
     Q_RATE_IP_CHECK,
     Q_SUBSCRIBE_FORM_TOPICS,
+    /* issue 8, policy and template (policy.c, template.c) */
+    Q_POLICY_LIST,
+    Q_POLICY_FOR_COUNTRY,
+    Q_POLICY_COPY_DEFAULT,
+    Q_POLICY_VALUE_LOCK,
+    Q_POLICY_SET,
+    Q_TEMPLATE_ADD,
     Q__COUNT
 };
 
