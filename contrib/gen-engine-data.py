@@ -40,6 +40,7 @@ import datetime
 import os
 import random
 import sys
+import unicodedata
 
 FIRST = ["Jörg", "Anna", "Lena", "Lukas", "Björn", "Sophie", "Felix", "Zoë", "Hélène",
          "François", "Amélie", "Chloé", "Oliver", "Amelia", "Harry", "Isla", "George",
@@ -52,8 +53,18 @@ LAST = ["Müller", "Schmidt", "Schneider", "Fischer", "Weiß", "Meyer", "Wagner"
         "Neumann"]
 FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "é": "e", "è": "e",
                       "ç": "c", "í": "i", "á": "a", "ô": "o", "ë": "e", "'": ""})
-FIRST_A = [f.lower().translate(FOLD) for f in FIRST]
-LAST_A = [l.lower().translate(FOLD) for l in LAST]
+
+
+def ascii_fold(s):
+    """jörg -> joerg, lópez -> lopez: lower-case ASCII for local parts."""
+    s = unicodedata.normalize("NFKD", s.lower().translate(FOLD))
+    s = "".join(c for c in s if not unicodedata.combining(c))
+    assert s.isascii() and s.replace("-", "").isalnum(), s
+    return s
+
+
+FIRST_A = [ascii_fold(f) for f in FIRST]
+LAST_A = [ascii_fold(l) for l in LAST]
 DOMAINS = ["example.com", "example.net", "example.org", "mail.example", "post.example",
            "web.example", "inbox.example", "acme-pumps.example", "freemail.example",
            "orange.example", "libero.example", "t-online.example"]

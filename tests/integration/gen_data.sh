@@ -3,7 +3,7 @@
 # bytes, a different seed different ones, the requested row counts, and
 # every CSV parses with python's csv module with the expected header.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
-plan 12
+plan 13
 
 GEN="$SRCDIR/contrib/gen-engine-data.py"
 gen() { /usr/bin/python3 "$GEN" --contacts 300 --orders 500 --activity 700 --seed "$1" --out "$2"; }
@@ -39,6 +39,8 @@ is "$(check orders.csv order_id,email,sku,ordered_at,legal_entity,collected_in_s
     "orders.csv: 500 rows, parses"
 is "$(check activity.csv email,kind,item,at 700)" ok "activity.csv: 700 rows, parses"
 is "$(check products.csv sku,name,category any)" ok "products.csv parses"
+is "$(cut -d, -f1 "$TMP/a/contacts.csv" | tail -n +2 | grep -cvE '^[a-z0-9.-]+@[a-z0-9.-]+\.[a-z]+$')" 0 \
+    "every address is lower-case ASCII (no SMTPUTF8 needed)"
 n=$(($(wc -l < "$TMP/a/products.csv") - 1))
 ok "$([ "$n" -ge 1000 ] && [ "$n" -le 5000 ]; echo $?)" "a catalogue of a few thousand products ($n)"
 like "$(cut -d, -f3 "$TMP/a/products.csv" | tr -d '\r' | sort -u | tr '\n' ' ')" " pumps pumps/booster pumps/booster/high-pressure " \
