@@ -130,6 +130,42 @@ static const struct cli_command commands[] = {
      "delete expired pending requests and old abuse counters",
      "Deletes double-opt-in requests that expired more than pending_retention ago\n"
      "(default 7d) and records the count in the audit log.\n"},
+    {"policy", "show", cmd_policy_show, "policy show [COUNTRY] [--json]",
+     "show the jurisdiction policies (RULES.md section 9)",
+     "Prints one row per country, '*' first: the policy for every country without\n"
+     "a row of its own (the strictest).  With COUNTRY ('*' or an ISO 3166 alpha-2\n"
+     "code, any case) only the row that applies to it: its own, or '*' (and says\n"
+     "so).  --json (a global option) prints the rows as a JSON array of objects\n"
+     "with every key and the note; a '*' row shown for another country has\n"
+     "\"fallback_for\": COUNTRY.\n"},
+    {"policy", "set", cmd_policy_set, "policy set COUNTRY KEY VALUE",
+     "change one value of a jurisdiction policy (audited)",
+     "COUNTRY is '*' or an ISO 3166 alpha-2 code (any case, stored in upper case).\n"
+     "A country without a row of its own gets one, copied from '*', first.  Every\n"
+     "change is recorded in the audit log (policy.set: key, old and new value).\n"
+     "A bad key or value exits 65 and changes nothing.  Keys and values:\n"
+     "  consent_age               13-18 (GDPR Art. 8)\n"
+     "  existing_customer_months  0-24 (0: no existing-customer exception; never\n"
+     "                            beyond 24, RULES.md 10.3)\n"
+     "  inquiry_months            0-6\n"
+     "  opt_out_regime            true or false (marketing without prior consent)\n"
+     "  double_opt_in             true or false\n"
+     "  consent_lapse_months      0-120 (0: consent never lapses)\n"
+     "  frequency_cap_day, frequency_cap_week, frequency_cap_month\n"
+     "                            0 or more messages (0: no cap)\n"
+     "  opt_out_label             1-200 characters, no control characters\n"
+     "  charity_soft_opt_in       true or false (UK PECR reg. 22(3A))\n"},
+    {"template", "add", cmd_template_add,
+     "template add NAME --subject TEXT --text FILE [--html FILE]", "add a marketing template",
+     "NAME is 1-63 lower-case letters, digits, '_', '.' or '-'.  The subject (one\n"
+     "line, at most 500 characters) and the parts are logic-less templates\n"
+     "({{name}}, {{#attr.vip}}...{{/attr.vip}}); a syntax error exits 65 naming the\n"
+     "part and LINE:COL.  Files are UTF-8, at most 1 MiB each ('-' for standard\n"
+     "input); a missing file exits 66.  A name already taken exits 65.\n"
+     "\n"
+     "  -s, --subject TEXT   the subject line template (required)\n"
+     "  -t, --text FILE      the text/plain part (required)\n"
+     "  -H, --html FILE      the text/html part\n"},
     {"test-mail", NULL, cmd_transport_test, "test-mail EMAIL [--count N] [--from ADDR]",
      "send N plain test messages through the configured transport",
      "Sends N (default 1) short test messages to EMAIL through the configured\n"

@@ -26,6 +26,13 @@
     " COALESCE(r.locale, 'en') AS locale, iso_utc(r.expires_at) AS expires_at,"                    \
     " GREATEST(floor(extract(epoch FROM r.expires_at - now())), 0)::bigint AS ttl_left"
 
+/* The settable columns of table policy (policy.c's key table). */
+#define POLICY_KEYS                                                                                \
+    "consent_age, existing_customer_months, inquiry_months, opt_out_regime, double_opt_in,"        \
+    " consent_lapse_months, frequency_cap_day, frequency_cap_week, frequency_cap_month,"           \
+    " opt_out_label, charity_soft_opt_in"
+#define POLICY_COLUMNS "country, " POLICY_KEYS ", note"
+
 #define BAD_PROOF_WHERE                                                                            \
     " WHERE i.consent_topic IS NOT NULL AND NOT EXISTS (SELECT 1 FROM consent_texts ct"            \
     " JOIN topics t ON t.id = ct.topic_id WHERE ct.id = i.consent_text_id"                         \
@@ -396,6 +403,31 @@ static const struct query queries[Q__COUNT] = {
       " WHERE d.run_id = $1::bigint AND d.reason = 'consent_expired'"
       " AND d.consent_event_id IS NOT NULL",
       2),
+    /* issue 8, policy and template (policy.c, template.c) */
+    Q(Q_POLICY_LIST, "SELECT " POLICY_COLUMNS " FROM policy ORDER BY country <> '*', country", 0),
+    Q(Q_POLICY_FOR_COUNTRY,
+      "SELECT " POLICY_COLUMNS " FROM policy WHERE country IN ($1, '*')"
+      " ORDER BY country = '*' LIMIT 1",
+      1),
+    Q(Q_POLICY_COPY_DEFAULT,
+      "INSERT INTO policy (country, " POLICY_KEYS ", note)"
+      " SELECT $1, " POLICY_KEYS ", 'copied from * by policy set' FROM policy WHERE country = '*'"
+      " ON CONFLICT (country) DO NOTHING RETURNING country",
+      1),
+    Q(Q_POLICY_VALUE_LOCK,
+      "SELECT (to_jsonb(p) -> $2::text)::text AS value FROM policy p WHERE p.country = $1"
+      " FOR UPDATE",
+      2),
+    /* the key is one of policy.c's table; the value its canonical text */
+    Q(Q_POLICY_SET,
+      "UPDATE policy AS p SET (" POLICY_KEYS ") = (SELECT " POLICY_KEYS
+      " FROM jsonb_populate_record(p, jsonb_build_object($2::text, $3::text)))"
+      " WHERE p.country = $1 RETURNING (to_jsonb(p) -> $2::text)::text AS value",
+      3),
+    Q(Q_TEMPLATE_ADD,
+      "INSERT INTO templates (name, kind, subject, text_body, html_body)"
+      " VALUES ($1, 'marketing', $2, $3, $4) RETURNING id",
+      4),
 };
 
 const struct query *query_get(enum query_id id)

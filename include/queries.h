@@ -87,6 +87,13 @@ enum query_id {
     Q_CAMPAIGN_RUN_COUNTS,
     Q_CAMPAIGN_RUN_DONE,
     Q_LEDGER_EXPIRE_RUN,
+    /* issue 8, policy and template (policy.c, template.c) */
+    Q_POLICY_LIST,
+    Q_POLICY_FOR_COUNTRY,
+    Q_POLICY_COPY_DEFAULT,
+    Q_POLICY_VALUE_LOCK,
+    Q_POLICY_SET,
+    Q_TEMPLATE_ADD,
     Q__COUNT
 };
 

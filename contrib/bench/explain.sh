@@ -1,0 +1,188 @@
+#!/bin/bash
+# explain.sh - benchmark of the legal-basis engine (`campaign explain`, and
+# building a run with `campaign send`) beside a baseline measured in the
+# same run.  SKELETON: the parts marked TODO(lead) are still to be written.
+#
+# Starts a throwaway PostgreSQL cluster (initdb into a temp dir, its own port
+# and Unix socket, run as 'postgres' when we are root; stopped and removed on
+# exit), runs `mailout db migrate`, generates data with
+# contrib/gen-engine-data.py, loads it through mailout's own importers
+# (contact, product, order and activity import; product relate and
+# relate-category) and the consent ledger with psql -f ledger.sql (as the
+# schema owner), then times:
+#   baseline: a bare SELECT count(*) join of contacts, orders and
+#             web_activity (the floor PostgreSQL sets for touching the rows)
+#   TODO(lead): campaign explain NAME --json, campaign send NAME, each with
+#             wall time and peak RSS (GNU time -v), and the ratio to the
+#             baseline.  Targets (issue 8): explain < 10 s, building the run
+#             < 30 s, peak RSS of mailout < 100 MB.
+#
+# Environment: CONTACTS, ORDERS, ACTIVITY (rows; defaults 1000000, 2000000,
+# 5000000), SMALL=1 (10000, 20000, 50000 unless set), SEED (default 1),
+# MAILOUT (binary; default _build/normal/mailout if present, else ./mailout,
+# both relative to the repository root), KEEP_TMP=1 keeps the temp dir.
+# Needs: PostgreSQL server and client binaries (the newest under
+# /usr/lib/postgresql), /usr/bin/python3, GNU time (/usr/bin/time) for peak
+# RSS.  Run from anywhere, as root (the cluster then runs as 'postgres') or
+# as a user who may run initdb.
+
+set -eu
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+if [ -n "${SMALL:-}" ]; then
+    CONTACTS=${CONTACTS:-10000} ORDERS=${ORDERS:-20000} ACTIVITY=${ACTIVITY:-50000}
+else
+    CONTACTS=${CONTACTS:-1000000} ORDERS=${ORDERS:-2000000} ACTIVITY=${ACTIVITY:-5000000}
+fi
+SEED=${SEED:-1}
+for v in CONTACTS ORDERS ACTIVITY SEED; do
+    case ${!v} in '' | *[!0-9]*) echo "explain.sh: $v must be a number" >&2; exit 1 ;; esac
+done
+if [ -z "${MAILOUT:-}" ]; then
+    if [ -x "$ROOT/_build/normal/mailout" ]; then MAILOUT=$ROOT/_build/normal/mailout; else MAILOUT=$ROOT/mailout; fi
+fi
+case $MAILOUT in
+/*) ;;
+*) if [ -x "$MAILOUT" ]; then MAILOUT=$PWD/$MAILOUT; else MAILOUT=$ROOT/$MAILOUT; fi ;;
+esac
+[ -x "$MAILOUT" ] || { echo "explain.sh: no mailout binary at '$MAILOUT' (build it, or set MAILOUT)" >&2; exit 1; }
+PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2> /dev/null | sort -V | tail -n 1)
+[ -x "$PG_BIN/initdb" ] || { echo "explain.sh: PostgreSQL server not installed (apt-get install postgresql)" >&2; exit 1; }
+# psql itself, not Debian's /usr/bin/psql (a Perl wrapper with its own start-up)
+PSQL=$PG_BIN/psql
+[ -x "$PSQL" ] || { echo "explain.sh: no $PSQL (apt-get install postgresql-client)" >&2; exit 1; }
+if [ "$(id -u)" -eq 0 ] && ! id postgres > /dev/null 2>&1; then
+    echo "explain.sh: no 'postgres' user to run the cluster as" >&2
+    exit 1
+fi
+GNUTIME=
+[ -x /usr/bin/time ] && /usr/bin/time -f %M -o /dev/null true 2> /dev/null && GNUTIME=/usr/bin/time
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/mailout-bench.XXXXXX")
+chmod 755 "$TMP"
+PG_DIR=$TMP/pg
+DATA=$TMP/data
+cleanup() {
+    if [ -f "$PG_DIR/data/postmaster.pid" ]; then
+        as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate -w stop > /dev/null 2>&1 || true
+    fi
+    if [ -n "${KEEP_TMP:-}" ]; then echo "kept $TMP" >&2; else rm -rf "$TMP"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+as_pg() {
+    if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+free_port() {
+    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+die() {
+    echo "explain.sh: $*" >&2
+    exit 1
+}
+step() { echo "$(date +%T) $*" >&2; }
+# now_ns: nanoseconds since the epoch; secs T0 T1: the difference in seconds
+now_ns() { date +%s%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b - a) / 1e9 }'; }
+# quiet CMD...: runs CMD, showing its output only when it fails
+quiet() {
+    "$@" > "$TMP/cmd.out" 2> "$TMP/cmd.err" || {
+        head -n 20 "$TMP/cmd.out" "$TMP/cmd.err" >&2
+        die "failed: $*"
+    }
+}
+
+# --- the cluster -----------------------------------------------------------
+mkdir -p "$PG_DIR"
+[ "$(id -u)" -eq 0 ] && chown postgres "$PG_DIR"
+as_pg "$PG_BIN/initdb" -D "$PG_DIR/data" -U owner -A trust -E UTF8 --locale=C.UTF-8 --no-sync \
+    > "$TMP/initdb.log" 2>&1 || { cat "$TMP/initdb.log" >&2; die "initdb failed"; }
+PGPORT=$(free_port)
+as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -w -l "$PG_DIR/log" \
+    -o "-p $PGPORT -k $PG_DIR -c listen_addresses=''" start > /dev/null 2>&1 ||
+    { cat "$PG_DIR/log" >&2; die "PostgreSQL did not start"; }
+export PGHOST=$PG_DIR PGPORT PGUSER=owner PGDATABASE=bench
+sql() { PGOPTIONS='-c client_min_messages=warning' "$PSQL" -X -q -v ON_ERROR_STOP=1 -At -d "${2:-bench}" -c "$1"; }
+sql "CREATE DATABASE bench" postgres
+
+printf '%s\n' "suppression_key_file = $TMP/supp.key" "legal_entity = ACME Pumps GmbH" \
+    "from = news@acme-pumps.example" "postal_address = ACME Pumps GmbH, Pumpenweg 1, 12345 Berlin" \
+    > "$TMP/mailout.conf"
+export MAILOUT_CONFIG=$TMP/mailout.conf
+export MAILOUT_DB="host=$PG_DIR port=$PGPORT user=owner dbname=bench"
+step "db migrate"
+quiet "$MAILOUT" db migrate
+
+# --- the data --------------------------------------------------------------
+step "generating $CONTACTS contacts, $ORDERS orders, $ACTIVITY activity rows (seed $SEED)"
+/usr/bin/python3 "$ROOT/contrib/gen-engine-data.py" --contacts "$CONTACTS" --orders "$ORDERS" \
+    --activity "$ACTIVITY" --seed "$SEED" --out "$DATA"
+
+step "topics and consent texts"
+quiet "$MAILOUT" topic add newsletter --title "Monthly newsletter"
+printf 'Send me the monthly newsletter with offers. I can withdraw my consent at any time.\n' \
+    > "$TMP/newsletter.txt"
+quiet "$MAILOUT" consent-text add newsletter "$TMP/newsletter.txt"
+printf 'Use my product views and downloads to choose offers for me. I can withdraw this consent at any time.\n' \
+    > "$TMP/tracking.txt"
+quiet "$MAILOUT" consent-text add tracking "$TMP/tracking.txt" # the topic comes with the migrations
+
+# Loading order matters: activity import keeps only rows of contacts with a
+# current tracking consent, so the ledger goes in before the activity.
+# Import commands and their summary lines as in INTERFACE.md.
+load() { # load WHAT CMD...: runs an import, prints its time and summary line
+    local what=$1 t0 t1
+    shift
+    t0=$(now_ns)
+    quiet "$@"
+    t1=$(now_ns)
+    printf '%-22s %8ss  %s\n' "$what" "$(secs "$t0" "$t1")" "$(tail -n 1 "$TMP/cmd.out")" >&2
+}
+step "loading"
+load contacts "$MAILOUT" contact import "$DATA/contacts.csv"
+load products "$MAILOUT" product import "$DATA/products.csv"
+t0=$(now_ns)
+while read -r kind a b; do
+    case $kind in
+    sku) quiet "$MAILOUT" product relate "$a" "$b" ;;
+    category) quiet "$MAILOUT" product relate-category "$a" "$b" ;;
+    *) die "relations.txt: unknown line '$kind $a $b'" ;;
+    esac
+done < "$DATA/relations.txt"
+printf '%-22s %8ss  %s lines\n' relations "$(secs "$t0" "$(now_ns)")" "$(wc -l < "$DATA/relations.txt")" >&2
+load orders "$MAILOUT" order import "$DATA/orders.csv"
+t0=$(now_ns)
+quiet env PGOPTIONS='-c client_min_messages=warning' "$PSQL" -X -q -v ON_ERROR_STOP=1 -f "$DATA/ledger.sql"
+printf '%-22s %8ss  %s events\n' ledger "$(secs "$t0" "$(now_ns)")" "$(sql "SELECT count(*) FROM consent_events")" >&2
+load activity "$MAILOUT" activity import "$DATA/activity.csv"
+quiet sql "VACUUM ANALYZE"
+echo "loaded: $(sql "SELECT (SELECT count(*) FROM contacts) || ' contacts, ' ||
+    (SELECT count(*) FROM orders) || ' order lines, ' ||
+    (SELECT count(*) FROM web_activity) || ' activity rows stored'")" >&2
+
+# --- baseline --------------------------------------------------------------
+# A bare join over the same tables the engine reads, timed in the same run.
+BASELINE_SQL="SELECT count(*) FROM contacts c
+  LEFT JOIN orders o ON o.contact_id = c.id
+  LEFT JOIN web_activity a ON a.contact_id = c.id AND a.at > now() - interval '90 days'"
+step "baseline"
+t0=$(now_ns)
+sql "$BASELINE_SQL" > "$TMP/baseline.out"
+t1=$(now_ns)
+BASELINE=$(secs "$t0" "$t1")
+echo "baseline (count(*) join of contacts, orders, web_activity): ${BASELINE}s, $(cat "$TMP/baseline.out") rows" >&2
+
+# --- the engine ------------------------------------------------------------
+# TODO(lead): create the segment, template and campaign, e.g.
+#   "$MAILOUT" segment create everyone --where 'true'
+#   "$MAILOUT" template add offer --subject 'Offers' --text FILE
+#   "$MAILOUT" campaign create spring --topic newsletter --template offer \
+#       --segment everyone --category pumps --promotes P-00010
+# TODO(lead): time `campaign explain spring --json` under
+#   "$GNUTIME" -v -o "$TMP/explain.time" (peak RSS: "Maximum resident set size"),
+#   check its totals against `segment count everyone`.
+# TODO(lead): time `campaign send spring` (building the run's queue) the same way.
+# TODO(lead): report explain and send wall time, peak RSS, the ratio of each to
+#   $BASELINE, and the command line, e.g. into contrib/bench/out/explain-DATE.txt.
+echo "TODO: campaign explain / campaign send timing not written yet (skeleton)" >&2
