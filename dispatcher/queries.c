@@ -290,6 +290,9 @@ static const struct query queries[Q__COUNT] = {
       "  ORDER BY (locale = $1) DESC, (locale = 'en') DESC, version DESC LIMIT 1) ct ON true"
       " ORDER BY t.reserved, t.name",
       1),
+    /* segments (issue 8, segment.c) */
+    Q(Q_SEGMENT_CREATE, "INSERT INTO segments (name, expr) VALUES ($1, $2) RETURNING id", 2),
+    Q(Q_SEGMENT_LOAD, "SELECT id, name, expr FROM segments WHERE name = $1", 1),
 };
 
 const struct query *query_get(enum query_id id)

@@ -64,6 +64,9 @@ enum query_id {
     Q_RATE_PURGE,
     Q_RATE_IP_CHECK,
     Q_SUBSCRIBE_FORM_TOPICS,
+    /* segments (issue 8, segment.c) */
+    Q_SEGMENT_CREATE,
+    Q_SEGMENT_LOAD,
     Q__COUNT
 };
 
