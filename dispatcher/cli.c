@@ -109,6 +109,27 @@ static const struct cli_command commands[] = {
      "\n"
      "  -t, --topic T       withdraw only this topic\n"
      "  -r, --reason TEXT   note kept with the event\n"},
+    /* segments (issue 8) */
+    {"segment", "create", cmd_segment_create, "segment create NAME --where EXPR",
+     "store a named recipient condition",
+     "NAME is 1-63 lower-case letters, digits, '_', '.' or '-'.  EXPR (grammar in\n"
+     "mailout(1) and INTERFACE.md) is checked first: a syntax error names its\n"
+     "line and column ('segment: 1:23: expected ')''), exit 65, nothing stored.\n"
+     "Fields: email (case-insensitive), name, country, locale, birth_date\n"
+     "('YYYY-MM-DD'), attr.NAME (declared in contact_attributes); operators\n"
+     "= != < <= > >= LIKE, [NOT] IN (...), IS [NOT] NULL; AND, OR, NOT, ( );\n"
+     "bought(sku 'X' [, DAYS]), bought(category 'PATH' [, DAYS]), viewed(...),\n"
+     "downloaded(...) (only contacts with a current tracking consent),\n"
+     "subscribed('TOPIC'); 'true' alone is every contact.  Values are always\n"
+     "passed as parameters.  A segment chooses whom to consider; the legal-basis\n"
+     "engine still decides who may be mailed.  An existing NAME exits 65.\n"
+     "\n"
+     "  -w, --where EXPR   the condition (required)\n"},
+    {"segment", "count", cmd_segment_count, "segment count NAME",
+     "count the contacts a segment selects now",
+     "Prints the number of contacts the segment selects, with now as the\n"
+     "reference time of DAYS windows.  With --json: {\"segment\": NAME,\n"
+     "\"count\": N}.  An unknown segment exits 66.  Writes nothing.\n"},
     {"serve", NULL, cmd_serve, "serve",
      "run the HTTP endpoints (subscribe, confirm, metrics) and the confirmation sender",
      "Listens on the key listen: GET/POST /subscribe, GET/POST /confirm/TOKEN,\n"

@@ -428,6 +428,12 @@ static const struct query queries[Q__COUNT] = {
       "INSERT INTO templates (name, kind, subject, text_body, html_body)"
       " VALUES ($1, 'marketing', $2, $3, $4) RETURNING id",
       4),
+    /* segments (issue 8, segment.c) */
+    Q(Q_SEGMENT_CREATE, "INSERT INTO segments (name, expr) VALUES ($1, $2) RETURNING id", 2),
+    Q(Q_SEGMENT_LOAD, "SELECT id, name, expr FROM segments WHERE name = $1", 1),
+    /* the reference time is typed here, whether or not the segment uses it */
+    Q(Q_SEGMENT_COUNT,
+      "SELECT count(*) AS n FROM contacts c WHERE $1::timestamptz IS NOT NULL AND {segment}", 1),
 };
 
 const struct query *query_get(enum query_id id)

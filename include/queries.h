@@ -94,6 +94,10 @@ enum query_id {
     Q_POLICY_VALUE_LOCK,
     Q_POLICY_SET,
     Q_TEMPLATE_ADD,
+    /* segments (issue 8, segment.c) */
+    Q_SEGMENT_CREATE,
+    Q_SEGMENT_LOAD,
+    Q_SEGMENT_COUNT,
     Q__COUNT
 };
 

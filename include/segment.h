@@ -12,6 +12,9 @@
 #include "err.h"
 #include "queries.h"
 
+/* The longest expression accepted, in bytes. */
+#define SEGMENT_EXPR_MAX (64 * 1024)
+
 /*
  * A compiled segment: `where` is a boolean SQL condition over the alias c
  * (a row of contacts), e.g. "(c.country = $3 AND EXISTS (...))".  It refers
@@ -27,6 +30,10 @@ struct segment_sql {
     char *where;
     char **params;
     int nparams;
+    int uses_at;   /* 1 when where refers to $<at_param>; when 0 the caller must still
+                      give that parameter a type (e.g. paramTypes) if it passes it */
+    char **topics; /* the distinct topic names subscribed() refers to, for checks */
+    int ntopics;
 };
 
 /*
@@ -35,11 +42,29 @@ struct segment_sql {
  * "LINE:COL: what was expected", e.g. "1:23: expected ')'"; anything after
  * a complete expression is an error.  attributes is the comma-separated
  * list of declared custom attributes (the key contact_attributes), or NULL.
- * Fill with segment_sql_free().
+ * Release with segment_sql_free().  Expressions are at most SEGMENT_EXPR_MAX
+ * bytes, nest at most 100 levels and hold at most 10000 values; control
+ * characters (other than tab, CR, LF between tokens) and invalid UTF-8
+ * are errors.  Columns count UTF-8 characters.  On -1, *out is empty.
  */
 int segment_compile(const char *expr, const char *attributes, int at_param, int first_param,
                     struct segment_sql *out, struct mo_err *err);
+/* Frees what segment_compile() or segment_load() filled; the struct is then empty. */
 void segment_sql_free(struct segment_sql *s);
+
+/* 1 when name is a valid segment name ([a-z0-9][a-z0-9_.-]{0,62}), as for topics. */
+int segment_name_valid(const char *name);
+
+/*
+ * The use case segment create: checks the name, compiles expr (MO_E_INPUT
+ * "LINE:COL: ..."), checks that every topic of subscribed() exists
+ * (MO_E_NOTFOUND "unknown topic 'x'"), stores name and expr and appends the
+ * audit entry segment.create (object "segment:NAME", detail id and name,
+ * never values) in one transaction.  A taken name is MO_E_CONFLICT
+ * "segment 'X' exists".  *id gets the new id.  On error nothing is written.
+ */
+int segment_create(struct db *db, const char *name, const char *expr, const char *attributes,
+                   const char *actor, long long *id, struct mo_err *err);
 
 /*
  * Loads segment name's stored expression and compiles it; MO_E_NOTFOUND
@@ -57,5 +82,13 @@ int segment_load(struct db *db, const char *name, const char *attributes, int at
  */
 PGresult *segment_exec(struct db *db, enum query_id q, const struct segment_sql *seg,
                        const char *const *params, int n, struct mo_err *err);
+
+/*
+ * Counts the contacts in segment name, with now() as the reference time
+ * of DAYS windows: SELECT count(*) FROM contacts c WHERE <where>.  Writes
+ * nothing.  MO_E_NOTFOUND for an unknown segment.
+ */
+int segment_count(struct db *db, const char *name, const char *attributes, long long *n,
+                  struct mo_err *err);
 
 #endif
