@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
 #include "xalloc.h"
 
 /* COPY data is sent in pieces of about this size */
@@ -28,6 +29,7 @@ void importer_init(struct importer *im, struct db *db, const char *path,
     im->arg = arg;
     buf_init(&im->copy, 0);
     buf_init(&im->fields, 0);
+    buf_init(&im->shown, 0);
 }
 
 static int copy_finish(struct importer *im, const char *abort_msg, struct mo_err *err)
@@ -62,6 +64,7 @@ void importer_release(struct importer *im)
     im->ncols = 0;
     buf_release(&im->copy);
     buf_release(&im->fields);
+    buf_release(&im->shown);
 }
 
 void importer_reportf(struct importer *im, unsigned long line, const char *fmt, ...)
@@ -293,4 +296,54 @@ int importer_commit(struct importer *im, struct mo_err *err)
         return -1;
     im->in_tx = 0;
     return 0;
+}
+
+const char *importer_show(struct importer *im, const char *s)
+{
+    buf_reset(&im->shown);
+    buf_put_shown(&im->shown, s, strlen(s), 100);
+    return im->shown.s;
+}
+
+int importer_load(struct importer *im, const struct importer_table *t,
+                  int (*check)(struct importer *im, const struct csvin_row *row, const char **v,
+                               void *ctx),
+                  void *ctx, struct import_stats *st, struct mo_err *err)
+{
+    const char *v[CSVIN_FIELDS_MAX];
+    const struct csvin_row *row;
+    struct csvin *in = NULL;
+    int rc = -1, got;
+
+    if (!utf8_valid(im->base, strlen(im->base)))
+        return mo_err_set(err, MO_E_INPUT, "the file name is not valid UTF-8: rename the file");
+    if ((in = csvin_open(im->file, err)) == NULL)
+        return -1;
+    got = csvin_next(in, &row, err);
+    if (got < 0)
+        goto out;
+    if (got == 0) {
+        mo_err_set(err, MO_E_INPUT, "%s: empty file: expected a header row", im->file);
+        goto out;
+    }
+    if (importer_header(im, row, t->known, t->nknown, t->required, err) < 0)
+        goto out;
+    st->dropped_columns = im->dropped_columns;
+    if (importer_begin(im, t->create_sql, t->copy_sql, err) < 0)
+        goto out;
+    while ((got = csvin_next(in, &row, err)) > 0) {
+        st->rows++;
+        if (importer_fields(im, row, v, t->nknown) < 0 || check(im, row, v, ctx) < 0)
+            st->rejected++;
+        if (importer_flush(im, err) < 0)
+            goto out;
+    }
+    if (got < 0)
+        goto out;
+    if (importer_copy_end(im, err) < 0)
+        goto out;
+    rc = 0;
+out:
+    csvin_close(in);
+    return rc;
 }

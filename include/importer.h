@@ -30,11 +30,49 @@ struct importer {
     void *arg;
     struct buf copy;   /* COPY data not yet sent */
     struct buf fields; /* the trimmed known fields of the current row */
+    struct buf shown;  /* importer_show() */
     int in_tx, in_copy;
     int ncols;                       /* columns in the header (importer_header) */
     int map[CSVIN_FIELDS_MAX];       /* header column -> known index or IMPORTER_UNUSED */
     char *colname[CSVIN_FIELDS_MAX]; /* trimmed lower-case header names */
     long dropped_columns;            /* columns not among the known ones */
+};
+
+/*
+ * What a product, order or activity import did.  The summary line reads
+ * loaded, rejected, suppressed and dropped; the rest is said after its
+ * colon.  After a failure nothing is stored: loaded, created, updated and
+ * the *_created counts are 0, the others say what the rows read were.
+ */
+struct import_stats {
+    long rows;               /* data rows read */
+    long loaded;             /* distinct records stored (new, changed or already there) */
+    long rejected;           /* invalid rows, each reported as FILE:LINE */
+    long suppressed;         /* valid rows for a suppressed address: stored nowhere */
+    long dropped;            /* valid rows that may not be stored (activity without consent) */
+    long unknown_contacts;   /* of the dropped rows: no such contact at all */
+    long created;            /* new records */
+    long updated;            /* records changed */
+    long repeated;           /* valid rows already stored or repeated in the file */
+    long contacts_created;   /* order import: contacts created without consent */
+    long entities_created;   /* order import: legal entities created */
+    long categories_created; /* product import: category rows created */
+    long dropped_columns;    /* header columns not used */
+};
+
+/* Options every import takes. */
+struct importer_opts {
+    int skip_invalid;  /* load the good rows and report the bad ones */
+    const char *actor; /* for the audit entry: "cli:USER" */
+};
+
+/* The shape of one kind of import file and its temporary table. */
+struct importer_table {
+    const char *const *known; /* column names */
+    int nknown;
+    unsigned required;      /* bit k: known[k] is required */
+    const char *create_sql; /* CREATE TEMP TABLE ... ON COMMIT DROP */
+    const char *copy_sql;   /* COPY ... FROM STDIN (FORMAT csv) */
 };
 
 /* Sets up an import of path over db; report (may be NULL) gets each message. */
@@ -95,6 +133,23 @@ long importer_report_query(struct importer *im, enum query_id q, struct mo_err *
 long importer_count_of(PGresult *r);
 /* Runs q (no parameters) and returns its row count, or -1 with err. */
 long importer_run_count(struct importer *im, enum query_id q, struct mo_err *err);
+/*
+ * The common first half of an import: checks the file name, opens the file,
+ * maps the header, begins the transaction, creates the table and COPYs every
+ * row check() accepts (check gets the trimmed fields of t->known, appends the
+ * row with importer_field and returns 0, or reports the row and returns -1).
+ * Counts st->rows and st->rejected.  Leaves the transaction open for the
+ * merge; -1 with err (the caller still calls importer_release).
+ */
+int importer_load(struct importer *im, const struct importer_table *t,
+                  int (*check)(struct importer *im, const struct csvin_row *row, const char **v,
+                               void *ctx),
+                  void *ctx, struct import_stats *st, struct mo_err *err);
+/*
+ * The value s quoted for a message (control characters escaped, at most 100
+ * bytes shown); borrowed until the next call.
+ */
+const char *importer_show(struct importer *im, const char *s);
 /* Commits the transaction; -1 with err. */
 int importer_commit(struct importer *im, struct mo_err *err);
 
