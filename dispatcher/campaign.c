@@ -227,7 +227,7 @@ int campaign_create(struct db *db, const struct config *cfg, const struct campai
     in_tx = 1;
     if (find_id(db, Q_TOPIC_FIND, "topic", c->topic, &topic_id, err) < 0 ||
         find_id(db, Q_CAMPAIGN_TEMPLATE_ID, "template", c->template_name, &template_id, err) < 0 ||
-        find_id(db, Q_CAMPAIGN_SEGMENT_ID, "segment", c->segment, &segment_id, err) < 0 ||
+        find_id(db, Q_SEGMENT_LOAD, "segment", c->segment, &segment_id, err) < 0 ||
         list_check(db, Q_CAMPAIGN_UNKNOWN_SKU, &skus, "sku", err) < 0 ||
         list_check(db, Q_CAMPAIGN_EMPTY_CATEGORY, &cats, "path", err) < 0)
         goto out;

@@ -82,6 +82,54 @@ static const struct cli_command commands[] = {
      "the ledger, and every ledger event with its proof: time, IP, user agent,\n"
      "source, channel, actor, consent text id, version and SHA-256.  --json (a\n"
      "global option) prints one JSON document.\n"},
+    {"product", "import", cmd_product_import, "product import FILE.csv [--skip-invalid]",
+     "load the product catalogue from an RFC 4180 CSV file",
+     "Header row names the columns (any order): sku (required, 1-128 bytes), name,\n"
+     "category (required: a path such as pumps/centrifugal, lower-case segments of\n"
+     "a-z, 0-9, '_' and '-' joined by '/').  A category includes everything below\n"
+     "it; a path gets its row when first used, its ancestors need none.  Importing\n"
+     "an sku again updates its name and category.  Any bad row means nothing is\n"
+     "loaded (exit 65), every bad row reported as FILE:LINE: reason.  Ends with\n"
+     "'loaded N, rejected N, suppressed N, dropped N: ...'.\n"
+     "\n"
+     "  -s, --skip-invalid   load the good rows, report the bad ones, exit 0\n"},
+    {"product", "relate", cmd_product_relate, "product relate SKU SKU",
+     "mark two products as similar (symmetric)",
+     "Relates two products both ways (stored once).  Relating them again changes\n"
+     "nothing and says so (exit 0).  An unknown sku exits 66 naming it; a product\n"
+     "related to itself exits 65.  Audited.\n"},
+    {"product", "relate-category", cmd_product_relate_category, "product relate-category PATH PATH",
+     "mark two categories as related (symmetric)",
+     "Relates two category paths both ways (stored once), creating the category\n"
+     "row of a path that has none.  A path with no product at or below it exits 66\n"
+     "naming it; a malformed path or a path related to itself exits 65.  Relating\n"
+     "them again changes nothing and says so (exit 0).  Audited.\n"},
+    {"order", "import", cmd_order_import, "order import FILE.csv [--skip-invalid]",
+     "load purchases (for the existing-customer exception)",
+     "Header row names the columns (any order): order_id, email, sku, ordered_at\n"
+     "(ISO 8601; all four required), legal_entity (the seller; default: the key\n"
+     "legal_entity), collected_in_sale (true/false, default true), opt_out_offered\n"
+     "(true/false, default false).  One row per order line, upserted on (order_id,\n"
+     "sku): importing the same file again changes nothing.  An unknown email\n"
+     "creates the contact without consent, unless the address is suppressed: that\n"
+     "row is counted as suppressed and stored nowhere.  An unknown seller creates\n"
+     "the legal entity.  An unknown sku, or an order line repeated with other\n"
+     "values, is a bad row.  Bad rows, --skip-invalid and the summary line as in\n"
+     "product import.\n"
+     "\n"
+     "  -s, --skip-invalid   load the good rows, report the bad ones, exit 0\n"},
+    {"activity", "import", cmd_activity_import, "activity import FILE.csv [--skip-invalid]",
+     "load viewed products and downloads (tracking consent only)",
+     "Header row names the columns (any order, all required): email, kind (view or\n"
+     "download), item (sku or document id, 1-200 bytes), at (ISO 8601).  Rows of\n"
+     "unknown contacts or of contacts without a current consent to the topic\n"
+     "tracking are dropped and counted (exit 0); what they held is stored nowhere,\n"
+     "the audit log included.  Contacts are never created.  When a tracking consent\n"
+     "ends (withdrawal, objection, erasure) the contact's activity is deleted;\n"
+     "maintenance deletes activity older than activity_retention.  Bad rows,\n"
+     "--skip-invalid and the summary line as in product import.\n"
+     "\n"
+     "  -s, --skip-invalid   load the good rows, report the bad ones, exit 0\n"},
     {"subscribe", NULL, cmd_subscribe,
      "subscribe EMAIL --topic T [--topic T2] [--consent-text ID ...] [--age-confirmed] "
      "[--ip IP] [--user-agent UA] [--source S] [--locale L]",
@@ -148,9 +196,10 @@ static const struct cli_command commands[] = {
      "  -o, --once   send until nothing is due, print a summary, exit 0 (deferred and\n"
      "               refused mails do not change the exit code)\n"},
     {"maintenance", NULL, cmd_maintenance, "maintenance",
-     "delete expired pending requests and old abuse counters",
+     "delete expired pending requests, old abuse counters and old web activity",
      "Deletes double-opt-in requests that expired more than pending_retention ago\n"
-     "(default 7d) and records the count in the audit log.\n"},
+     "(default 7d) and web activity older than activity_retention (default 365d),\n"
+     "and records the counts in the audit log.\n"},
     {"policy", "show", cmd_policy_show, "policy show [COUNTRY] [--json]",
      "show the jurisdiction policies (RULES.md section 9)",
      "Prints one row per country, '*' first: the policy for every country without\n"

@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "activity.h"
 #include "audit.h"
 #include "buf.h"
 #include "cli.h"
@@ -518,7 +519,7 @@ int cmd_unsubscribe(struct cli *cli, int argc, char **argv, struct mo_err *err)
 int cmd_maintenance(struct cli *cli, int argc, char **argv, struct mo_err *err)
 {
     int first, rc;
-    long deleted = 0;
+    long deleted = 0, activity = 0;
 
     rc = cli_getopt(cli, argc, argv, "", NULL, NULL, NULL, &first, err);
     if (rc != 0)
@@ -529,12 +530,18 @@ int cmd_maintenance(struct cli *cli, int argc, char **argv, struct mo_err *err)
     if (db == NULL)
         return -1;
     rc = doi_purge(db, &cli->cfg, audit_cli_actor(), &deleted, err);
+    if (rc == 0)
+        rc = activity_purge(db, &cli->cfg, audit_cli_actor(), &activity, err);
     db_free(db);
     if (rc < 0)
         return -1;
-    if (cli->json)
-        print_json(json_pack("{s:I}", "pending_deleted", (json_int_t)deleted));
-    else
+    if (cli->json) {
+        print_json(json_pack("{s:I, s:I}", "pending_deleted", (json_int_t)deleted,
+                             "activity_deleted", (json_int_t)activity));
+    } else {
         printf("deleted %ld expired pending request%s\n", deleted, deleted == 1 ? "" : "s");
+        printf("deleted %ld web activity row%s older than activity_retention\n", activity,
+               activity == 1 ? "" : "s");
+    }
     return 0;
 }

@@ -71,6 +71,7 @@ static const struct cfg_key cfg_keys[] = {
     K(data_dir, CFG_PATH, ""),
     K(token_ttl, CFG_DURATION, "7d"),
     K(pending_retention, CFG_DURATION, "7d"),
+    K(activity_retention, CFG_DURATION, "365d"),
     K(confirm_mail_limit, CFG_INT, "3"),
     K(subscribe_ip_limit, CFG_INT, "30"),
     K(admin_token_file, CFG_PATH, ""),

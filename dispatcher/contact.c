@@ -21,6 +21,7 @@
 #include "audit.h"
 #include "buf.h"
 #include "csvin.h"
+#include "importer.h"
 #include "isotime.h"
 #include "ledger.h"
 #include "suppress.h"
@@ -53,41 +54,16 @@ static const char *const known_cols[COL__KNOWN] = {
 #define ATTR_MAX  1000
 
 struct import {
-    const char *file;
+    struct importer io; /* file, reports, COPY buffer, transaction */
     int ncols;
     int map[MAX_COLS];
     char *colname[MAX_COLS];
     int has_proof;
     struct suppress_key key;
-    struct buf copy;
-    struct buf fields; /* the trimmed known fields of the current row */
-    void (*report)(const char *, void *);
-    void *arg;
     struct contact_import_stats *st;
 };
 
-static void reportf(struct import *im, unsigned long line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void reportf(struct import *im, unsigned long line, const char *fmt, ...)
-{
-    struct buf msg;
-    va_list ap;
-
-    if (im->report == NULL)
-        return;
-    /* built whole: a path may be as long as PATH_MAX, a quoted value 64 KiB */
-    buf_init(&msg, 0);
-    if (line)
-        buf_printf(&msg, "%s:%lu: ", im->file, line);
-    else
-        buf_printf(&msg, "%s: ", im->file);
-    va_start(ap, fmt);
-    buf_vprintf(&msg, fmt, ap);
-    va_end(ap);
-    im->report(msg.s, im->arg);
-    buf_release(&msg);
-}
+#define reportf(im, line, ...) importer_reportf(&(im)->io, line, __VA_ARGS__)
 
 static int declared(const char *list, const char *name)
 {
@@ -121,9 +97,10 @@ static int map_header(struct import *im, const struct csvin_row *row, const char
     int proof = 0, have_email = 0;
 
     if (row->error[0])
-        return mo_err_set(err, MO_E_INPUT, "%s:%lu: header: %s", im->file, row->line, row->error);
+        return mo_err_set(err, MO_E_INPUT, "%s:%lu: header: %s", im->io.file, row->line,
+                          row->error);
     if (row->n > MAX_COLS)
-        return mo_err_set(err, MO_E_INPUT, "%s:%lu: more than %d columns", im->file, row->line,
+        return mo_err_set(err, MO_E_INPUT, "%s:%lu: more than %d columns", im->io.file, row->line,
                           MAX_COLS);
     im->ncols = (int)row->n;
     for (size_t i = 0; i < row->n; i++) {
@@ -145,7 +122,7 @@ static int map_header(struct import *im, const struct csvin_row *row, const char
             im->map[i] = COL_ATTR;
         for (size_t j = 0; j < i; j++)
             if (strcmp(im->colname[j], name) == 0)
-                return mo_err_set(err, MO_E_INPUT, "%s:%lu: column '%s' appears twice", im->file,
+                return mo_err_set(err, MO_E_INPUT, "%s:%lu: column '%s' appears twice", im->io.file,
                                   row->line, name);
         if (im->map[i] == COL_EMAIL)
             have_email = 1;
@@ -160,30 +137,15 @@ static int map_header(struct import *im, const struct csvin_row *row, const char
         }
     }
     if (!have_email)
-        return mo_err_set(err, MO_E_INPUT, "%s:%lu: missing required column 'email'", im->file,
+        return mo_err_set(err, MO_E_INPUT, "%s:%lu: missing required column 'email'", im->io.file,
                           row->line);
     if (proof != 0 && proof != 5)
         return mo_err_set(err, MO_E_INPUT,
                           "%s:%lu: consent proof needs all five columns consent_topic, "
                           "consented_at, consent_source, consent_text_id, consent_ip",
-                          im->file, row->line);
+                          im->io.file, row->line);
     im->has_proof = proof == 5;
     return 0;
-}
-
-/* Appends one COPY csv field: NULL for empty, else quoted. */
-static void copy_field(struct buf *b, const char *v, int last)
-{
-    if (v && *v) {
-        buf_putc(b, '"');
-        for (const char *p = v; *p; p++) {
-            if (*p == '"')
-                buf_putc(b, '"');
-            buf_putc(b, *p);
-        }
-        buf_putc(b, '"');
-    }
-    buf_putc(b, last ? '\n' : ',');
 }
 
 /* 1 when s holds a control character; line breaks and tabs count only if !multiline. */
@@ -220,7 +182,7 @@ static int check_row(struct import *im, const struct csvin_row *row)
     const char *v[COL__KNOWN] = {0}, *raw[COL__KNOWN] = {0};
     size_t off[COL__KNOWN];
     char *norm = NULL;
-    char hmac[65], linebuf[24], country[3] = "";
+    char hmac[65], country[3] = "";
     struct buf attrs;
     struct mo_err e;
     int y, m, d;
@@ -236,7 +198,7 @@ static int check_row(struct import *im, const struct csvin_row *row)
     }
     buf_init(&attrs, 0);
     buf_putc(&attrs, '{');
-    buf_reset(&im->fields);
+    buf_reset(&im->io.fields);
     for (int i = 0; i < im->ncols; i++) {
         const char *f = row->fields[i];
         if (im->map[i] < COL__KNOWN) {
@@ -247,8 +209,8 @@ static int check_row(struct import *im, const struct csvin_row *row)
                 f++, n--;
             while (n && (f[n - 1] == ' ' || f[n - 1] == '\t'))
                 n--;
-            off[im->map[i]] = im->fields.len;
-            if (buf_add(&im->fields, f, n) < 0 || buf_putc(&im->fields, '\0') < 0) {
+            off[im->map[i]] = im->io.fields.len;
+            if (buf_add(&im->io.fields, f, n) < 0 || buf_putc(&im->io.fields, '\0') < 0) {
                 reportf(im, row->line, "row too long");
                 buf_release(&attrs);
                 return -1;
@@ -277,7 +239,7 @@ static int check_row(struct import *im, const struct csvin_row *row)
     buf_putc(&attrs, '}');
     for (int k = 0; k < COL__KNOWN; k++)
         if (raw[k])
-            v[k] = im->fields.s + off[k];
+            v[k] = im->io.fields.s + off[k];
 
     mo_err_init(&e);
     if (v[COL_EMAIL] == NULL || *v[COL_EMAIL] == '\0') {
@@ -354,21 +316,20 @@ static int check_row(struct import *im, const struct csvin_row *row)
         }
     }
     suppress_hash(&im->key, norm, hmac);
-    snprintf(linebuf, sizeof(linebuf), "%lu", row->line); /* fits: at most 20 digits */
-    copy_field(&im->copy, linebuf, 0);
-    copy_field(&im->copy, v[COL_EMAIL], 0);
-    copy_field(&im->copy, norm, 0);
-    copy_field(&im->copy, hmac, 0);
-    copy_field(&im->copy, v[COL_NAME], 0);
-    copy_field(&im->copy, country, 0);
-    copy_field(&im->copy, v[COL_LOCALE], 0);
-    copy_field(&im->copy, v[COL_BIRTH_DATE], 0);
-    copy_field(&im->copy, attrs.s, 0);
-    copy_field(&im->copy, v[COL_CONSENT_TOPIC], 0);
-    copy_field(&im->copy, v[COL_CONSENTED_AT], 0);
-    copy_field(&im->copy, v[COL_CONSENT_SOURCE], 0);
-    copy_field(&im->copy, v[COL_CONSENT_TEXT_ID], 0);
-    copy_field(&im->copy, v[COL_CONSENT_IP], 1);
+    importer_field_line(&im->io, row->line);
+    importer_field(&im->io, v[COL_EMAIL], 0);
+    importer_field(&im->io, norm, 0);
+    importer_field(&im->io, hmac, 0);
+    importer_field(&im->io, v[COL_NAME], 0);
+    importer_field(&im->io, country, 0);
+    importer_field(&im->io, v[COL_LOCALE], 0);
+    importer_field(&im->io, v[COL_BIRTH_DATE], 0);
+    importer_field(&im->io, attrs.s, 0);
+    importer_field(&im->io, v[COL_CONSENT_TOPIC], 0);
+    importer_field(&im->io, v[COL_CONSENTED_AT], 0);
+    importer_field(&im->io, v[COL_CONSENT_SOURCE], 0);
+    importer_field(&im->io, v[COL_CONSENT_TEXT_ID], 0);
+    importer_field(&im->io, v[COL_CONSENT_IP], 1);
     free(norm);
     buf_release(&attrs);
     return 0;
@@ -376,48 +337,6 @@ bad:
     free(norm);
     buf_release(&attrs);
     return -1;
-}
-
-static int copy_flush(struct db *db, struct import *im, struct mo_err *err)
-{
-    if (im->copy.len == 0)
-        return 0;
-    if (PQputCopyData(db_conn(db), im->copy.s, (int)im->copy.len) != 1)
-        return mo_err_set(err, MO_E_UNAVAILABLE, "copy: %s", PQerrorMessage(db_conn(db)));
-    buf_reset(&im->copy);
-    return 0;
-}
-
-static int copy_end(struct db *db, const char *abort_msg, struct mo_err *err)
-{
-    PGconn *c = db_conn(db);
-    PGresult *r;
-    int rc = 0;
-
-    if (PQputCopyEnd(c, abort_msg) != 1)
-        rc = mo_err_set(err, MO_E_UNAVAILABLE, "copy: %s", PQerrorMessage(c));
-    while ((r = PQgetResult(c)) != NULL) {
-        if (PQresultStatus(r) != PGRES_COMMAND_OK && rc == 0 && abort_msg == NULL)
-            rc = db_result_error(db, r, "copy", err);
-        PQclear(r);
-    }
-    return rc;
-}
-
-/* Runs a query returning (line, reason) rows and reports them; returns the count. */
-static long report_rows(struct import *im, PGresult *r)
-{
-    long n = PQntuples(r);
-    for (long i = 0; i < n; i++)
-        reportf(im, (unsigned long)db_int(r, (int)i, "line"), "%s", db_val(r, (int)i, "reason"));
-    return n;
-}
-
-static long count_of(PGresult *r)
-{
-    long n = strtol(PQcmdTuples(r), NULL, 10);
-    PQclear(r);
-    return n;
 }
 
 int contact_import(struct db *db, const struct config *cfg, const char *path,
@@ -428,17 +347,14 @@ int contact_import(struct db *db, const struct config *cfg, const char *path,
     struct csvin *in = NULL;
     const struct csvin_row *row;
     PGresult *r = NULL;
-    int rc = -1, got, in_copy = 0, in_tx = 0;
-    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    int rc = -1, got;
+    const char *base;
 
     memset(&im, 0, sizeof(im));
     memset(st, 0, sizeof(*st));
-    im.file = path;
-    im.report = report;
-    im.arg = arg;
+    importer_init(&im.io, db, path, report, arg);
+    base = im.io.base;
     im.st = st;
-    buf_init(&im.copy, 0);
-    buf_init(&im.fields, 0);
     if (!utf8_valid(base, strlen(base))) {
         mo_err_set(err, MO_E_INPUT, "the file name is not valid UTF-8: rename the file");
         goto out;
@@ -459,61 +375,40 @@ int contact_import(struct db *db, const struct config *cfg, const char *path,
     if (map_header(&im, row, o->attributes, err) < 0)
         goto out;
 
-    if (db_begin(db, err) < 0)
+    if (importer_begin(&im.io,
+                       "CREATE TEMP TABLE import_contacts ("
+                       " line bigint, email text, email_norm text, addr_hmac text, name text,"
+                       " country text, locale text, birth_date date, attrs jsonb,"
+                       " consent_topic text, consented_at timestamptz, consent_source text,"
+                       " consent_text_id bigint, consent_ip inet) ON COMMIT DROP",
+                       "COPY import_contacts FROM STDIN (FORMAT csv)", err) < 0)
         goto out;
-    in_tx = 1;
-    /* one big merge: JIT compilation costs more than it saves here (contrib/bench) */
-    r = db_exec_sql(db, "SET LOCAL jit = off", err);
-    if (r == NULL)
-        goto out;
-    PQclear(r);
-    r = db_exec_sql(db,
-                    "CREATE TEMP TABLE import_contacts ("
-                    " line bigint, email text, email_norm text, addr_hmac text, name text,"
-                    " country text, locale text, birth_date date, attrs jsonb,"
-                    " consent_topic text, consented_at timestamptz, consent_source text,"
-                    " consent_text_id bigint, consent_ip inet) ON COMMIT DROP",
-                    err);
-    if (r == NULL)
-        goto out;
-    PQclear(r);
-    r = PQexec(db_conn(db), "COPY import_contacts FROM STDIN (FORMAT csv)");
-    if (PQresultStatus(r) != PGRES_COPY_IN) {
-        db_result_error(db, r, "copy", err);
-        PQclear(r);
-        goto out;
-    }
-    PQclear(r);
-    in_copy = 1;
     while ((got = csvin_next(in, &row, err)) > 0) {
         st->rows++;
         if (check_row(&im, row) < 0)
             st->rejected++;
-        if (im.copy.len > 256 * 1024 && copy_flush(db, &im, err) < 0)
+        if (importer_flush(&im.io, err) < 0)
             goto out;
     }
     if (got < 0)
         goto out;
-    if (copy_flush(db, &im, err) < 0)
-        goto out;
-    in_copy = 0;
-    if (copy_end(db, NULL, err) < 0)
+    if (importer_copy_end(&im.io, err) < 0)
         goto out;
 
     /* checks that need the database: the consent text must exist for the topic */
     if (im.has_proof) {
-        r = db_exec(db, Q_IMPORT_BAD_PROOF, NULL, 0, err);
-        if (r == NULL)
+        long bad = importer_report_query(&im.io, Q_IMPORT_BAD_PROOF, err);
+        if (bad < 0)
             goto out;
-        st->rejected += report_rows(&im, r);
-        PQclear(r);
+        st->rejected += bad;
         if (db_run(db, Q_IMPORT_DROP_BAD_PROOF, NULL, 0, err) < 0)
             goto out;
     }
     /* what is left is valid; suppressed rows are counted even when the file then fails */
-    if ((r = db_exec(db, Q_IMPORT_DROP_SUPPRESSED, NULL, 0, err)) == NULL)
+    if ((st->suppressed = importer_run_count(&im.io, Q_IMPORT_DROP_SUPPRESSED, err)) < 0) {
+        st->suppressed = 0;
         goto out;
-    st->suppressed = count_of(r);
+    }
     if (st->rejected && !o->skip_invalid) {
         mo_err_set(err, MO_E_INPUT,
                    "nothing loaded: %ld invalid row%s in '%s' (--skip-invalid loads the rest)",
@@ -528,14 +423,14 @@ int contact_import(struct db *db, const struct config *cfg, const char *path,
         PQclear(r);
         if ((r = db_exec(db, Q_IMPORT_MERGE, p, 1, err)) == NULL)
             goto out;
-        st->loaded = count_of(r);
+        st->loaded = importer_count_of(r);
         st->merged = valid - st->loaded;
     }
     if (im.has_proof) {
-        if ((r = db_exec(db, Q_IMPORT_PROOF_REFUSED, NULL, 0, err)) == NULL)
+        long refused = importer_report_query(&im.io, Q_IMPORT_PROOF_REFUSED, err);
+        if (refused < 0)
             goto out;
-        st->consents_refused = report_rows(&im, r);
-        PQclear(r);
+        st->consents_refused = refused;
         if (ledger_import_proofs(db, base, &st->consents, err) < 0)
             goto out;
     }
@@ -548,15 +443,11 @@ int contact_import(struct db *db, const struct config *cfg, const char *path,
                                     "dropped_columns", (json_int_t)st->dropped_columns),
                           err) < 0)
         goto out;
-    if (db_commit(db, err) < 0)
+    if (importer_commit(&im.io, err) < 0)
         goto out;
-    in_tx = 0;
     rc = 0;
 out:
-    if (in_copy)
-        copy_end(db, "import aborted", err);
-    if (in_tx)
-        db_rollback(db);
+    importer_release(&im.io);
     if (rc < 0) {
         st->loaded = 0;
         st->merged = 0;
@@ -565,8 +456,6 @@ out:
     csvin_close(in);
     for (int i = 0; i < im.ncols; i++)
         free(im.colname[i]);
-    buf_release(&im.copy);
-    buf_release(&im.fields);
     explicit_bzero(&im.key, sizeof(im.key));
     return rc;
 }

@@ -47,6 +47,29 @@
     " le.name AS legal_entity FROM campaigns cm JOIN topics t ON t.id = cm.topic_id"               \
     " JOIN segments s ON s.id = cm.segment_id JOIN legal_entities le ON le.id = cm.legal_entity_id" \
     " WHERE cm.name = $1"
+/* catalogue, orders and web activity (issue 8: h-import) */
+
+/* The first row of the file for each sku, and later rows that say something else. */
+#define PRODUCT_CONFLICT_FROM                                                                      \
+    " (SELECT DISTINCT ON (sku) sku, line, name, category FROM import_products"                    \
+    "  ORDER BY sku, line) f"
+#define PRODUCT_CONFLICT_WHERE                                                                     \
+    " f.sku = i.sku AND i.line > f.line"                                                           \
+    " AND (i.name, i.category) IS DISTINCT FROM (f.name, f.category)"
+
+#define ORDER_CONFLICT_FROM                                                                        \
+    " (SELECT DISTINCT ON (order_id, sku) order_id, sku, line, email_norm, ordered_at,"            \
+    "  legal_entity, collected_in_sale, opt_out_offered FROM import_orders"                        \
+    "  ORDER BY order_id, sku, line) f"
+#define ORDER_CONFLICT_WHERE                                                                       \
+    " f.order_id = i.order_id AND f.sku = i.sku AND i.line > f.line"                               \
+    " AND (i.email_norm, i.ordered_at, i.legal_entity, i.collected_in_sale, i.opt_out_offered)"    \
+    " IS DISTINCT FROM"                                                                            \
+    " (f.email_norm, f.ordered_at, f.legal_entity, f.collected_in_sale, f.opt_out_offered)"
+
+#define UNKNOWN_SKU_WHERE " WHERE NOT EXISTS (SELECT 1 FROM products p WHERE p.sku = i.sku)"
+
+#define TRACKING_TOPIC "(SELECT id FROM topics WHERE name = 'tracking' AND reserved)"
 
 static const struct query queries[Q__COUNT] = {
     Q(Q_MIGRATION_LIST,
@@ -305,7 +328,6 @@ static const struct query queries[Q__COUNT] = {
       1),
     /* campaigns and the legal-basis engine */
     Q(Q_CAMPAIGN_TEMPLATE_ID, "SELECT id FROM templates WHERE name = $1", 1),
-    Q(Q_CAMPAIGN_SEGMENT_ID, "SELECT id FROM segments WHERE name = $1", 1),
     Q(Q_LEGAL_ENTITY_ENSURE,
       "WITH ins AS (INSERT INTO legal_entities (name) VALUES ($1) ON CONFLICT (name) DO NOTHING"
       "   RETURNING id)"
@@ -434,6 +456,111 @@ static const struct query queries[Q__COUNT] = {
     /* the reference time is typed here, whether or not the segment uses it */
     Q(Q_SEGMENT_COUNT,
       "SELECT count(*) AS n FROM contacts c WHERE $1::timestamptz IS NOT NULL AND {segment}", 1),
+    /* catalogue, orders and web activity (issue 8: h-import) */
+    Q(Q_PRODUCT_IMPORT_CONFLICTS,
+      "SELECT i.line, 'sku ''' || i.sku || ''' is already on line ' || f.line"
+      " || ' with another name or category' AS reason"
+      " FROM import_products i JOIN" PRODUCT_CONFLICT_FROM " ON" PRODUCT_CONFLICT_WHERE
+      " ORDER BY i.line",
+      0),
+    Q(Q_PRODUCT_IMPORT_DROP_CONFLICTS,
+      "DELETE FROM import_products i USING" PRODUCT_CONFLICT_FROM " WHERE" PRODUCT_CONFLICT_WHERE,
+      0),
+    Q(Q_PRODUCT_IMPORT_CATEGORIES,
+      "INSERT INTO categories (path) SELECT DISTINCT category FROM import_products"
+      " ON CONFLICT (path) DO NOTHING",
+      0),
+    Q(Q_PRODUCT_IMPORT_MERGE,
+      "WITH up AS (INSERT INTO products (sku, name, category_id)"
+      "  SELECT DISTINCT ON (i.sku) i.sku, i.name, c.id FROM import_products i"
+      "  JOIN categories c ON c.path = i.category ORDER BY i.sku, i.line"
+      "  ON CONFLICT (sku) DO UPDATE SET name = COALESCE(EXCLUDED.name, products.name),"
+      "   category_id = EXCLUDED.category_id"
+      "  RETURNING (xmax = 0) AS created)"
+      " SELECT count(*) AS n, count(*) FILTER (WHERE created) AS created FROM up",
+      0),
+    Q(Q_PRODUCT_EXISTS, "SELECT 1 FROM products WHERE sku = $1", 1),
+    Q(Q_PRODUCT_RELATE,
+      "INSERT INTO product_relations (sku_a, sku_b) VALUES (LEAST($1, $2), GREATEST($1, $2))"
+      " ON CONFLICT DO NOTHING RETURNING sku_a",
+      2),
+    Q(Q_CATEGORY_COVERS,
+      "SELECT EXISTS (SELECT 1 FROM products p JOIN categories c ON c.id = p.category_id"
+      " WHERE c.path = $1 OR left(c.path, length($1) + 1) = $1 || '/') AS covers",
+      1),
+    Q(Q_CATEGORY_ENSURE,
+      "WITH ins AS (INSERT INTO categories (path) VALUES ($1) ON CONFLICT (path) DO NOTHING"
+      "  RETURNING id)"
+      " SELECT id, true AS created FROM ins UNION ALL"
+      " SELECT id, false FROM categories WHERE path = $1 AND NOT EXISTS (SELECT 1 FROM ins)",
+      1),
+    Q(Q_CATEGORY_RELATE,
+      "INSERT INTO category_relations (category_a, category_b)"
+      " VALUES (LEAST($1::bigint, $2::bigint), GREATEST($1::bigint, $2::bigint))"
+      " ON CONFLICT DO NOTHING RETURNING category_a",
+      2),
+    Q(Q_ORDER_IMPORT_UNKNOWN_SKU,
+      "SELECT i.line, 'unknown sku ''' || i.sku || '''' AS reason FROM import_orders i" UNKNOWN_SKU_WHERE
+      " ORDER BY i.line",
+      0),
+    Q(Q_ORDER_IMPORT_DROP_UNKNOWN_SKU, "DELETE FROM import_orders i" UNKNOWN_SKU_WHERE, 0),
+    Q(Q_ORDER_IMPORT_CONFLICTS,
+      "SELECT i.line, 'order ''' || i.order_id || ''' sku ''' || i.sku || ''' is already on line '"
+      " || f.line || ' with other values' AS reason"
+      " FROM import_orders i JOIN" ORDER_CONFLICT_FROM " ON" ORDER_CONFLICT_WHERE
+      " ORDER BY i.line",
+      0),
+    Q(Q_ORDER_IMPORT_DROP_CONFLICTS,
+      "DELETE FROM import_orders i USING" ORDER_CONFLICT_FROM " WHERE" ORDER_CONFLICT_WHERE, 0),
+    Q(Q_ORDER_IMPORT_DROP_SUPPRESSED,
+      "DELETE FROM import_orders WHERE addr_hmac IN (SELECT addr_hmac FROM suppression)", 0),
+    Q(Q_ORDER_IMPORT_ENTITIES,
+      "INSERT INTO legal_entities (name) SELECT DISTINCT legal_entity FROM import_orders"
+      " ON CONFLICT (name) DO NOTHING",
+      0),
+    Q(Q_ORDER_IMPORT_CONTACTS,
+      "INSERT INTO contacts (email, email_norm, source, addr_hmac)"
+      " SELECT DISTINCT ON (email_norm) email, email_norm, $1, addr_hmac FROM import_orders"
+      " ORDER BY email_norm, line ON CONFLICT (email_norm) DO NOTHING",
+      1),
+    Q(Q_ORDER_IMPORT_COUNT, "SELECT count(DISTINCT (order_id, sku)) AS n FROM import_orders", 0),
+    Q(Q_ORDER_IMPORT_MERGE,
+      "WITH up AS (INSERT INTO orders (order_id, contact_id, sku, ordered_at, legal_entity_id,"
+      "  collected_in_sale, opt_out_offered)"
+      "  SELECT DISTINCT ON (i.order_id, i.sku) i.order_id, c.id, i.sku, i.ordered_at, l.id,"
+      "   i.collected_in_sale, i.opt_out_offered"
+      "  FROM import_orders i JOIN contacts c ON c.email_norm = i.email_norm"
+      "  JOIN legal_entities l ON l.name = i.legal_entity ORDER BY i.order_id, i.sku, i.line"
+      "  ON CONFLICT (order_id, sku) DO UPDATE SET contact_id = EXCLUDED.contact_id,"
+      "   ordered_at = EXCLUDED.ordered_at, legal_entity_id = EXCLUDED.legal_entity_id,"
+      "   collected_in_sale = EXCLUDED.collected_in_sale,"
+      "   opt_out_offered = EXCLUDED.opt_out_offered, imported_at = now()"
+      "  WHERE (orders.contact_id, orders.ordered_at, orders.legal_entity_id,"
+      "   orders.collected_in_sale, orders.opt_out_offered) IS DISTINCT FROM"
+      "   (EXCLUDED.contact_id, EXCLUDED.ordered_at, EXCLUDED.legal_entity_id,"
+      "   EXCLUDED.collected_in_sale, EXCLUDED.opt_out_offered)"
+      "  RETURNING (xmax = 0) AS created)"
+      " SELECT count(*) FILTER (WHERE created) AS created,"
+      "  count(*) FILTER (WHERE NOT created) AS updated FROM up",
+      0),
+    Q(Q_ACTIVITY_IMPORT_DROP,
+      "WITH allowed AS (SELECT c.email_norm FROM contacts c"
+      "  WHERE c.email_norm IN (SELECT DISTINCT email_norm FROM import_activity)"
+      "  AND consent_is_current(c.id, " TRACKING_TOPIC ")),"
+      " gone AS (DELETE FROM import_activity i"
+      "  WHERE i.email_norm NOT IN (SELECT email_norm FROM allowed) RETURNING i.email_norm)"
+      " SELECT count(*) AS dropped, count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM contacts c"
+      "  WHERE c.email_norm = gone.email_norm)) AS unknown FROM gone",
+      0),
+    Q(Q_ACTIVITY_IMPORT_COUNT, "SELECT count(*) AS n FROM import_activity", 0),
+    Q(Q_ACTIVITY_IMPORT_MERGE,
+      "INSERT INTO web_activity (contact_id, kind, item, at)"
+      " SELECT DISTINCT c.id, i.kind, i.item, i.at FROM import_activity i"
+      " JOIN contacts c ON c.email_norm = i.email_norm"
+      " WHERE NOT EXISTS (SELECT 1 FROM web_activity w WHERE w.contact_id = c.id"
+      "  AND w.kind = i.kind AND w.at = i.at AND w.item = i.item)",
+      0),
+    Q(Q_ACTIVITY_PURGE, "DELETE FROM web_activity WHERE at < now() - $1::interval", 1),
 };
 
 const struct query *query_get(enum query_id id)

@@ -61,6 +61,7 @@ struct config {
     char *data_dir;
     long long token_ttl;          /* seconds */
     long long pending_retention;  /* seconds a pending request is kept after it expires */
+    long long activity_retention; /* seconds web activity is kept after it happened */
     long long confirm_mail_limit; /* confirmation mails per address per 24 h */
     long long subscribe_ip_limit; /* POST /subscribe per client IP per hour */
     char *admin_token_file;

@@ -239,7 +239,7 @@ is "$(sql "SELECT count(*) FROM rate_events WHERE kind = 'subscribe_ip'")" 40 "a
 sql "UPDATE doi_requests r SET created_at = now() - interval '15 days', expires_at = now() - interval '8 days' FROM contacts c WHERE c.id = r.contact_id AND c.email_norm = 'dora@example.com'" > /dev/null
 sql "UPDATE doi_requests r SET created_at = now() - interval '13 days', expires_at = now() - interval '6 days' FROM contacts c WHERE c.id = r.contact_id AND c.email_norm = 'gina@example.com'" > /dev/null
 run "$MAILOUT" maintenance
-is "$OUT" "deleted 1 expired pending request" "maintenance deletes a pending request 15 days old (R-GDPR-16)"
+is "$(printf '%s\n' "$OUT" | head -n 1)" "deleted 1 expired pending request" "maintenance deletes a pending request 15 days old (R-GDPR-16)"
 is "$(sql "SELECT count(*) FROM doi_requests r JOIN contacts c ON c.id = r.contact_id WHERE c.email_norm IN ('dora@example.com', 'gina@example.com')")" \
     "1" "and keeps one 13 days old (expired 6 days ago, within pending_retention = 7d)"
 is "$(sql "SELECT detail->>'deleted' FROM audit_log WHERE action = 'maintenance.purge_pending' ORDER BY seq DESC LIMIT 1")" \
