@@ -279,7 +279,9 @@ static const struct cli_command commands[] = {
      "                         (the consent event, or the order and its relation)\n"
      "  -s, --since-last-run   who gained, lost or changed a basis since the last\n"
      "                         run was built, and why\n"
-     "  -a, --at TIME          decide as of TIME (ISO 8601; default now)\n"
+     "  -a, --at TIME          decide as of TIME (ISO 8601; default now): ages,\n"
+     "                         purchase windows, lapses and caps are counted to\n"
+     "                         TIME; every event recorded so far counts\n"
      "  -n, --limit N          contacts listed by --since-last-run (default 100)\n"},
     {"campaign", "send", cmd_campaign_send, "campaign send NAME",
      "build a run now: decide every contact and queue those with a basis",

@@ -61,7 +61,10 @@ $$;
 COMMENT ON FUNCTION campaign_related_skus(bigint) IS
     'Skus a campaign''s promotion covers, each with its closest relation (same sku, category, related sku, related category)';
 
--- The facts of every rule for a set of contacts, at a given time.
+-- The facts of every rule for a set of contacts, at a given time.  The time
+-- moves the clock of the windows (consent age, purchase window, lapse,
+-- frequency caps); every event recorded so far counts whatever its time, so
+-- deciding "as of" an earlier time never undoes an opt-out.
 CREATE FUNCTION legal_basis_facts(p_campaign bigint, p_contacts bigint[], p_at timestamptz)
     RETURNS TABLE (
         contact_id bigint,
@@ -128,13 +131,12 @@ BEGIN
     ), obj AS (
         SELECT e.contact_id, max(e.id) AS id, max(e.occurred_at) AS at
           FROM consent_events e JOIN input ON input.id = e.contact_id
-         WHERE e.kind = 'objected' AND e.occurred_at <= p_at
+         WHERE e.kind = 'objected'
          GROUP BY e.contact_id
     ), tev AS (
         SELECT DISTINCT ON (e.contact_id) e.contact_id, e.id, e.kind::text AS kind, e.occurred_at
           FROM consent_events e JOIN input ON input.id = e.contact_id
          WHERE e.topic_id = v_topic AND e.kind IN ('confirmed', 'granted', 'withdrawn', 'expired')
-           AND e.occurred_at <= p_at
          ORDER BY e.contact_id, e.id DESC
     ), sends AS (
         SELECT s.contact_id,
@@ -143,14 +145,13 @@ BEGIN
                count(*) AS month
           FROM send_records s JOIN input ON input.id = s.contact_id
          WHERE s.status = 'sent' AND s.occurred_at > p_at - interval '1 month'
-           AND s.occurred_at <= p_at
          GROUP BY s.contact_id
     ), topic_sends AS (
         SELECT s.contact_id, max(s.occurred_at) AS last
           FROM send_records s JOIN input ON input.id = s.contact_id
           JOIN campaign_runs r ON r.id = s.run_id
           JOIN campaigns k ON k.id = r.campaign_id
-         WHERE s.status = 'sent' AND k.topic_id = v_topic AND s.occurred_at <= p_at
+         WHERE s.status = 'sent' AND k.topic_id = v_topic
          GROUP BY s.contact_id
     ), rel AS (
         SELECT * FROM campaign_related_skus(p_campaign)
@@ -168,7 +169,6 @@ BEGIN
           FROM orders o JOIN base b ON b.id = o.contact_id
           JOIN legal_entities le ON le.id = o.legal_entity_id
           LEFT JOIN rel ON rel.sku = o.sku
-         WHERE o.ordered_at <= p_at
          ORDER BY o.contact_id,
                   CASE WHEN rel.sku IS NULL THEN 1
                        WHEN b.existing_customer_months = 0
