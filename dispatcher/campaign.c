@@ -67,8 +67,8 @@ static int sku_valid(const char *s)
 }
 
 /* Splits a comma-separated option into trimmed, checked, distinct items. */
-static int list_parse(const char *opt, const char *what, int (*valid)(const char *),
-                      struct list *l, struct mo_err *err)
+static int list_parse(const char *opt, const char *what, int (*valid)(const char *), struct list *l,
+                      struct mo_err *err)
 {
     const char *p = opt;
 
@@ -210,10 +210,10 @@ int campaign_create(struct db *db, const struct config *cfg, const struct campai
                    "configuration or pass --legal-entity NAME");
         goto out;
     }
-    if (strlen(entity) > 200 || !utf8_valid_str(entity) ||
-        strpbrk(entity, "\r\n\t") != NULL) {
-        mo_err_set(err, MO_E_INPUT, "invalid legal entity name: at most 200 characters of UTF-8 "
-                                    "on one line");
+    if (strlen(entity) > 200 || !utf8_valid_str(entity) || strpbrk(entity, "\r\n\t") != NULL) {
+        mo_err_set(err, MO_E_INPUT,
+                   "invalid legal entity name: at most 200 characters of UTF-8 "
+                   "on one line");
         goto out;
     }
     if (list_parse(c->promotes, "sku", sku_valid, &skus, err) < 0 ||
@@ -256,10 +256,10 @@ int campaign_create(struct db *db, const struct config *cfg, const struct campai
         PQclear(r);
     }
     if (audit_append_json(db, c->actor, "campaign.create", c->name,
-                          json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:o}", "campaign", (json_int_t)id,
-                                    "topic", c->topic, "template", c->template_name, "segment",
-                                    c->segment, "legal_entity", entity, "promotes", list_json(&skus),
-                                    "categories", list_json(&cats)),
+                          json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:o}", "campaign",
+                                    (json_int_t)id, "topic", c->topic, "template", c->template_name,
+                                    "segment", c->segment, "legal_entity", entity, "promotes",
+                                    list_json(&skus), "categories", list_json(&cats)),
                           err) < 0)
         goto out;
     if (db_commit(db, err) < 0)
@@ -419,8 +419,8 @@ json_t *campaign_explain_contact(struct db *db, const struct config *cfg, const 
     snprintf(detail, sizeof(detail), "%s segment %s", member ? "in" : "not in", c.segment);
     json_array_append_new(path, path_step("segment", member ? "pass" : "fail", detail));
     if (!member) {
-        out = json_pack("{s:s, s:s, s:s, s:s, s:n, s:s, s:o, s:{s:n, s:n, s:n}}", "campaign", c.name,
-                        "at", ats, "email", norm, "decision", "excluded", "basis", "reason",
+        out = json_pack("{s:s, s:s, s:s, s:s, s:n, s:s, s:o, s:{s:n, s:n, s:n}}", "campaign",
+                        c.name, "at", ats, "email", norm, "decision", "excluded", "basis", "reason",
                         "not_in_segment", "path", path, "evidence", "consent_event", "order_id",
                         "relation");
         path = NULL;
@@ -442,10 +442,10 @@ json_t *campaign_explain_contact(struct db *db, const struct config *cfg, const 
         json_t *ce = db_isnull(r, 0, "consent_event_id")
                          ? json_null()
                          : json_integer(db_int(r, 0, "consent_event_id"));
-        out = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:{s:o, s:o, s:o}}", "campaign", c.name,
-                        "at", ats, "email", norm, "decision", has ? "basis" : "excluded", "basis",
-                        str_or_null(r, 0, "basis"), "reason", str_or_null(r, 0, "reason"), "path",
-                        path, "evidence", "consent_event", ce, "order_id",
+        out = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:{s:o, s:o, s:o}}", "campaign",
+                        c.name, "at", ats, "email", norm, "decision", has ? "basis" : "excluded",
+                        "basis", str_or_null(r, 0, "basis"), "reason", str_or_null(r, 0, "reason"),
+                        "path", path, "evidence", "consent_event", ce, "order_id",
                         str_or_null(r, 0, "order_id"), "relation", str_or_null(r, 0, "relation"));
         path = NULL;
     }
@@ -458,8 +458,8 @@ out:
     return out;
 }
 
-json_t *campaign_explain_since(struct db *db, const struct config *cfg, const char *name,
-                               time_t at, long limit, struct mo_err *err)
+json_t *campaign_explain_since(struct db *db, const struct config *cfg, const char *name, time_t at,
+                               long limit, struct mo_err *err)
 {
     struct campaign_row c;
     struct segment_sql seg = {0};
@@ -499,15 +499,14 @@ json_t *campaign_explain_since(struct db *db, const struct config *cfg, const ch
     for (int i = 0; i < PQntuples(r); i++) {
         if (db_isnull(r, i, "email"))
             continue;
-        json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "email", db_val(r, i, "email"),
-                                              "was", db_val(r, i, "was"), "now",
-                                              db_val(r, i, "now")));
+        json_array_append_new(list,
+                              json_pack("{s:s, s:s, s:s}", "email", db_val(r, i, "email"), "was",
+                                        db_val(r, i, "was"), "now", db_val(r, i, "now")));
     }
     out = json_pack("{s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:o}", "campaign", c.name, "at", ats,
-                    "last_run", (json_int_t)strtoll(run, NULL, 10), "last_run_at", run_at,
-                    "gained", (json_int_t)db_int(r, 0, "gained"), "lost",
-                    (json_int_t)db_int(r, 0, "lost"), "changed", (json_int_t)db_int(r, 0, "changed"),
-                    "contacts", list);
+                    "last_run", (json_int_t)strtoll(run, NULL, 10), "last_run_at", run_at, "gained",
+                    (json_int_t)db_int(r, 0, "gained"), "lost", (json_int_t)db_int(r, 0, "lost"),
+                    "changed", (json_int_t)db_int(r, 0, "changed"), "contacts", list);
 out:
     PQclear(r);
     free(run_at);
@@ -518,8 +517,8 @@ out:
 
 /* --- building a run --- */
 
-int campaign_build_run(struct db *db, const struct config *cfg, const char *name,
-                       const char *actor, struct campaign_run_stats *st, struct mo_err *err)
+int campaign_build_run(struct db *db, const struct config *cfg, const char *name, const char *actor,
+                       struct campaign_run_stats *st, struct mo_err *err)
 {
     struct campaign_row c;
     struct segment_sql seg = {0};

@@ -36,13 +36,26 @@ static int create_opt(int c, const char *arg, void *ctx, struct mo_err *err)
     struct campaign_new *o = ctx;
     (void)err;
     switch (c) {
-    case 't': o->topic = arg; return 0;
-    case 'T': o->template_name = arg; return 0;
-    case 's': o->segment = arg; return 0;
-    case 'p': o->promotes = arg; return 0;
-    case 'c': o->categories = arg; return 0;
-    case 'l': o->legal_entity = arg; return 0;
-    default: return -1;
+    case 't':
+        o->topic = arg;
+        return 0;
+    case 'T':
+        o->template_name = arg;
+        return 0;
+    case 's':
+        o->segment = arg;
+        return 0;
+    case 'p':
+        o->promotes = arg;
+        return 0;
+    case 'c':
+        o->categories = arg;
+        return 0;
+    case 'l':
+        o->legal_entity = arg;
+        return 0;
+    default:
+        return -1;
     }
 }
 
@@ -95,16 +108,23 @@ static int explain_opt(int c, const char *arg, void *ctx, struct mo_err *err)
     struct explain_opts *o = ctx;
     char *end;
     switch (c) {
-    case 'c': o->contact = arg; return 0;
-    case 'a': o->at = arg; return 0;
-    case 's': o->since = 1; return 0;
+    case 'c':
+        o->contact = arg;
+        return 0;
+    case 'a':
+        o->at = arg;
+        return 0;
+    case 's':
+        o->since = 1;
+        return 0;
     case 'n':
         errno = 0;
         o->limit = strtol(arg, &end, 10);
         if (errno || *end || end == arg || o->limit < 0 || o->limit > 1000000)
             return mo_err_set(err, MO_E_USAGE, "--limit takes a number from 0 to 1000000");
         return 0;
-    default: return -1;
+    default:
+        return -1;
     }
 }
 
@@ -132,11 +152,12 @@ static void print_contact(json_t *j)
     size_t i;
     const char *decision = json_string_value(json_object_get(j, "decision"));
 
-    printf("%s: %s %s (campaign %s, at %s)\n", json_string_value(json_object_get(j, "email")),
-           decision,
-           json_string_value(json_object_get(j, strcmp(decision, "basis") == 0 ? "basis" : "reason")),
-           json_string_value(json_object_get(j, "campaign")),
-           json_string_value(json_object_get(j, "at")));
+    printf(
+        "%s: %s %s (campaign %s, at %s)\n", json_string_value(json_object_get(j, "email")),
+        decision,
+        json_string_value(json_object_get(j, strcmp(decision, "basis") == 0 ? "basis" : "reason")),
+        json_string_value(json_object_get(j, "campaign")),
+        json_string_value(json_object_get(j, "at")));
     json_array_foreach(json_object_get(j, "path"), i, step)
         printf("  %zu. %-18s %-4s  %s\n", i + 1, json_string_value(json_object_get(step, "rule")),
                json_string_value(json_object_get(step, "result")),
@@ -162,10 +183,9 @@ static void print_since(json_t *j)
            (long long)json_integer_value(json_object_get(j, "gained")),
            (long long)json_integer_value(json_object_get(j, "lost")),
            (long long)json_integer_value(json_object_get(j, "changed")));
-    json_array_foreach(json_object_get(j, "contacts"), i, c)
-        printf("  %s: %s -> %s\n", json_string_value(json_object_get(c, "email")),
-               json_string_value(json_object_get(c, "was")),
-               json_string_value(json_object_get(c, "now")));
+    json_array_foreach(json_object_get(j, "contacts"), i, c) printf(
+        "  %s: %s -> %s\n", json_string_value(json_object_get(c, "email")),
+        json_string_value(json_object_get(c, "was")), json_string_value(json_object_get(c, "now")));
 }
 
 int cmd_campaign_explain(struct cli *cli, int argc, char **argv, struct mo_err *err)

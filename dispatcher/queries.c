@@ -42,9 +42,9 @@
     " FROM import_contacts i JOIN contacts c ON c.email_norm = i.email_norm"                       \
     " JOIN topics t ON t.name = i.consent_topic JOIN consent_texts ct ON ct.id = i.consent_text_id"
 
-#define CAMPAIGN_GET_SQL                                                                           \
-    "SELECT cm.id, cm.name, t.name AS topic, t.id AS topic_id, s.name AS segment,"                 \
-    " le.name AS legal_entity FROM campaigns cm JOIN topics t ON t.id = cm.topic_id"               \
+#define CAMPAIGN_GET_SQL                                                                            \
+    "SELECT cm.id, cm.name, t.name AS topic, t.id AS topic_id, s.name AS segment,"                  \
+    " le.name AS legal_entity FROM campaigns cm JOIN topics t ON t.id = cm.topic_id"                \
     " JOIN segments s ON s.id = cm.segment_id JOIN legal_entities le ON le.id = cm.legal_entity_id" \
     " WHERE cm.name = $1"
 /* catalogue, orders and web activity (issue 8: h-import) */
@@ -395,8 +395,8 @@ static const struct query queries[Q__COUNT] = {
       "SELECT id, state FROM campaign_runs WHERE campaign_id = $1::bigint"
       " AND state IN ('queued', 'sending', 'paused') ORDER BY id DESC LIMIT 1",
       1),
-    Q(Q_CAMPAIGN_RUN_INSERT, "INSERT INTO campaign_runs (campaign_id) VALUES ($1::bigint) RETURNING id",
-      1),
+    Q(Q_CAMPAIGN_RUN_INSERT,
+      "INSERT INTO campaign_runs (campaign_id) VALUES ($1::bigint) RETURNING id", 1),
     Q(Q_CAMPAIGN_RUN_DECIDE,
       "INSERT INTO campaign_run_decisions (run_id, contact_id, basis, reason, consent_event_id,"
       " order_id, relation)"

@@ -61,8 +61,8 @@ json_t *campaign_explain_contact(struct db *db, const struct config *cfg, const 
  *  "contacts": [{"email", "was", "now", "was_basis", "now_basis"} ...]} listing
  * at most limit contacts.  MO_E_NOTFOUND when the campaign has no run yet.
  */
-json_t *campaign_explain_since(struct db *db, const struct config *cfg, const char *name,
-                               time_t at, long limit, struct mo_err *err);
+json_t *campaign_explain_since(struct db *db, const struct config *cfg, const char *name, time_t at,
+                               long limit, struct mo_err *err);
 
 struct campaign_run_stats {
     long long run_id;
@@ -79,7 +79,7 @@ struct campaign_run_stats {
  * campaign.send; all in one transaction.  A campaign whose last run is not
  * done or cancelled is MO_E_CONFLICT.  Sends nothing.
  */
-int campaign_build_run(struct db *db, const struct config *cfg, const char *name,
-                       const char *actor, struct campaign_run_stats *st, struct mo_err *err);
+int campaign_build_run(struct db *db, const struct config *cfg, const char *name, const char *actor,
+                       struct campaign_run_stats *st, struct mo_err *err);
 
 #endif
