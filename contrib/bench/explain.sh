@@ -1,7 +1,7 @@
 #!/bin/bash
 # explain.sh - benchmark of the legal-basis engine (`campaign explain`, and
 # building a run with `campaign send`) beside a baseline measured in the
-# same run.  SKELETON: the parts marked TODO(lead) are still to be written.
+# same run, and prints a report (seconds, ratio to the baseline, peak RSS).
 #
 # Starts a throwaway PostgreSQL cluster (initdb into a temp dir, its own port
 # and Unix socket, run as 'postgres' when we are root; stopped and removed on
@@ -12,10 +12,10 @@
 # schema owner), then times:
 #   baseline: a bare SELECT count(*) join of contacts, orders and
 #             web_activity (the floor PostgreSQL sets for touching the rows)
-#   TODO(lead): campaign explain NAME --json, campaign send NAME, each with
-#             wall time and peak RSS (GNU time -v), and the ratio to the
-#             baseline.  Targets (issue 8): explain < 10 s, building the run
-#             < 30 s, peak RSS of mailout < 100 MB.
+#   campaign explain spring --json and campaign send spring (building the
+#             run), each with wall time, peak RSS of mailout (GNU time) and
+#             the ratio to the baseline.  Targets (issue 8): explain < 10 s,
+#             building the run < 30 s, peak RSS of mailout < 100 MB.
 #
 # Environment: CONTACTS, ORDERS, ACTIVITY (rows; defaults 1000000, 2000000,
 # 5000000), SMALL=1 (10000, 20000, 50000 unless set), SEED (default 1),
@@ -174,15 +174,51 @@ BASELINE=$(secs "$t0" "$t1")
 echo "baseline (count(*) join of contacts, orders, web_activity): ${BASELINE}s, $(cat "$TMP/baseline.out") rows" >&2
 
 # --- the engine ------------------------------------------------------------
-# TODO(lead): create the segment, template and campaign, e.g.
-#   "$MAILOUT" segment create everyone --where 'true'
-#   "$MAILOUT" template add offer --subject 'Offers' --text FILE
-#   "$MAILOUT" campaign create spring --topic newsletter --template offer \
-#       --segment everyone --category pumps --promotes P-00010
-# TODO(lead): time `campaign explain spring --json` under
-#   "$GNUTIME" -v -o "$TMP/explain.time" (peak RSS: "Maximum resident set size"),
-#   check its totals against `segment count everyone`.
-# TODO(lead): time `campaign send spring` (building the run's queue) the same way.
-# TODO(lead): report explain and send wall time, peak RSS, the ratio of each to
-#   $BASELINE, and the command line, e.g. into contrib/bench/out/explain-DATE.txt.
-echo "TODO: campaign explain / campaign send timing not written yet (skeleton)" >&2
+step "segment, template, campaign"
+quiet "$MAILOUT" segment create everyone --where 'true'
+printf 'Hello {{name}},\nour pumps.\n{{unsubscribe_url}}\n{{postal_address}}\n' > "$TMP/offer.txt"
+quiet "$MAILOUT" template add offer --subject 'Offers' --text "$TMP/offer.txt"
+quiet "$MAILOUT" campaign create spring --topic newsletter --template offer --segment everyone \
+    --category pumps --promotes P-00010
+SEGCOUNT=$("$MAILOUT" segment count everyone)
+
+# timed CMD...: wall seconds into T, peak RSS in kB into RSS (GNU time), output in $TMP/cmd.out
+timed() {
+    local t0 t1
+    t0=$(now_ns)
+    if [ -n "$GNUTIME" ]; then
+        "$GNUTIME" -f %M -o "$TMP/rss" "$@" > "$TMP/cmd.out" 2> "$TMP/cmd.err" ||
+            { cat "$TMP/cmd.err" >&2; die "failed: $*"; }
+        RSS=$(tail -n 1 "$TMP/rss")
+    else
+        "$@" > "$TMP/cmd.out" 2> "$TMP/cmd.err" || { cat "$TMP/cmd.err" >&2; die "failed: $*"; }
+        RSS=?
+    fi
+    t1=$(now_ns)
+    T=$(secs "$t0" "$t1")
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "?" }'; }
+
+step "campaign explain"
+timed "$MAILOUT" campaign explain spring --json
+EXPLAIN_T=$T EXPLAIN_RSS=$RSS
+TOTAL=$(/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["total"] == sum(d["basis"].values()) + sum(d["excluded"].values()); print(d["total"])' "$TMP/cmd.out")
+[ "$TOTAL" = "$SEGCOUNT" ] || die "explain total $TOTAL differs from segment count $SEGCOUNT"
+cp "$TMP/cmd.out" "$TMP/explain.json"
+
+step "campaign send (building the run)"
+timed "$MAILOUT" campaign send spring --json
+SEND_T=$T SEND_RSS=$RSS
+QUEUED=$(sql "SELECT count(*) FROM send_queue")
+
+{
+    echo "mailout engine benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}')"
+    echo "data: $CONTACTS contacts, $ORDERS order lines, $(sql "SELECT count(*) FROM web_activity") activity rows stored ($ACTIVITY generated), seed $SEED"
+    printf '%-34s %9s %9s %12s\n' step seconds ratio "peak RSS kB"
+    printf '%-34s %9s %9s %12s\n' "baseline count(*) join" "$BASELINE" 1.0 -
+    printf '%-34s %9s %9s %12s\n' "campaign explain --json" "$EXPLAIN_T" "$(ratio "$EXPLAIN_T" "$BASELINE")" "$EXPLAIN_RSS"
+    printf '%-34s %9s %9s %12s\n' "campaign send (build the run)" "$SEND_T" "$(ratio "$SEND_T" "$BASELINE")" "$SEND_RSS"
+    echo "explain: $(/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(", ".join("%s %d" % kv for kv in list(d["basis"].items()) + list(d["excluded"].items()) if kv[1]))' "$TMP/explain.json")"
+    echo "run: $QUEUED queued of $TOTAL"
+    echo "targets (issue 8): explain < 10 s, build < 30 s, peak RSS < 100000 kB"
+} | tee "$TMP/report.txt"
