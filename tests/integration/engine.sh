@@ -7,7 +7,7 @@
 # building a run records a lapsed consent once.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 start_pg
-plan 94
+plan 97
 
 AT=2026-11-24T12:00:00Z
 write_conf "suppression_key_file = $TMP/supp.key" "legal_entity = ACME GmbH"
@@ -257,6 +257,11 @@ like "$OUT" "null value in column \"basis\"" "R-GDPR-2: a send record without a 
 run "$MAILOUT" campaign create c2 --topic news --template spring --segment notjp --promotes NOPE
 is "$RC" 66 "an unknown sku exits 66"
 like "$ERR" "unknown sku 'NOPE'" "and names it"
+run "$MAILOUT" campaign create c2 --topic news --template spring --segment notjp --promotes 'X-1,a"b\c}{'
+is "$RC" 66 "quotes, backslashes and braces in a sku reach the database as data"
+like "$ERR" "unknown sku 'a\"b" "and the unknown one is named"
+run "$MAILOUT" campaign explain pumps --contact $'a@example.com\r\nBcc: x@example.com'
+is "$RC" 65 "CRLF in --contact is bad input"
 run "$MAILOUT" campaign create c2 --topic news --template spring --segment notjp --category pump
 is "$RC" 66 "a category covering no product exits 66 (pump is not pumps)"
 run "$MAILOUT" campaign create c2 --topic news --template spring --segment notjp --category 'Pumps;x'
