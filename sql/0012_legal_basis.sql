@@ -103,7 +103,7 @@ CREATE FUNCTION legal_basis_facts(p_campaign bigint, p_contacts bigint[], p_at t
     )
     LANGUAGE plpgsql STABLE
     SET jit = off              -- compiling costs more than it saves here
-    SET work_mem = '64MB'      -- the per-contact hashes and the order sort stay in memory
+    SET work_mem = '256MB'     -- the per-contact hashes and the order sort stay in memory
     AS $$
 #variable_conflict use_column
 DECLARE
@@ -115,115 +115,117 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'campaign % does not exist', p_campaign USING ERRCODE = 'no_data_found';
     END IF;
-    -- each contact once (the planner then knows the set's size: no DISTINCT below)
-    p_contacts := ARRAY(SELECT DISTINCT x FROM unnest(p_contacts) AS x WHERE x IS NOT NULL);
     RETURN QUERY
-    WITH base AS (
-        SELECT c.id, c.addr_hmac, c.birth_date, pol.country AS pcountry, pol.consent_age,
-               pol.existing_customer_months, pol.opt_out_regime AS oor, pol.consent_lapse_months,
-               pol.frequency_cap_day, pol.frequency_cap_week, pol.frequency_cap_month
+    WITH pol AS (              -- each policy with its cut-off times at p_at
+        SELECT p.country, p.consent_age, p.existing_customer_months, p.opt_out_regime,
+               p.consent_lapse_months, p.frequency_cap_day, p.frequency_cap_week,
+               p.frequency_cap_month,
+               ((p_at AT TIME ZONE 'UTC')::date - make_interval(years => p.consent_age))::date
+                   AS born_after,
+               p_at - make_interval(months => p.existing_customer_months) AS ec_since,
+               p_at - make_interval(months => p.consent_lapse_months) AS lapse_before
+          FROM policy p
+    ), base AS (
+        SELECT c.id, c.birth_date, c.addr_hmac IS NULL AS hash_missing,
+               (c.addr_hmac IS NULL OR sup.addr_hmac IS NOT NULL) AS suppressed,
+               pol.country AS pcountry, pol.consent_age, pol.existing_customer_months,
+               pol.opt_out_regime AS oor, pol.consent_lapse_months, pol.frequency_cap_day,
+               pol.frequency_cap_week, pol.frequency_cap_month, pol.born_after, pol.ec_since,
+               pol.lapse_before
           FROM unnest(p_contacts) AS i(id)
           JOIN contacts c ON c.id = i.id
+          LEFT JOIN suppression sup ON sup.addr_hmac = c.addr_hmac
           LEFT JOIN policy own ON own.country = c.country::text
-          JOIN policy pol ON pol.country = COALESCE(own.country, '*')
-    ), input AS (
-        SELECT base.id FROM base
-    ), obj AS (
-        SELECT e.contact_id, max(e.id) AS id, max(e.occurred_at) AS at
-          FROM consent_events e JOIN input ON input.id = e.contact_id
+          JOIN pol ON pol.country = COALESCE(own.country, '*')
+    ), ev AS (                 -- one pass over the ledger: the latest objection, the latest topic event
+        SELECT e.contact_id,
+               max(e.id) FILTER (WHERE e.kind = 'objected') AS obj_id,
+               max(e.occurred_at) FILTER (WHERE e.kind = 'objected') AS obj_at,
+               max(ARRAY[e.id, CASE e.kind WHEN 'confirmed' THEN 1 WHEN 'granted' THEN 2
+                                           WHEN 'withdrawn' THEN 3 ELSE 4 END,
+                         (extract(epoch FROM e.occurred_at) * 1000000)::bigint])
+                   FILTER (WHERE e.kind <> 'objected') AS t
+          FROM consent_events e JOIN base ON base.id = e.contact_id
          WHERE e.kind = 'objected'
+            OR (e.topic_id = v_topic AND e.kind IN ('confirmed', 'granted', 'withdrawn', 'expired'))
          GROUP BY e.contact_id
-    ), tev AS (
-        SELECT DISTINCT ON (e.contact_id) e.contact_id, e.id, e.kind::text AS kind, e.occurred_at
-          FROM consent_events e JOIN input ON input.id = e.contact_id
-         WHERE e.topic_id = v_topic AND e.kind IN ('confirmed', 'granted', 'withdrawn', 'expired')
-         ORDER BY e.contact_id, e.id DESC
     ), sends AS (
         SELECT s.contact_id,
                count(*) FILTER (WHERE s.occurred_at > p_at - interval '1 day') AS day,
                count(*) FILTER (WHERE s.occurred_at > p_at - interval '7 days') AS week,
                count(*) AS month
-          FROM send_records s JOIN input ON input.id = s.contact_id
+          FROM send_records s JOIN base ON base.id = s.contact_id
          WHERE s.status = 'sent' AND s.occurred_at > p_at - interval '1 month'
          GROUP BY s.contact_id
     ), topic_sends AS (
         SELECT s.contact_id, max(s.occurred_at) AS last
-          FROM send_records s JOIN input ON input.id = s.contact_id
+          FROM send_records s JOIN base ON base.id = s.contact_id
           JOIN campaign_runs r ON r.id = s.run_id
           JOIN campaigns k ON k.id = r.campaign_id
          WHERE s.status = 'sent' AND k.topic_id = v_topic
          GROUP BY s.contact_id
     ), rel AS (
         SELECT * FROM campaign_related_skus(p_campaign)
-    ), ord AS (
-        SELECT DISTINCT ON (o.contact_id) o.contact_id, o.order_id, o.sku, o.ordered_at,
-               le.name AS entity, rel.relation,
+    ), ordr AS (               -- every order with the first existing-customer check it fails (0: none)
+        SELECT o.contact_id, o.order_id, o.sku, o.ordered_at, o.legal_entity_id, rel.relation,
+               rel.prio,
                CASE WHEN rel.sku IS NULL THEN 1
-                    WHEN b.existing_customer_months = 0
-                      OR o.ordered_at < p_at - make_interval(months => b.existing_customer_months)
-                        THEN 2
+                    WHEN b.existing_customer_months = 0 OR o.ordered_at < b.ec_since THEN 2
                     WHEN o.legal_entity_id <> v_entity THEN 3
                     WHEN NOT o.collected_in_sale THEN 4
                     WHEN NOT o.opt_out_offered THEN 5
                     ELSE 0 END AS rank
           FROM orders o JOIN base b ON b.id = o.contact_id
-          JOIN legal_entities le ON le.id = o.legal_entity_id
           LEFT JOIN rel ON rel.sku = o.sku
-         ORDER BY o.contact_id,
-                  CASE WHEN rel.sku IS NULL THEN 1
-                       WHEN b.existing_customer_months = 0
-                         OR o.ordered_at < p_at - make_interval(months => b.existing_customer_months)
-                           THEN 2
-                       WHEN o.legal_entity_id <> v_entity THEN 3
-                       WHEN NOT o.collected_in_sale THEN 4
-                       WHEN NOT o.opt_out_offered THEN 5
-                       ELSE 6 END DESC,
-                  COALESCE(rel.prio, 9), o.ordered_at DESC, o.order_id
+    ), ord AS (                -- per contact: a qualifying order, else the one that got furthest
+        SELECT DISTINCT ON (ordr.contact_id) ordr.*
+          FROM ordr
+         ORDER BY ordr.contact_id, (ordr.rank + 5) % 6 DESC, COALESCE(ordr.prio, 9),
+                  ordr.ordered_at DESC, ordr.order_id
     ), f AS (
-        SELECT b.*, obj.id AS obj_id, obj.at AS obj_at,
-               tev.id AS tev_id, tev.kind AS tev_kind, tev.occurred_at AS tev_at,
-               -- an objection stops everything but a topic the person confirmed again since
-               (obj.id IS NOT NULL
-                AND NOT COALESCE(tev.kind IN ('confirmed', 'granted') AND tev.id > obj.id, false))
-                   AS is_objected,
-               b.birth_date IS NOT NULL
-                 AND b.birth_date > ((p_at AT TIME ZONE 'UTC')::date
-                                     - make_interval(years => b.consent_age))::date AS is_minor,
+        SELECT b.*, ev.obj_id, ev.obj_at, ev.t[1] AS tev_id,
+               (ARRAY['confirmed', 'granted', 'withdrawn', 'expired'])[ev.t[2]] AS tev_kind,
+               to_timestamp(ev.t[3] / 1000000.0) AS tev_at,
                COALESCE(sends.day, 0) AS sday, COALESCE(sends.week, 0) AS sweek,
                COALESCE(sends.month, 0) AS smonth, topic_sends.last AS tlast,
-               ord.order_id AS oid, ord.sku AS osku, ord.ordered_at AS oat, ord.entity AS oentity,
-               ord.rank AS orank, ord.relation AS orel
+               ord.order_id AS oid, ord.sku AS osku, ord.ordered_at AS oat,
+               le.name AS oentity, ord.rank AS orank, ord.relation AS orel
           FROM base b
-          LEFT JOIN obj ON obj.contact_id = b.id
-          LEFT JOIN tev ON tev.contact_id = b.id
+          LEFT JOIN ev ON ev.contact_id = b.id
           LEFT JOIN sends ON sends.contact_id = b.id
           LEFT JOIN topic_sends ON topic_sends.contact_id = b.id
           LEFT JOIN ord ON ord.contact_id = b.id
+          LEFT JOIN legal_entities le ON le.id = ord.legal_entity_id
+    ), g AS (
+        SELECT f.*,
+               -- an objection stops everything but a topic the person confirmed again since
+               (f.obj_id IS NOT NULL
+                AND NOT COALESCE(f.tev_kind IN ('confirmed', 'granted') AND f.tev_id > f.obj_id,
+                                 false)) AS is_objected
+          FROM f
     )
-    SELECT f.id, f.pcountry,
-           (f.addr_hmac IS NULL
-            OR EXISTS (SELECT 1 FROM suppression s WHERE s.addr_hmac = f.addr_hmac)),
-           f.addr_hmac IS NULL,
-           f.obj_id, f.obj_at, f.is_objected,
-           f.tev_id, f.tev_kind, f.tev_at,
-           (NOT f.is_objected AND f.tev_kind IS NOT DISTINCT FROM 'withdrawn'),
-           f.birth_date, f.consent_age, COALESCE(f.is_minor, false),
-           f.sday, f.sweek, f.smonth,
-           f.frequency_cap_day, f.frequency_cap_week, f.frequency_cap_month,
-           ((f.frequency_cap_day > 0 AND f.sday >= f.frequency_cap_day)
-            OR (f.frequency_cap_week > 0 AND f.sweek >= f.frequency_cap_week)
-            OR (f.frequency_cap_month > 0 AND f.smonth >= f.frequency_cap_month)),
-           f.tlast, f.consent_lapse_months,
-           COALESCE(NOT f.is_objected AND f.tev_kind IN ('confirmed', 'granted'), false),
-           COALESCE(f.tev_kind = 'expired'
-                    OR (NOT f.is_objected AND f.tev_kind IN ('confirmed', 'granted')
-                        AND f.consent_lapse_months > 0
-                        AND GREATEST(f.tev_at, f.tlast)
-                            < p_at - make_interval(months => f.consent_lapse_months)), false),
-           f.existing_customer_months,
-           f.oid, f.osku, f.oat, f.oentity, f.orank, f.orel,
-           f.oor
-      FROM f;
+    SELECT g.id, g.pcountry, g.suppressed, g.hash_missing,
+           g.obj_id, g.obj_at, g.is_objected,
+           g.tev_id, g.tev_kind, g.tev_at,
+           (NOT g.is_objected AND g.tev_kind IS NOT DISTINCT FROM 'withdrawn'),
+           g.birth_date, g.consent_age, COALESCE(g.birth_date > g.born_after, false),
+           g.sday, g.sweek, g.smonth,
+           g.frequency_cap_day, g.frequency_cap_week, g.frequency_cap_month,
+           ((g.frequency_cap_day > 0 AND g.sday >= g.frequency_cap_day)
+            OR (g.frequency_cap_week > 0 AND g.sweek >= g.frequency_cap_week)
+            OR (g.frequency_cap_month > 0 AND g.smonth >= g.frequency_cap_month)),
+           g.tlast, g.consent_lapse_months,
+           COALESCE(NOT g.is_objected AND g.tev_kind IN ('confirmed', 'granted'), false),
+           COALESCE(g.tev_kind = 'expired'
+                    OR (NOT g.is_objected AND g.tev_kind IN ('confirmed', 'granted')
+                        AND g.consent_lapse_months > 0
+                        AND GREATEST(g.tev_at, g.tlast) < g.lapse_before), false),
+           g.existing_customer_months,
+           g.oid, g.osku, g.oat,
+           g.oentity,
+           g.orank, g.orel,
+           g.oor
+      FROM g;
 END
 $$;
 COMMENT ON FUNCTION legal_basis_facts(bigint, bigint[], timestamptz) IS
@@ -431,9 +433,12 @@ $$;
 COMMENT ON FUNCTION legal_basis_path(bigint, bigint, timestamptz) IS
     'One contact''s decision path for a campaign at a time: each rule checked, pass or fail, with its detail';
 
+-- No foreign keys: a run writes a million rows at once, written only by
+-- campaign send from the run it just created and contacts the engine read;
+-- the checks would double the time to build a run.
 CREATE TABLE campaign_run_decisions (
-    run_id           bigint NOT NULL REFERENCES campaign_runs (id),
-    contact_id       bigint NOT NULL REFERENCES contacts (id),
+    run_id           bigint NOT NULL,
+    contact_id       bigint NOT NULL,
     basis            text CHECK (basis IN ('consent', 'existing_customer', 'opt_out_regime')),
     reason           text,
     consent_event_id bigint,
@@ -443,8 +448,8 @@ CREATE TABLE campaign_run_decisions (
     CHECK ((basis IS NULL) <> (reason IS NULL))
 );
 COMMENT ON TABLE campaign_run_decisions IS 'What the legal-basis engine decided for every contact of the segment when a run was built (explain --since-last-run compares with it)';
-COMMENT ON COLUMN campaign_run_decisions.run_id IS 'The run';
-COMMENT ON COLUMN campaign_run_decisions.contact_id IS 'The contact considered';
+COMMENT ON COLUMN campaign_run_decisions.run_id IS 'The run (campaign_runs.id)';
+COMMENT ON COLUMN campaign_run_decisions.contact_id IS 'The contact considered (contacts.id)';
 COMMENT ON COLUMN campaign_run_decisions.basis IS 'The basis found, or NULL when excluded';
 COMMENT ON COLUMN campaign_run_decisions.reason IS 'The exclusion reason, or NULL when a basis was found';
 COMMENT ON COLUMN campaign_run_decisions.consent_event_id IS 'Evidence: the consent event relied on';
