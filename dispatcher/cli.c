@@ -396,6 +396,14 @@ struct db *cli_db(struct cli *cli, struct mo_err *err)
     return db_connect(&cli->cfg, err);
 }
 
+int cli_print_json(json_t *j)
+{
+    json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    putchar('\n');
+    json_decref(j);
+    return 0;
+}
+
 int cli_data_path(const struct cli *cli, const char *sub, char *out, size_t n)
 {
     int w = snprintf(out, n, "%s/%s", cli->data_dir, sub);

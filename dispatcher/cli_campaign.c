@@ -16,14 +16,6 @@
 #include "cli.h"
 #include "isotime.h"
 
-static int print_json(json_t *j)
-{
-    json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    putchar('\n');
-    json_decref(j);
-    return 0;
-}
-
 static int usage(struct cli *cli, struct mo_err *err)
 {
     return mo_err_set(err, MO_E_USAGE, "usage: mailout %s", cli->cmd->synopsis);
@@ -88,7 +80,7 @@ int cmd_campaign_create(struct cli *cli, int argc, char **argv, struct mo_err *e
     if (rc < 0)
         return -1;
     if (cli->json)
-        print_json(json_pack("{s:s, s:I}", "campaign", o.name, "id", (json_int_t)id));
+        cli_print_json(json_pack("{s:s, s:I}", "campaign", o.name, "id", (json_int_t)id));
     else
         printf("campaign %s created\n", o.name);
     return 0;
@@ -221,7 +213,7 @@ int cmd_campaign_explain(struct cli *cli, int argc, char **argv, struct mo_err *
     if (j == NULL)
         return -1;
     if (cli->json)
-        return print_json(j);
+        return cli_print_json(j);
     if (o.contact)
         print_contact(j);
     else if (o.since)
@@ -252,10 +244,10 @@ int cmd_campaign_send(struct cli *cli, int argc, char **argv, struct mo_err *err
     if (rc < 0)
         return -1;
     if (cli->json)
-        print_json(json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}", "campaign", argv[first], "run",
-                             (json_int_t)st.run_id, "considered", (json_int_t)st.considered,
-                             "queued", (json_int_t)st.queued, "excluded", (json_int_t)st.excluded,
-                             "consents_expired", (json_int_t)st.expired));
+        cli_print_json(json_pack(
+            "{s:s, s:I, s:I, s:I, s:I, s:I}", "campaign", argv[first], "run", (json_int_t)st.run_id,
+            "considered", (json_int_t)st.considered, "queued", (json_int_t)st.queued, "excluded",
+            (json_int_t)st.excluded, "consents_expired", (json_int_t)st.expired));
     else
         printf("run %lld of campaign %s: %lld contacts considered, %lld queued, %lld excluded, "
                "%lld lapsed consents recorded as expired\n",

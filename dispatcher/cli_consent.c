@@ -24,14 +24,6 @@
 #include "topic.h"
 #include "xalloc.h"
 
-static int print_json(json_t *j)
-{
-    json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    putchar('\n');
-    json_decref(j);
-    return 0;
-}
-
 /* --- topic add --- */
 
 struct topic_opts {
@@ -67,7 +59,7 @@ int cmd_topic_add(struct cli *cli, int argc, char **argv, struct mo_err *err)
     if (rc < 0)
         return -1;
     if (cli->json)
-        print_json(json_pack("{s:s, s:I}", "topic", argv[first], "id", (json_int_t)id));
+        cli_print_json(json_pack("{s:s, s:I}", "topic", argv[first], "id", (json_int_t)id));
     else
         printf("topic '%s' added\n", argv[first]);
     return 0;
@@ -219,7 +211,7 @@ int cmd_contact_import(struct cli *cli, int argc, char **argv, struct mo_err *er
         if (j == NULL) /* a file name that is not UTF-8 */
             j = json_pack("{s:n, s:I, s:I}", "file", "loaded", (json_int_t)st.loaded, "rejected",
                           (json_int_t)st.rejected);
-        print_json(j);
+        cli_print_json(j);
     } else {
         print_import_summary(&st, rc < 0);
     }
@@ -248,7 +240,7 @@ int cmd_contact_show(struct cli *cli, int argc, char **argv, struct mo_err *err)
     if (c == NULL)
         return -1;
     if (cli->json)
-        return print_json(c);
+        return cli_print_json(c);
     const char *k;
     json_t *v;
     printf("contact %lld\n", (long long)json_integer_value(json_object_get(c, "id")));
@@ -372,8 +364,8 @@ static int report_subscribe(struct cli *cli, const char *email, enum doi_outcome
         key = "queued";
     }
     if (cli->json)
-        print_json(json_pack("{s:s, s:s, s:i, s:s}", "email", email, "outcome", key, "code",
-                             st->claimed ? m->code : 0, "reply", st->claimed ? m->reply : ""));
+        cli_print_json(json_pack("{s:s, s:s, s:i, s:s}", "email", email, "outcome", key, "code",
+                                 st->claimed ? m->code : 0, "reply", st->claimed ? m->reply : ""));
     else
         printf("%s: %s\n", email, what);
     if (outcome == DOI_LIMITED)
@@ -536,8 +528,8 @@ int cmd_maintenance(struct cli *cli, int argc, char **argv, struct mo_err *err)
     if (rc < 0)
         return -1;
     if (cli->json) {
-        print_json(json_pack("{s:I, s:I}", "pending_deleted", (json_int_t)deleted,
-                             "activity_deleted", (json_int_t)activity));
+        cli_print_json(json_pack("{s:I, s:I}", "pending_deleted", (json_int_t)deleted,
+                                 "activity_deleted", (json_int_t)activity));
     } else {
         printf("deleted %ld expired pending request%s\n", deleted, deleted == 1 ? "" : "s");
         printf("deleted %ld web activity row%s older than activity_retention\n", activity,

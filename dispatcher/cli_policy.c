@@ -17,13 +17,6 @@
 #include "policy.h"
 #include "template.h"
 
-static void print_json(json_t *j)
-{
-    json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    putchar('\n');
-    json_decref(j);
-}
-
 /* --- policy show --- */
 
 static long long jint(const json_t *o, const char *k)
@@ -83,7 +76,7 @@ int cmd_policy_show(struct cli *cli, int argc, char **argv, struct mo_err *err)
     if (rows == NULL)
         return -1;
     if (cli->json) {
-        print_json(rows);
+        cli_print_json(rows);
         return 0;
     }
     if (fallback)
@@ -120,8 +113,8 @@ int cmd_policy_set(struct cli *cli, int argc, char **argv, struct mo_err *err)
     if (cli->json) {
         json_t *o = json_loads(ch.old, JSON_DECODE_ANY, NULL);
         json_t *n = json_loads(ch.new_, JSON_DECODE_ANY, NULL);
-        print_json(json_pack("{s:s, s:s, s:o*, s:o*, s:b}", "country", ch.country, "key",
-                             argv[first + 1], "old", o, "new", n, "created", ch.created));
+        cli_print_json(json_pack("{s:s, s:s, s:o*, s:o*, s:b}", "country", ch.country, "key",
+                                 argv[first + 1], "old", o, "new", n, "created", ch.created));
     } else {
         if (ch.created)
             printf("policy %s created as a copy of '*'\n", ch.country);
@@ -202,7 +195,7 @@ int cmd_template_add(struct cli *cli, int argc, char **argv, struct mo_err *err)
         goto out;
     if (cli->json) {
         json_t *j = json_pack("{s:s, s:I}", "template", t.name, "id", (json_int_t)id);
-        print_json(j);
+        cli_print_json(j);
     } else {
         printf("template %s added\n", t.name);
     }

@@ -15,18 +15,12 @@
 #include "audit.h"
 #include "crypto.h"
 #include "tmpl.h"
+#include "topic.h"
 #include "utf8.h"
 
 int template_name_valid(const char *name)
 {
-    size_t n = strlen(name);
-    if (n < 1 || n > 63 || !(islower((unsigned char)name[0]) || isdigit((unsigned char)name[0])))
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!(islower((unsigned char)name[i]) || isdigit((unsigned char)name[i]) ||
-              strchr("_.-", name[i])))
-            return 0;
-    return 1;
+    return topic_name_valid(name);
 }
 
 /* Runs tmpl_check on s; a syntax error becomes "template PART: LINE:COL: what". */

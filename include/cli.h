@@ -8,6 +8,8 @@
 
 #include <getopt.h>
 
+#include <jansson.h>
+
 #include "config.h"
 #include "db.h"
 #include "err.h"
@@ -51,6 +53,10 @@ int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts,
 /* Connects with the configured database (and role); NULL with err.  Loads the configuration if
  * needed. */
 struct db *cli_db(struct cli *cli, struct mo_err *err);
+
+/* Prints j as one indented JSON document (keys in order) and a newline, then
+ * frees it; 0. */
+int cli_print_json(json_t *j);
 
 /* Builds DATA_DIR/sub into out; -1 if it does not fit. */
 int cli_data_path(const struct cli *cli, const char *sub, char *out, size_t n);
