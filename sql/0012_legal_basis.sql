@@ -65,7 +65,8 @@ COMMENT ON FUNCTION campaign_related_skus(bigint) IS
 -- moves the clock of the windows (consent age, purchase window, lapse,
 -- frequency caps); every event recorded so far counts whatever its time, so
 -- deciding "as of" an earlier time never undoes an opt-out.
-CREATE FUNCTION legal_basis_facts(p_campaign bigint, p_contacts bigint[], p_at timestamptz)
+CREATE FUNCTION legal_basis_facts(p_campaign bigint, p_contacts bigint[], p_at timestamptz,
+                                  p_detail boolean DEFAULT true)
     RETURNS TABLE (
         contact_id bigint,
         policy_country text,
@@ -205,31 +206,34 @@ BEGIN
           FROM f
     )
     SELECT g.id, g.pcountry, g.suppressed, g.hash_missing,
-           g.obj_id, g.obj_at, g.is_objected,
-           g.tev_id, g.tev_kind, g.tev_at,
+           g.obj_id, CASE WHEN p_detail THEN g.obj_at END, g.is_objected,
+           g.tev_id, g.tev_kind, CASE WHEN p_detail THEN g.tev_at END,
            (NOT g.is_objected AND g.tev_kind IS NOT DISTINCT FROM 'withdrawn'),
-           g.birth_date, g.consent_age, COALESCE(g.birth_date > g.born_after, false),
-           g.sday, g.sweek, g.smonth,
-           g.frequency_cap_day, g.frequency_cap_week, g.frequency_cap_month,
+           CASE WHEN p_detail THEN g.birth_date END, CASE WHEN p_detail THEN g.consent_age END,
+           COALESCE(g.birth_date > g.born_after, false),
+           CASE WHEN p_detail THEN g.sday END, CASE WHEN p_detail THEN g.sweek END,
+           CASE WHEN p_detail THEN g.smonth END, CASE WHEN p_detail THEN g.frequency_cap_day END,
+           CASE WHEN p_detail THEN g.frequency_cap_week END,
+           CASE WHEN p_detail THEN g.frequency_cap_month END,
            ((g.frequency_cap_day > 0 AND g.sday >= g.frequency_cap_day)
             OR (g.frequency_cap_week > 0 AND g.sweek >= g.frequency_cap_week)
             OR (g.frequency_cap_month > 0 AND g.smonth >= g.frequency_cap_month)),
-           g.tlast, g.consent_lapse_months,
+           CASE WHEN p_detail THEN g.tlast END, CASE WHEN p_detail THEN g.consent_lapse_months END,
            COALESCE(NOT g.is_objected AND g.tev_kind IN ('confirmed', 'granted'), false),
            COALESCE(g.tev_kind = 'expired'
                     OR (NOT g.is_objected AND g.tev_kind IN ('confirmed', 'granted')
                         AND g.consent_lapse_months > 0
                         AND GREATEST(g.tev_at, g.tlast) < g.lapse_before), false),
            g.existing_customer_months,
-           g.oid, g.osku, g.oat,
-           g.oentity,
+           g.oid, CASE WHEN p_detail THEN g.osku END, CASE WHEN p_detail THEN g.oat END,
+           CASE WHEN p_detail THEN g.oentity END,
            g.orank, g.orel,
            g.oor
       FROM g;
 END
 $$;
-COMMENT ON FUNCTION legal_basis_facts(bigint, bigint[], timestamptz) IS
-    'Every fact the legal-basis rules read, per contact of the set, for a campaign at a time (one set-based query)';
+COMMENT ON FUNCTION legal_basis_facts(bigint, bigint[], timestamptz, boolean) IS
+    'Every fact the legal-basis rules read, per contact of the set (distinct ids), for a campaign at a time (one set-based query); without p_detail only what the decision needs, the descriptive columns NULL';
 
 -- The decision: exactly one basis or the first failing reason, with its evidence.
 CREATE FUNCTION legal_basis(p_campaign bigint, p_contacts bigint[], p_at timestamptz)
@@ -245,7 +249,7 @@ CREATE FUNCTION legal_basis(p_campaign bigint, p_contacts bigint[], p_at timesta
                     WHEN f.over_cap THEN 'frequency_cap'
                END AS hard,
                f.consent_current AND NOT f.consent_lapsed AS consent_ok
-          FROM legal_basis_facts(p_campaign, p_contacts, p_at) f
+          FROM legal_basis_facts(p_campaign, p_contacts, p_at, false) f
     )
     SELECT d.contact_id,
            CASE WHEN d.hard IS NOT NULL THEN NULL
@@ -267,7 +271,7 @@ CREATE FUNCTION legal_basis(p_campaign bigint, p_contacts bigint[], p_at timesta
       FROM d
 $$;
 COMMENT ON FUNCTION legal_basis(bigint, bigint[], timestamptz) IS
-    'Per contact: exactly one basis (consent, existing_customer, opt_out_regime) or the first failing reason, with evidence';
+    'Per contact of the set (distinct ids): exactly one basis (consent, existing_customer, opt_out_regime) or the first failing reason, with evidence';
 
 -- Every reason and basis, in the order of DESIGN.md, for reports that list all.
 CREATE FUNCTION legal_basis_keys() RETURNS TABLE (kind text, key text, ord integer)
