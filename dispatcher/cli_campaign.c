@@ -151,7 +151,7 @@ static void print_contact(json_t *j)
         json_string_value(json_object_get(j, "campaign")),
         json_string_value(json_object_get(j, "at")));
     json_array_foreach(json_object_get(j, "path"), i, step)
-        printf("  %zu. %-18s %-4s  %s\n", i + 1, json_string_value(json_object_get(step, "rule")),
+        printf("  %2zu. %-22s %-4s  %s\n", i + 1, json_string_value(json_object_get(step, "rule")),
                json_string_value(json_object_get(step, "result")),
                json_string_value(json_object_get(step, "detail")));
     if (json_is_integer(json_object_get(ev, "consent_event")))
