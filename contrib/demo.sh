@@ -44,5 +44,20 @@ $M contact show anna.schmidt@example.com | sed -n '/^topics/,$p'
 curl -s -o /dev/null -w "POST confirm link -> %{http_code} (confirmed)\n" -A "demo-browser/1.0" -X POST "$link"
 curl -s -o /dev/null -w "POST again        -> %{http_code} (used tokens answer 410)\n" -X POST "$link"
 $M contact show anna.schmidt@example.com | sed -n '/^topics/,$p'
+
+say "the legal-basis engine: a catalogue, orders, a segment and a campaign promoting pumps"
+$M product import contrib/sample/products.csv
+$M product relate P-100 S-10 > /dev/null # the pressure switch goes with the booster pump
+$M order import contrib/sample/orders.csv
+$M segment create everyone --where true 2> /dev/null || echo "segment 'everyone' exists"
+$M template add spring --subject "New booster pumps" --text contrib/sample/spring.txt 2> /dev/null ||
+    echo "template 'spring' exists"
+$M campaign create spring --topic news --template spring --segment everyone --promotes P-100 \
+    --category pumps 2> /dev/null || echo "campaign 'spring' exists"
+
+say "who may get it, and why not (nothing is written)"
+$M campaign explain spring
+say "one customer's decision, rule by rule"
+$M campaign explain spring --contact liam.oconnor@example.ie
 echo
 echo "Try it in a browser: run ./mailout serve and open $base/subscribe"
