@@ -396,6 +396,14 @@ struct db *cli_db(struct cli *cli, struct mo_err *err)
     return db_connect(&cli->cfg, err);
 }
 
+int cli_opt_value(int c, const char *arg, void *ctx, struct mo_err *err)
+{
+    (void)c;
+    (void)err;
+    *(const char **)ctx = arg;
+    return 0;
+}
+
 int cli_print_json(json_t *j)
 {
     json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

@@ -26,35 +26,22 @@
 
 /* --- topic add --- */
 
-struct topic_opts {
-    const char *title;
-};
-
-static int topic_opt(int c, const char *arg, void *ctx, struct mo_err *err)
-{
-    (void)err;
-    if (c != 't')
-        return -1;
-    ((struct topic_opts *)ctx)->title = arg;
-    return 0;
-}
-
 int cmd_topic_add(struct cli *cli, int argc, char **argv, struct mo_err *err)
 {
     static const struct option lo[] = {{"title", required_argument, NULL, 't'}, {NULL, 0, NULL, 0}};
-    struct topic_opts o = {NULL};
+    const char *title = NULL;
     int first, rc;
     long long id;
 
-    rc = cli_getopt(cli, argc, argv, "t:", lo, topic_opt, &o, &first, err);
+    rc = cli_getopt(cli, argc, argv, "t:", lo, cli_opt_value, &title, &first, err);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
-    if (argc - first != 1 || o.title == NULL)
+    if (argc - first != 1 || title == NULL)
         return mo_err_set(err, MO_E_USAGE, "usage: mailout %s", cli->cmd->synopsis);
     struct db *db = cli_db(cli, err);
     if (db == NULL)
         return -1;
-    rc = topic_add(db, argv[first], o.title, audit_cli_actor(), &id, err);
+    rc = topic_add(db, argv[first], title, audit_cli_actor(), &id, err);
     db_free(db);
     if (rc < 0)
         return -1;

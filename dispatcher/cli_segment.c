@@ -13,36 +13,23 @@
 #include "cli.h"
 #include "segment.h"
 
-struct segment_opts {
-    const char *where;
-};
-
-static int segment_opt(int c, const char *arg, void *ctx, struct mo_err *err)
-{
-    (void)err;
-    if (c != 'w')
-        return -1;
-    ((struct segment_opts *)ctx)->where = arg;
-    return 0;
-}
-
 int cmd_segment_create(struct cli *cli, int argc, char **argv, struct mo_err *err)
 {
     static const struct option lo[] = {{"where", required_argument, NULL, 'w'}, {NULL, 0, NULL, 0}};
-    struct segment_opts o = {NULL};
+    const char *where = NULL;
     int first, rc;
     long long id = 0;
 
-    rc = cli_getopt(cli, argc, argv, "w:", lo, segment_opt, &o, &first, err);
+    rc = cli_getopt(cli, argc, argv, "w:", lo, cli_opt_value, &where, &first, err);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
-    if (argc - first != 1 || o.where == NULL)
+    if (argc - first != 1 || where == NULL)
         return mo_err_set(err, MO_E_USAGE, "usage: mailout %s", cli->cmd->synopsis);
     struct db *db = cli_db(cli, err);
     if (db == NULL)
         return -1;
-    rc = segment_create(db, argv[first], o.where, cli->cfg.contact_attributes, audit_cli_actor(),
-                        &id, err);
+    rc = segment_create(db, argv[first], where, cli->cfg.contact_attributes, audit_cli_actor(), &id,
+                        err);
     db_free(db);
     if (rc < 0) {
         if (err->code == MO_E_INPUT && err->msg[0] >= '0' && err->msg[0] <= '9') {

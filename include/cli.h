@@ -54,6 +54,10 @@ int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts,
  * needed. */
 struct db *cli_db(struct cli *cli, struct mo_err *err);
 
+/* An on_opt callback for a command with one option that takes a value: stores
+ * the value into *(const char **)ctx. */
+int cli_opt_value(int c, const char *arg, void *ctx, struct mo_err *err);
+
 /* Prints j as one indented JSON document (keys in order) and a newline, then
  * frees it; 0. */
 int cli_print_json(json_t *j);

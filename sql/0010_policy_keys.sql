@@ -30,19 +30,32 @@ SELECT c, 16, 24, 0, false, 'EU/EEA default: GDPR Art. 8 age 16 until a national
 
 GRANT INSERT, UPDATE ON policy TO mailout_app;
 
--- The one test of "a current consent to this topic" outside the engine's
--- set-based query (segments use it for subscribed() and the tracking gate
--- of viewed() and downloaded()): the latest decisive event for the topic,
--- or a later objection to all marketing, is a confirmation or a grant.
+-- The latest decisive event for a topic: a confirmation, grant, withdrawal
+-- or expiry of the topic, or an objection to all marketing (NULL: none).
+-- "Current consent" (segments: subscribed() and the tracking gate of
+-- viewed() and downloaded()) and "blocked" (imports and admins may not
+-- grant after an opt-out, R-DOI-6) are both read from it.
+CREATE FUNCTION consent_latest_decisive(p_contact bigint, p_topic bigint) RETURNS text
+    LANGUAGE sql STABLE AS $$
+    SELECT kind::text
+      FROM consent_events
+     WHERE contact_id = p_contact
+       AND ((topic_id = p_topic AND kind IN ('confirmed', 'granted', 'withdrawn', 'expired'))
+            OR kind = 'objected')
+     ORDER BY id DESC LIMIT 1
+$$;
+COMMENT ON FUNCTION consent_latest_decisive(bigint, bigint) IS
+    'The kind of the latest event that decides the contact''s consent to the topic (an objection counts for every topic), or NULL';
+
 CREATE FUNCTION consent_is_current(p_contact bigint, p_topic bigint) RETURNS boolean
     LANGUAGE sql STABLE AS $$
-    SELECT COALESCE((
-        SELECT kind IN ('confirmed', 'granted')
-          FROM consent_events
-         WHERE contact_id = p_contact
-           AND ((topic_id = p_topic AND kind IN ('confirmed', 'granted', 'withdrawn', 'expired'))
-                OR kind = 'objected')
-         ORDER BY id DESC LIMIT 1), false)
+    SELECT COALESCE(consent_latest_decisive(p_contact, p_topic) IN ('confirmed', 'granted'), false)
 $$;
 COMMENT ON FUNCTION consent_is_current(bigint, bigint) IS
     'True when the contact has a confirmed or granted consent to the topic not withdrawn, expired or objected to since';
+
+CREATE OR REPLACE FUNCTION consent_blocked(p_contact bigint, p_topic bigint) RETURNS boolean
+    LANGUAGE sql STABLE AS $$
+    SELECT COALESCE(consent_latest_decisive(p_contact, p_topic) IN ('withdrawn', 'objected', 'expired'),
+                    false)
+$$;
