@@ -396,6 +396,17 @@ struct db *cli_db(struct cli *cli, struct mo_err *err)
     return db_connect(&cli->cfg, err);
 }
 
+void cli_report_stderr(const char *msg, void *arg)
+{
+    (void)arg;
+    fprintf(stderr, "%s\n", msg);
+}
+
+const char *cli_plural(long n)
+{
+    return n == 1 ? "" : "s";
+}
+
 int cli_opt_value(int c, const char *arg, void *ctx, struct mo_err *err)
 {
     (void)c;

@@ -26,17 +26,6 @@ static int skip_opt(int c, const char *arg, void *ctx, struct mo_err *err)
     return 0;
 }
 
-static void report_stderr(const char *msg, void *arg)
-{
-    (void)arg;
-    fprintf(stderr, "%s\n", msg);
-}
-
-static const char *plural(long n)
-{
-    return n == 1 ? "" : "s";
-}
-
 /* The summary line of INTERFACE.md; after "dropped N: " what else happened. */
 static void print_summary(enum import_kind kind, const struct import_stats *st, int failed)
 {
@@ -51,23 +40,24 @@ static void print_summary(enum import_kind kind, const struct import_stats *st, 
     switch (kind) {
     case IMPORT_PRODUCTS:
         printf("%ld product%s created, %ld updated, %ld categor%s created", st->created,
-               plural(st->created), st->updated, st->categories_created,
+               cli_plural(st->created), st->updated, st->categories_created,
                st->categories_created == 1 ? "y" : "ies");
         break;
     case IMPORT_ORDERS:
         printf("%ld order line%s new, %ld changed; %ld contact%s created, %ld legal entit%s "
                "created",
-               st->created, plural(st->created), st->updated, st->contacts_created,
-               plural(st->contacts_created), st->entities_created,
+               st->created, cli_plural(st->created), st->updated, st->contacts_created,
+               cli_plural(st->contacts_created), st->entities_created,
                st->entities_created == 1 ? "y" : "ies");
         break;
     case IMPORT_ACTIVITY:
-        printf("%ld row%s stored, %ld already stored or repeated", st->created, plural(st->created),
-               st->repeated);
+        printf("%ld row%s stored, %ld already stored or repeated", st->created,
+               cli_plural(st->created), st->repeated);
         break;
     }
     if (st->dropped_columns)
-        printf("; %ld unused column%s dropped", st->dropped_columns, plural(st->dropped_columns));
+        printf("; %ld unused column%s dropped", st->dropped_columns,
+               cli_plural(st->dropped_columns));
     putchar('\n');
 }
 
@@ -92,12 +82,12 @@ static int run_import(struct cli *cli, int argc, char **argv, enum import_kind k
     } else {
         struct importer_opts o = {skip, audit_cli_actor()};
         if (kind == IMPORT_PRODUCTS)
-            rc = catalogue_product_import(db, argv[first], &o, &st, report_stderr, NULL, err);
+            rc = catalogue_product_import(db, argv[first], &o, &st, cli_report_stderr, NULL, err);
         else if (kind == IMPORT_ORDERS)
-            rc = catalogue_order_import(db, &cli->cfg, argv[first], &o, &st, report_stderr, NULL,
-                                        err);
+            rc = catalogue_order_import(db, &cli->cfg, argv[first], &o, &st, cli_report_stderr,
+                                        NULL, err);
         else
-            rc = activity_import(db, argv[first], &o, &st, report_stderr, NULL, err);
+            rc = activity_import(db, argv[first], &o, &st, cli_report_stderr, NULL, err);
         db_free(db);
     }
     if (cli->json) {

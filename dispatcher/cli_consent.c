@@ -128,17 +128,6 @@ static int import_opt(int c, const char *arg, void *ctx, struct mo_err *err)
     return 0;
 }
 
-static void report_stderr(const char *msg, void *arg)
-{
-    (void)arg;
-    fprintf(stderr, "%s\n", msg);
-}
-
-static const char *plural(long n)
-{
-    return n == 1 ? "" : "s";
-}
-
 /* The summary line of INTERFACE.md; after "dropped N: " what else happened. */
 static void print_import_summary(const struct contact_import_stats *st, int failed)
 {
@@ -149,16 +138,17 @@ static void print_import_summary(const struct contact_import_stats *st, int fail
         return;
     }
     if (st->consents)
-        printf("%ld consent proof%s recorded", st->consents, plural(st->consents));
+        printf("%ld consent proof%s recorded", st->consents, cli_plural(st->consents));
     else
         printf("no consent created");
     if (st->consents_refused)
-        printf("; %ld consent proof%s refused", st->consents_refused, plural(st->consents_refused));
+        printf("; %ld consent proof%s refused", st->consents_refused,
+               cli_plural(st->consents_refused));
     if (st->merged)
-        printf("; %ld duplicate row%s merged", st->merged, plural(st->merged));
+        printf("; %ld duplicate row%s merged", st->merged, cli_plural(st->merged));
     if (st->dropped_columns)
         printf("; %ld undeclared column%s dropped", st->dropped_columns,
-               plural(st->dropped_columns));
+               cli_plural(st->dropped_columns));
     putchar('\n');
 }
 
@@ -185,7 +175,7 @@ int cmd_contact_import(struct cli *cli, int argc, char **argv, struct mo_err *er
         struct contact_import_opts io = {o.skip_invalid,
                                          o.attributes ? o.attributes : cli->cfg.contact_attributes,
                                          audit_cli_actor()};
-        rc = contact_import(db, &cli->cfg, argv[first], &io, &st, report_stderr, NULL, err);
+        rc = contact_import(db, &cli->cfg, argv[first], &io, &st, cli_report_stderr, NULL, err);
         db_free(db);
     }
     if (cli->json) {
@@ -204,7 +194,7 @@ int cmd_contact_import(struct cli *cli, int argc, char **argv, struct mo_err *er
     }
     if (rc == 0 && st.consents)
         fprintf(stderr, "mailout: %ld imported consent proof%s recorded\n", st.consents,
-                plural(st.consents));
+                cli_plural(st.consents));
     return rc;
 }
 

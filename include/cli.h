@@ -58,6 +58,11 @@ struct db *cli_db(struct cli *cli, struct mo_err *err);
  * the value into *(const char **)ctx. */
 int cli_opt_value(int c, const char *arg, void *ctx, struct mo_err *err);
 
+/* A report callback for imports: prints msg as one line on stderr. */
+void cli_report_stderr(const char *msg, void *arg);
+/* "" for 1, else "s". */
+const char *cli_plural(long n);
+
 /* Prints j as one indented JSON document (keys in order) and a newline, then
  * frees it; 0. */
 int cli_print_json(json_t *j);
