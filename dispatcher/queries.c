@@ -561,6 +561,18 @@ static const struct query queries[Q__COUNT] = {
       "  AND w.kind = i.kind AND w.at = i.at AND w.item = i.item)",
       0),
     Q(Q_ACTIVITY_PURGE, "DELETE FROM web_activity WHERE at < now() - $1::interval", 1),
+    /* issue 9: campaign mail (h-mail) */
+    Q(Q_CAMPAIGN_MAIL_LOAD,
+      "SELECT cm.id, cm.name, t.id AS topic_id, t.name AS topic, le.name AS legal_entity,"
+      " tp.subject, tp.text_body, tp.html_body, tp.locale"
+      " FROM campaigns cm JOIN topics t ON t.id = cm.topic_id"
+      " JOIN legal_entities le ON le.id = cm.legal_entity_id"
+      " JOIN templates tp ON tp.id = cm.template_id WHERE cm.id = $1::bigint",
+      1),
+    /* issue 9: dispatch (h-dispatch) */
+    /* issue 9: campaign control, status, rate (h-control) */
+    /* issue 9: doctor and DKIM (h-dkim) */
+    /* issue 9: transport (h-transport) */
 };
 
 const struct query *query_get(enum query_id id)

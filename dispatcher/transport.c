@@ -5,6 +5,7 @@
 #include "transport.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "transport_impl.h"
 
@@ -67,4 +68,10 @@ const char *transport_result_name(enum transport_result r)
         break;
     }
     return "not attempted";
+}
+
+int transport_hard_bounce(const struct transport_msg *m)
+{
+    /* placeholder until the transport work lands: only the plain 5.1.1 */
+    return !m->delivered && m->code >= 550 && m->code <= 559 && strcmp(m->enhanced, "5.1.1") == 0;
 }

@@ -97,5 +97,12 @@ int cmd_template_add(struct cli *cli, int argc, char **argv, struct mo_err *err)
 int cmd_campaign_create(struct cli *cli, int argc, char **argv, struct mo_err *err);
 int cmd_campaign_explain(struct cli *cli, int argc, char **argv, struct mo_err *err);
 int cmd_campaign_send(struct cli *cli, int argc, char **argv, struct mo_err *err);
+int cmd_campaign_preview(struct cli *cli, int argc, char **argv, struct mo_err *err);
+int cmd_campaign_retry(struct cli *cli, int argc, char **argv, struct mo_err *err);
+int cmd_campaign_pause(struct cli *cli, int argc, char **argv, struct mo_err *err);
+int cmd_campaign_resume(struct cli *cli, int argc, char **argv, struct mo_err *err);
+int cmd_campaign_cancel(struct cli *cli, int argc, char **argv, struct mo_err *err);
+int cmd_campaign_status(struct cli *cli, int argc, char **argv, struct mo_err *err);
+int cmd_doctor(struct cli *cli, int argc, char **argv, struct mo_err *err);
 
 #endif

@@ -120,6 +120,12 @@ enum query_id {
     Q_ACTIVITY_IMPORT_COUNT,
     Q_ACTIVITY_IMPORT_MERGE,
     Q_ACTIVITY_PURGE,
+    /* issue 9: campaign mail (h-mail) */
+    Q_CAMPAIGN_MAIL_LOAD,
+    /* issue 9: dispatch (h-dispatch) */
+    /* issue 9: campaign control, status, rate (h-control) */
+    /* issue 9: doctor and DKIM (h-dkim) */
+    /* issue 9: transport (h-transport) */
     Q__COUNT
 };
 

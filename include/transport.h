@@ -23,9 +23,10 @@ struct transport_msg {
     const char *data;          /* whole message, CRLF line ends, not dot-stuffed */
     size_t len;
     /* out */
-    int delivered;   /* 1 when the relay (or the Maildir) accepted it */
-    int code;        /* SMTP reply code; 250 for Maildir; 0 when never attempted */
-    char reply[256]; /* the server's reply text, or the Maildir file name */
+    int delivered;     /* 1 when the relay (or the Maildir) accepted it */
+    int code;          /* SMTP reply code; 250 for Maildir; 0 when never attempted */
+    char reply[256];   /* the server's reply text, or the Maildir file name */
+    char enhanced[16]; /* RFC 3463 enhanced status code ("5.1.1"), "" when none */
 };
 
 /* What an outcome means for the sender: the one reading of SMTP replies. */
@@ -43,6 +44,13 @@ enum transport_result {
  * anything else (a 2xx without delivery, 1xx, 3xx, garbage) DEFERRED.
  */
 enum transport_result transport_classify(const struct transport_msg *m);
+/*
+ * 1 when a permanent failure says the mailbox does not exist or never will
+ * accept mail (5.1.1, 5.1.10, 5.2.1, ... or their usual wordings without an
+ * enhanced code): the address is to be suppressed as a hard bounce.  0 for
+ * every other outcome (policy, content, temporary and relay failures).
+ */
+int transport_hard_bounce(const struct transport_msg *m);
 /* "sent", "deferred", "failed" or "not attempted" (static). */
 const char *transport_result_name(enum transport_result r);
 
