@@ -31,6 +31,18 @@ static char *dup_val(const PGresult *r, const char *col)
     return db_isnull(r, 0, col) ? NULL : xstrdup(db_val(r, 0, col));
 }
 
+int campaign_mail_check_config(const struct config *cfg, struct mo_err *err)
+{
+    if (!*cfg->from_addr)
+        return mo_err_set(err, MO_E_INPUT, "marketing mail needs a sender (key from)");
+    if (!*cfg->postal_address)
+        return mo_err_set(err, MO_E_INPUT,
+                          "marketing mail needs a postal address (key postal_address)");
+    if (!*cfg->base_url)
+        return mo_err_set(err, MO_E_INPUT, "marketing mail needs unsubscribe links (key base_url)");
+    return 0;
+}
+
 int campaign_mail_load(struct db *db, const struct config *cfg, long long campaign_id,
                        struct campaign_mail **out, struct mo_err *err)
 {

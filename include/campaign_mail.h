@@ -27,6 +27,14 @@
 struct campaign_mail;
 
 /*
+ * Checks that the configuration can send marketing mail at all: from,
+ * postal_address, base_url (https, except on loopback), unsubscribe_mailto
+ * well-formed when set.  MO_E_INPUT naming the key; `campaign send`,
+ * dispatch and `doctor` use it.
+ */
+int campaign_mail_check_config(const struct config *cfg, struct mo_err *err);
+
+/*
  * Loads campaign campaign_id's shared parts.  MO_E_NOTFOUND for an unknown
  * campaign; MO_E_INPUT for a configuration that cannot send marketing mail
  * (no from, no postal_address, base_url not https except on loopback).
