@@ -46,11 +46,19 @@ enum transport_result {
 enum transport_result transport_classify(const struct transport_msg *m);
 /*
  * 1 when a permanent failure says the mailbox does not exist or never will
- * accept mail (5.1.1, 5.1.10, 5.2.1, ... or their usual wordings without an
- * enhanced code): the address is to be suppressed as a hard bounce.  0 for
- * every other outcome (policy, content, temporary and relay failures).
+ * accept mail (5.1.1, 5.1.2, 5.1.3, 5.1.6, 5.1.10, 5.2.1, or a user-unknown
+ * wording with 550/551/553/554 when there is no specific enhanced code): the
+ * address is to be suppressed as a hard bounce.  0 for every other outcome
+ * (5.2.2 mailbox full, 5.7.x policy/spam/auth, 5.3-5.6, temporary and relay
+ * failures).  Reads m->enhanced, else an enhanced code in m->reply.
  */
 int transport_hard_bounce(const struct transport_msg *m);
+/*
+ * Finds an RFC 3463 code in a reply text: at its start ("5.1.1 ...", also
+ * after a reply code "550-5.1.1 ..."), or qmail's "(#5.1.1)".  Writes it to
+ * out (n bytes, "" when none); 0 when found, -1 when not.
+ */
+int transport_enhanced_from_text(const char *text, char *out, size_t n);
 /* "sent", "deferred", "failed" or "not attempted" (static). */
 const char *transport_result_name(enum transport_result r);
 
