@@ -154,17 +154,32 @@ int config_host_is_loopback(const char *host)
     return 0;
 }
 
-int config_smtp_loopback(const struct config *cfg)
+/* 1 when the relay "host:port" is on loopback. */
+static int relay_is_loopback(const char *relay)
 {
-    const char *t = cfg->transport_target;
-    const char *colon = strrchr(t, ':');
+    const char *colon = strrchr(relay, ':');
 
-    if (cfg->transport_kind != TRANSPORT_SMTP || colon == NULL)
+    if (colon == NULL)
         return 0;
-    char *host = xstrndup(t, (size_t)(colon - t));
+    char *host = xstrndup(relay, (size_t)(colon - relay));
     int loop = config_host_is_loopback(host);
     free(host);
     return loop;
+}
+
+/* The first relay not on loopback, NULL when every relay is. */
+static const char *first_remote_relay(const struct config *cfg)
+{
+    for (size_t i = 0; i < cfg->nrelays; i++)
+        if (!relay_is_loopback(cfg->relays[i]))
+            return cfg->relays[i];
+    return NULL;
+}
+
+int config_smtp_loopback(const struct config *cfg)
+{
+    return cfg->transport_kind == TRANSPORT_SMTP && cfg->nrelays > 0 &&
+           first_remote_relay(cfg) == NULL;
 }
 
 /* Splits "host:port"; port must be 1..65535. */
@@ -361,6 +376,73 @@ static const char *shown(const char *v, char out[108])
     return out;
 }
 
+static void free_relays(struct config *cfg)
+{
+    for (size_t i = 0; i < cfg->nrelays; i++)
+        free(cfg->relays[i]);
+    free(cfg->relays);
+    cfg->relays = NULL;
+    cfg->nrelays = 0;
+}
+
+/*
+ * Parses "smtp://A:25, smtp://B:2525" (one or more relays, commas, spaces
+ * allowed around them) into HOST:PORT strings; -1 with err naming the key and
+ * the item that is not smtp://HOST:PORT.
+ */
+static int parse_relays(const char *v, char ***out, size_t *nout, const struct cfg_key *k,
+                        const char *where, struct mo_err *err)
+{
+    char **relays = NULL;
+    size_t n = 0;
+    const char *p = v;
+
+    for (;;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        while (len && (*p == ' ' || *p == '\t'))
+            p++, len--;
+        while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+            len--;
+        char *item = xstrndup(p, len);
+        const char *hp = item + 7;
+        size_t hn = strlen(item) >= 7 ? strlen(hp) : 0;
+        if (hn && hp[hn - 1] == '/')
+            hn--;
+        char *target = strncmp(item, "smtp://", 7) == 0 ? xstrndup(hp, hn) : NULL;
+        char *host = NULL;
+        unsigned port;
+        int bad = target == NULL || split_hostport(target, &host, &port) < 0 ||
+                  strchr(target, '/') != NULL || strpbrk(target, " \t") != NULL;
+        free(host);
+        if (bad) {
+            struct buf shown;
+            buf_init(&shown, 0);
+            buf_put_shown(&shown, item, strlen(item), 100);
+            mo_err_set(err, MO_E_INPUT,
+                       "invalid relay '%s' in key %s: expected smtp://HOST:PORT, several separated "
+                       "by commas (%s)",
+                       shown.s, k->name, where);
+            buf_release(&shown);
+            free(item);
+            free(target);
+            for (size_t i = 0; i < n; i++)
+                free(relays[i]);
+            free(relays);
+            return -1;
+        }
+        free(item);
+        relays = xrealloc(relays, (n + 1) * sizeof(*relays));
+        relays[n++] = target;
+        if (end == NULL)
+            break;
+        p = end + 1;
+    }
+    *out = relays;
+    *nout = n;
+    return 0;
+}
+
 static int set_value(struct config *cfg, const struct cfg_key *k, const char *v, const char *where,
                      struct mo_err *err)
 {
@@ -439,28 +521,22 @@ static int set_value(struct config *cfg, const struct cfg_key *k, const char *v,
             cfg->transport_kind = TRANSPORT_MAILDIR;
             free(cfg->transport_target);
             cfg->transport_target = xstrdup(v + 8);
+            free_relays(cfg);
         } else if (strncmp(v, "smtp://", 7) == 0) {
-            char *host = NULL;
-            unsigned port;
-            const char *hp = v + 7;
-            size_t n = strlen(hp);
-            if (n && hp[n - 1] == '/')
-                n--;
-            char *tmp = xstrndup(hp, n);
-            int bad = split_hostport(tmp, &host, &port) < 0 || strchr(tmp, '/') != NULL;
-            free(tmp);
-            free(host);
-            if (bad)
-                return mo_err_set(err, MO_E_INPUT,
-                                  "invalid value '%s' for key %s: expected smtp://HOST:PORT (%s)",
-                                  shown(v, sv), k->name, where);
+            char **relays = NULL;
+            size_t nrelays = 0;
+            if (parse_relays(v, &relays, &nrelays, k, where, err) < 0)
+                return -1;
+            free_relays(cfg);
+            cfg->relays = relays;
+            cfg->nrelays = nrelays;
             cfg->transport_kind = TRANSPORT_SMTP;
             free(cfg->transport_target);
-            cfg->transport_target = xstrndup(hp, n);
+            cfg->transport_target = xstrdup(relays[0]);
         } else
             return mo_err_set(err, MO_E_INPUT,
-                              "invalid value '%s' for key %s: expected smtp://HOST:PORT or "
-                              "maildir:DIR (%s)",
+                              "invalid value '%s' for key %s: expected smtp://HOST:PORT (several "
+                              "separated by commas) or maildir:DIR (%s)",
                               shown(v, sv), k->name, where);
         break;
     case CFG_MAILBOX: {
@@ -590,7 +666,9 @@ static int validate(struct config *cfg, const char *name, const unsigned *lines,
 
     if (cfg->transport_kind == TRANSPORT_SMTP) {
         const struct cfg_key *k = find_key("smtp_starttls");
-        int loop = config_smtp_loopback(cfg);
+        /* every relay must be on loopback for the loopback exemptions */
+        const char *remote = first_remote_relay(cfg);
+        int loop = remote == NULL;
         /* TLS is the default; only a loopback relay may go without it unasked */
         if (lines[k - cfg_keys] == 0)
             cfg->smtp_starttls = loop ? STARTTLS_OPTIONAL : STARTTLS_REQUIRED;
@@ -599,13 +677,13 @@ static int validate(struct config *cfg, const char *name, const unsigned *lines,
             return mo_err_set(err, MO_E_INPUT,
                               "smtp_starttls = off is allowed only for a loopback relay, not '%s' "
                               "(%s, key smtp_starttls)",
-                              shown(cfg->transport_target, sv), where);
+                              shown(remote, sv), where);
         if (!loop && *cfg->smtp_user && cfg->smtp_starttls != STARTTLS_REQUIRED)
             return mo_err_set(err, MO_E_INPUT,
                               "smtp_user needs smtp_starttls = required for the relay '%s': AUTH "
                               "is never sent without TLS except to loopback (%s, key "
                               "smtp_starttls)",
-                              shown(cfg->transport_target, sv), where);
+                              shown(remote, sv), where);
     }
     return 0;
 }
@@ -742,5 +820,6 @@ void config_release(struct config *cfg)
     free(cfg->reply_to_name);
     free(cfg->listen_host);
     free(cfg->transport_target);
+    free_relays(cfg);
     memset(cfg, 0, sizeof(*cfg));
 }

@@ -23,6 +23,7 @@
 #include <libesmtp.h>
 #include <openssl/x509.h>
 
+#include "buf.h"
 #include "fileio.h"
 #include "log.h"
 #include "transport_impl.h"
@@ -36,7 +37,12 @@ struct smtp_transport {
     char problem[256]; /* why the last session's TLS setup failed, "" if it did not */
     int settled;       /* tls_settle() ran in this session */
     int in_auth;       /* monitor(): inside an AUTH exchange, our lines are secret */
-    char *server;      /* host:port */
+    int auth_code;     /* the relay's final reply to AUTH in this session, 0 when none */
+    char auth_reply[128];
+    char **relays; /* host:port, in the configured order */
+    size_t nrelays;
+    size_t current;     /* the relay that worked last: tried first */
+    const char *server; /* the relay of the session running (one of relays) */
     char *helo;
     enum config_starttls starttls;
     char *user;
@@ -83,7 +89,9 @@ static int auth_interact(auth_client_request_t req, char **result, int fields, v
 
 /* log_level = debug: the SMTP dialogue, without message content or credentials.
  * AUTH shows only its verb; what we answer to the server's 334 challenges
- * (base64 user name and password with AUTH LOGIN) shows as "(credentials)". */
+ * (base64 user name and password with AUTH LOGIN) shows as "(credentials)".
+ * With smtp_user it also runs at other levels, to catch the relay's final
+ * reply to AUTH: libESMTP goes on unauthenticated after a refused login. */
 static void monitor(const char *buf, int len, int writing, void *arg)
 {
     struct smtp_transport *st = arg;
@@ -99,9 +107,16 @@ static void monitor(const char *buf, int len, int writing, void *arg)
         buf = "(credentials)";
         len = (int)strlen(buf);
     } else if (!writing) {
-        st->in_auth = st->in_auth && len >= 3 && strncmp(buf, "334", 3) == 0;
+        int challenge = len >= 3 && strncmp(buf, "334", 3) == 0;
+        if (st->in_auth && !challenge && len >= 3 && buf[0] >= '1' && buf[0] <= '5' &&
+            (len == 3 || buf[3] == ' ')) {
+            st->auth_code = (buf[0] - '0') * 100 + (buf[1] - '0') * 10 + (buf[2] - '0');
+            snprintf(st->auth_reply, sizeof(st->auth_reply), "%.*s", len > 120 ? 120 : len, buf);
+        }
+        st->in_auth = st->in_auth && challenge;
     }
-    mo_log(MO_LOG_DEBUG, "smtp %s %.*s", writing ? ">" : "<", len > 200 ? 200 : len, buf);
+    if (mo_log_level_current >= MO_LOG_DEBUG)
+        mo_log(MO_LOG_DEBUG, "smtp %s %.*s", writing ? ">" : "<", len > 200 ? 200 : len, buf);
 }
 
 /* After SSL_read()/SSL_write() returned ret: waits until the socket can make
@@ -257,17 +272,42 @@ static void copy_status(struct transport_msg *m, const smtp_status_t *s)
     size_t n = strlen(m->reply);
     while (n && (m->reply[n - 1] == '\n' || m->reply[n - 1] == '\r'))
         m->reply[--n] = '\0';
+    m->enhanced[0] = '\0';
+    /* libESMTP parses the RFC 3463 code when the relay announces ENHANCEDSTATUSCODES */
+    if (s->enh_class >= 2 && s->enh_class <= 5 && s->enh_subject >= 0 && s->enh_subject <= 999 &&
+        s->enh_detail >= 0 && s->enh_detail <= 999)
+        snprintf(m->enhanced, sizeof(m->enhanced), "%d.%d.%d", s->enh_class, s->enh_subject,
+                 s->enh_detail);
+    else
+        transport_enhanced_from_text(m->reply, m->enhanced, sizeof(m->enhanced));
 }
 
-static int smtp_send(struct transport *t, struct transport_msg *msgs, size_t n, struct mo_err *err)
+static void reset_outcomes(struct transport_msg *msgs, size_t n)
 {
-    struct smtp_transport *st = (struct smtp_transport *)t;
+    for (size_t i = 0; i < n; i++) {
+        msgs[i].delivered = 0;
+        msgs[i].code = 0;
+        msgs[i].reply[0] = '\0';
+        msgs[i].enhanced[0] = '\0';
+    }
+}
+
+/*
+ * One SMTP session with st->server.  0 when the session ran (messages may
+ * still be refused); -1 with err when it failed, and then *replied says
+ * whether any message got a reply (0: nothing was handed over, another relay
+ * may take the batch).
+ */
+static int smtp_session(struct smtp_transport *st, struct transport_msg *msgs, size_t n,
+                        int *replied, struct mo_err *err)
+{
     smtp_session_t s = smtp_create_session();
     auth_context_t a = NULL;
     smtp_message_t *ms = NULL;
     smtp_recipient_t *rs = NULL;
     int rc = -1;
 
+    *replied = 0;
     if (s == NULL)
         return mo_err_set(err, MO_E_INTERNAL, "smtp: cannot create session");
     if (!smtp_set_server(s, st->server) || !smtp_set_hostname(s, st->helo)) {
@@ -277,11 +317,13 @@ static int smtp_send(struct transport *t, struct transport_msg *msgs, size_t n, 
     st->problem[0] = '\0';
     st->settled = 0;
     st->in_auth = 0;
+    st->auth_code = 0;
+    st->auth_reply[0] = '\0';
     smtp_set_eventcb(s, on_event, st);
     if (st->tls)
         smtp_starttls_set_ctx(s, st->tls);
-    if (mo_log_level_current >= MO_LOG_DEBUG)
-        smtp_set_monitorcb(s, monitor, st, 1);
+    if (mo_log_level_current >= MO_LOG_DEBUG || st->user)
+        smtp_set_monitorcb(s, monitor, st, 0);
     smtp_starttls_enable(s, st->starttls == STARTTLS_REQUIRED   ? Starttls_REQUIRED
                             : st->starttls == STARTTLS_OPTIONAL ? Starttls_ENABLED
                                                                 : Starttls_DISABLED);
@@ -309,6 +351,7 @@ static int smtp_send(struct transport *t, struct transport_msg *msgs, size_t n, 
     }
     int started = smtp_start_session(s);
     int session_errno = started ? 0 : smtp_errno();
+    size_t delivered = 0;
     for (size_t i = 0; i < n; i++) {
         const smtp_status_t *ts = smtp_message_transfer_status(ms[i]);
         const smtp_status_t *rst = smtp_recipient_status(rs[i]);
@@ -318,14 +361,26 @@ static int smtp_send(struct transport *t, struct transport_msg *msgs, size_t n, 
             copy_status(&msgs[i], ts);
         msgs[i].delivered =
             ts && ts->code >= 200 && ts->code <= 299 && rst && rst->code >= 200 && rst->code <= 299;
+        delivered += (size_t)msgs[i].delivered;
     }
     int attempted = 0;
     for (size_t i = 0; i < n; i++)
         attempted |= msgs[i].code != 0;
+    if (st->user && st->auth_code >= 400 && delivered == 0) {
+        /* the replies to MAIL (530 and the like) say nothing about the
+         * recipients: the batch was not handed over */
+        reset_outcomes(msgs, n);
+        mo_err_set(err, MO_E_UNAVAILABLE,
+                   "smtp %s: the relay refused the login for smtp_user '%s' (check smtp_user and "
+                   "smtp_password_file): %s",
+                   st->server, st->user, st->auth_reply);
+        goto out;
+    }
     if (!started || !attempted) {
         char buf[256];
         if (started)
             session_errno = smtp_errno();
+        *replied = attempted;
         mo_err_set(err, MO_E_UNAVAILABLE, "smtp %s: %s", st->server,
                    st->problem[0]  ? st->problem
                    : session_errno ? smtp_strerror(session_errno, buf, sizeof(buf))
@@ -342,12 +397,61 @@ out:
     return rc;
 }
 
+/*
+ * Several relays: the one that worked last first, then the others in the
+ * configured order.  A session that failed before any message got a reply
+ * (connection refused, no greeting, TLS required but not offered or not
+ * trusted, login refused) hands the same batch to the next relay: nothing
+ * was handed over, so nobody can get a message twice.  A session that failed
+ * after some replies ends the batch (its messages without a reply stay not
+ * attempted).
+ */
+static int smtp_send(struct transport *t, struct transport_msg *msgs, size_t n, struct mo_err *err)
+{
+    struct smtp_transport *st = (struct smtp_transport *)t;
+    struct buf why;
+    int rc = -1;
+
+    buf_init(&why, 0);
+    for (size_t k = 0; k < st->nrelays; k++) {
+        size_t r = k == 0 ? st->current : k - 1 + (k - 1 >= st->current);
+        struct mo_err e;
+        int replied;
+
+        mo_err_init(&e);
+        st->server = st->relays[r];
+        reset_outcomes(msgs, n);
+        if (smtp_session(st, msgs, n, &replied, &e) == 0) {
+            if (r != st->current) {
+                mo_log(MO_LOG_WARN, "smtp: switching from relay %s to %s", st->relays[st->current],
+                       st->relays[r]);
+                st->current = r;
+                snprintf(st->base.describe, sizeof(st->base.describe), "smtp %s", st->relays[r]);
+            }
+            rc = 0;
+            goto out;
+        }
+        if (replied || e.code != MO_E_UNAVAILABLE || st->nrelays == 1) {
+            mo_err_set(err, e.code, "%s", e.msg);
+            goto out;
+        }
+        mo_log(MO_LOG_WARN, "%s", e.msg);
+        buf_printf(&why, "%s%s", why.len ? "; " : "", e.msg);
+    }
+    mo_err_set(err, MO_E_UNAVAILABLE, "smtp: no relay took the messages: %s", why.s);
+out:
+    buf_release(&why);
+    return rc;
+}
+
 static void smtp_free(struct transport *t)
 {
     struct smtp_transport *st = (struct smtp_transport *)t;
     if (st->tls)
         SSL_CTX_free(st->tls);
-    free(st->server);
+    for (size_t i = 0; i < st->nrelays; i++)
+        free(st->relays[i]);
+    free(st->relays);
     free(st->helo);
     free(st->user);
     if (st->password) {
@@ -388,7 +492,10 @@ struct transport *transport_smtp_new(const struct config *cfg, struct mo_err *er
     }
     st = xcalloc(1, sizeof(*st));
     st->base.ops = &smtp_ops;
-    st->server = xstrdup(cfg->transport_target);
+    st->nrelays = cfg->nrelays;
+    st->relays = xcalloc(cfg->nrelays ? cfg->nrelays : 1, sizeof(*st->relays));
+    for (size_t i = 0; i < cfg->nrelays; i++)
+        st->relays[i] = xstrdup(cfg->relays[i]);
     st->helo = xstrdup(*cfg->smtp_helo ? cfg->smtp_helo : "localhost");
     st->starttls = cfg->smtp_starttls;
     if (*cfg->smtp_user) {
@@ -411,6 +518,11 @@ struct transport *transport_smtp_new(const struct config *cfg, struct mo_err *er
             return NULL;
         }
     }
-    snprintf(st->base.describe, sizeof(st->base.describe), "smtp %s", st->server);
+    if (st->nrelays == 0) {
+        mo_err_set(err, MO_E_INTERNAL, "smtp transport without a relay");
+        smtp_free(&st->base);
+        return NULL;
+    }
+    snprintf(st->base.describe, sizeof(st->base.describe), "smtp %s", st->relays[0]);
     return &st->base;
 }

@@ -7,11 +7,15 @@
  * resolved against the file's directory, so the fields hold paths usable
  * from any working directory.  from and reply_to are RFC 5322 mailboxes,
  * checked at load time and split into address and display name.
- * smtp_starttls defaults to required, or optional for a loopback relay;
- * smtp_user with a non-loopback relay needs smtp_starttls = required.
+ * transport may list several relays (smtp://A:25, smtp://B:587), tried in
+ * order; smtp_starttls defaults to required, or optional when every relay is
+ * on loopback; smtp_user with any non-loopback relay needs
+ * smtp_starttls = required (one setting for all relays).
  */
 #ifndef MAILOUT_CONFIG_H
 #define MAILOUT_CONFIG_H
+
+#include <stddef.h>
 
 #include "err.h"
 
@@ -37,7 +41,9 @@ struct config {
     unsigned listen_port;
     char *transport;
     enum config_transport_kind transport_kind;
-    char *transport_target; /* host:port or the Maildir directory */
+    char *transport_target; /* the Maildir directory, or the first relay's host:port */
+    char **relays;          /* smtp: every relay's host:port, in the order written */
+    size_t nrelays;         /* smtp: at least 1; maildir: 0 */
     enum config_starttls smtp_starttls;
     char *smtp_user;
     char *smtp_password_file;
@@ -89,7 +95,7 @@ void config_release(struct config *cfg);
 
 /* 1 when host (as in HOST:PORT, IPv6 in brackets) is localhost, 127.0.0.0/8 or ::1. */
 int config_host_is_loopback(const char *host);
-/* 1 when the transport is SMTP to a loopback relay. */
+/* 1 when the transport is SMTP and every relay is on loopback. */
 int config_smtp_loopback(const struct config *cfg);
 
 /* Parses "7d", "12h", "30m", "45s" or plain seconds; -1 on error. */

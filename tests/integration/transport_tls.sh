@@ -8,7 +8,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
     -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
     -keyout "$TMP/key.pem" -out "$TMP/cert.pem" > /dev/null 2>&1 || skip_all "openssl req failed"
 start_smtp --tls-cert "$TMP/cert.pem" --tls-key "$TMP/key.pem" --auth mailout:s3cret
-plan 19
+plan 21
 
 printf 's3cret\n' > "$TMP/password"
 printf 'wrong\n' > "$TMP/badpassword"
@@ -51,8 +51,10 @@ write_conf "transport = smtp://localhost:$SMTP_PORT" "smtp_starttls = required" 
     "smtp_user = mailout" "smtp_password_file = $TMP/badpassword" "from = news@example.com" \
     "smtp_ca_file = $TMP/cert.pem"
 run "$MAILOUT" test-mail rcpt@example.com
-isnt_zero=$([ "$RC" -ne 0 ] && echo yes)
-is "$isnt_zero" yes "a wrong password fails (exit $RC)"
+is "$RC" 69 "a wrong password: exit 69 (the relay is unusable, no recipient refused)"
+like "$ERR" "smtp localhost:$SMTP_PORT: the relay refused the login for smtp_user 'mailout' \\(check smtp_user and smtp_password_file\\): 535" \
+    "the error says the login was refused and what to check"
+like "$OUT" "^1: not sent 0 " "the message is reported not sent, not refused"
 is "$(maildir_count "$SMTP_MAILDIR")" 3 "and delivers nothing"
 
 write_conf "transport = smtp://localhost:$SMTP_PORT" "smtp_starttls = required" \

@@ -67,6 +67,12 @@ static const struct {
     {"just a line\n", "expected 'key = value'"},
     {"db = a\ndb = b\n", "key db set twice (t.conf:2)"},
     {"transport = smtp://relay.example.com:25\nsmtp_starttls = off\n", "loopback"},
+    {"transport = smtp://a.example:25, smtp://b.example\n",
+     "invalid relay 'smtp://b.example' in key transport: expected smtp://HOST:PORT, several "
+     "separated by commas (t.conf:1)"},
+    {"transport = smtp://a.example:25,\n", "invalid relay '' in key transport"},
+    {"transport = smtp://a.example:25, maildir:out\n", "invalid relay 'maildir:out'"},
+    {"transport = smtp://a.example:25 smtp://b.example:25\n", "invalid relay"},
 };
 
 /* from and reply_to: an address or "Display Name <address>" */
@@ -193,6 +199,17 @@ static const struct {
     {"transport = smtp://127.evil.example:25\nsmtp_starttls = optional\nsmtp_user = u\n", -1,
      "smtp_user needs smtp_starttls = required for the relay '127.evil.example:25': AUTH is never "
      "sent without TLS except to loopback (t.conf:2, key smtp_starttls)"},
+    /* several relays: the loopback exemptions need every relay on loopback */
+    {"transport = smtp://127.0.0.1:25, smtp://localhost:2525\n", STARTTLS_OPTIONAL, NULL},
+    {"transport = smtp://127.0.0.1:25, smtp://relay.example.com:25\n", STARTTLS_REQUIRED, NULL},
+    {"transport = smtp://127.0.0.1:25, smtp://relay.example.com:25\nsmtp_starttls = off\n", -1,
+     "smtp_starttls = off is allowed only for a loopback relay, not 'relay.example.com:25' "
+     "(t.conf:2, key smtp_starttls)"},
+    {"transport = smtp://localhost:25,smtp://10.1.1.1:587\nsmtp_starttls = optional\nsmtp_user = "
+     "u\n",
+     -1,
+     "smtp_user needs smtp_starttls = required for the relay '10.1.1.1:587': AUTH is never sent "
+     "without TLS except to loopback (t.conf:2, key smtp_starttls)"},
     {"transport = smtp://relay.example.com:25\nsmtp_starttls = off\n", -1,
      "smtp_starttls = off is allowed only for a loopback relay, not 'relay.example.com:25' "
      "(t.conf:2, key smtp_starttls)"},
@@ -300,6 +317,34 @@ START_TEST(loopback_relay_may_skip_tls)
 }
 END_TEST
 
+START_TEST(several_relays)
+{
+    struct config c;
+    struct mo_err e;
+    mo_err_init(&e);
+    ck_assert_int_eq(config_load_string(&c, "t.conf",
+                                        "transport = smtp://a.example:25 , smtp://[::1]:2525/,"
+                                        "smtp://b.example:587\n",
+                                        &e),
+                     0);
+    ck_assert_int_eq(c.transport_kind, TRANSPORT_SMTP);
+    ck_assert_uint_eq(c.nrelays, 3);
+    ck_assert_str_eq(c.relays[0], "a.example:25");
+    ck_assert_str_eq(c.relays[1], "[::1]:2525");
+    ck_assert_str_eq(c.relays[2], "b.example:587");
+    ck_assert_str_eq(c.transport_target, "a.example:25");
+    ck_assert_int_eq(config_smtp_loopback(&c), 0);
+    /* a later value replaces the list; maildir has none */
+    ck_assert_int_eq(config_set(&c, "transport", "smtp://127.0.0.1:25", &e), 0);
+    ck_assert_uint_eq(c.nrelays, 1);
+    ck_assert_int_eq(config_smtp_loopback(&c), 1);
+    ck_assert_int_eq(config_set(&c, "transport", "maildir:out", &e), 0);
+    ck_assert_uint_eq(c.nrelays, 0);
+    ck_assert_ptr_null(c.relays);
+    config_release(&c);
+}
+END_TEST
+
 START_TEST(durations)
 {
     ck_assert_int_eq(config_parse_duration("7d"), 604800);
@@ -327,6 +372,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, loopback_hosts);
     tcase_add_test(tc, paths_relative_to_config_file);
     tcase_add_test(tc, durations);
+    tcase_add_test(tc, several_relays);
     suite_add_tcase(s, tc);
     return s;
 }
