@@ -26,6 +26,7 @@
 #include "buf.h"
 #include "fileio.h"
 #include "log.h"
+#include "nodelay.h"
 #include "transport_impl.h"
 #include "xalloc.h"
 
@@ -486,6 +487,8 @@ struct transport *transport_smtp_new(const struct config *cfg, struct mo_err *er
                    cfg->transport_target);
         return NULL;
     }
+    if (!nodelay_enabled())
+        mo_log(MO_LOG_INFO, "smtp: TCP_NODELAY off (MAILOUT_NO_NODELAY)");
     if (!auth_ready) {
         auth_client_init();
         auth_ready = 1;
