@@ -22,7 +22,8 @@ static const char *const own_headers[] = {
     "From",         "To",           "Reply-To",
     "Subject",      "Date",         "Message-ID",
     "MIME-Version", "Content-Type", "Content-Transfer-Encoding",
-    "Sender",       "Cc",           "Bcc"};
+    "Sender",       "Cc",           "Bcc",
+    "List-Id"};
 
 void compose_msg_init(struct compose_msg *m)
 {
@@ -114,9 +115,15 @@ int compose_message(const struct compose_in *in, struct compose_msg *m, struct m
             mo_err_set(err, MO_E_INPUT, "header %s is set by mailout itself", in->headers[i].name);
             goto out;
         }
-    if (render("subject", in->subject, in->vars, TMPL_RAW, &subject, err) < 0 ||
-        render("text", in->text, in->vars, TMPL_RAW, &text, err) < 0 ||
-        (in->html && render("html", in->html, in->vars, TMPL_HTML, &html, err) < 0))
+    if (in->prerendered) {
+        if (buf_puts(&subject, in->subject) < 0 || buf_puts(&text, in->text) < 0 ||
+            (in->html && buf_puts(&html, in->html) < 0)) {
+            mo_err_set(err, MO_E_INPUT, "message part too large");
+            goto out;
+        }
+    } else if (render("subject", in->subject, in->vars, TMPL_RAW, &subject, err) < 0 ||
+               render("text", in->text, in->vars, TMPL_RAW, &text, err) < 0 ||
+               (in->html && render("html", in->html, in->vars, TMPL_HTML, &html, err) < 0))
         goto out;
     compose_message_id(in->from_addr, m->message_id);
     if (buf_printf(&idh, "<%s>", m->message_id) < 0) {
@@ -128,7 +135,9 @@ int compose_message(const struct compose_in *in, struct compose_msg *m, struct m
          mime_header_addr(&mm, "Reply-To", in->reply_to_name, in->reply_to_addr, err) < 0) ||
         mime_header_addr(&mm, "To", in->to_name, in->to_addr, err) < 0 ||
         mime_header_text(&mm, "Subject", subject.s, err) < 0 || mime_header_date(&mm, err) < 0 ||
-        mime_header_raw(&mm, "Message-ID", idh.s, err) < 0)
+        mime_header_raw(&mm, "Message-ID", idh.s, err) < 0 ||
+        (in->list_id &&
+         mime_header_phrase(&mm, "List-Id", in->list_id_phrase, in->list_id, err) < 0))
         goto out;
     for (size_t i = 0; i < in->nheaders; i++)
         if (mime_header_raw(&mm, in->headers[i].name, in->headers[i].value, err) < 0)

@@ -173,6 +173,24 @@ static int valid_addr_spec(const char *a)
     return 1;
 }
 
+/* Appends display as a quoted string when it fits a line, else as encoded words (which fold). */
+static void put_phrase(struct buf *out, const char *name, const char *display)
+{
+    size_t quoted = strlen(name) + 4;
+    for (const char *p = display; *p; p++)
+        quoted += (*p == '"' || *p == '\\') ? 2 : 1;
+    if (is_ascii_printable(display) && strstr(display, "=?") == NULL && quoted <= 78) {
+        buf_putc(out, '"');
+        for (const char *p = display; *p; p++) {
+            if (*p == '"' || *p == '\\')
+                buf_putc(out, '\\');
+            buf_putc(out, *p);
+        }
+        buf_putc(out, '"');
+    } else
+        encode_words(out, strlen(name) + 2, display);
+}
+
 int mime_header_addr(struct mime_msg *m, const char *name, const char *display, const char *addr,
                      struct mo_err *err)
 {
@@ -182,23 +200,28 @@ int mime_header_addr(struct mime_msg *m, const char *name, const char *display, 
         return -1;
     buf_printf(&m->head, "%s: ", name);
     if (display && *display) {
-        /* a quoted string when "Name: " and it fit in a line; else encoded words, which fold */
-        size_t quoted = strlen(name) + 4;
-        for (const char *p = display; *p; p++)
-            quoted += (*p == '"' || *p == '\\') ? 2 : 1;
-        if (is_ascii_printable(display) && strstr(display, "=?") == NULL && quoted <= 78) {
-            buf_putc(&m->head, '"');
-            for (const char *p = display; *p; p++) {
-                if (*p == '"' || *p == '\\')
-                    buf_putc(&m->head, '\\');
-                buf_putc(&m->head, *p);
-            }
-            buf_putc(&m->head, '"');
-        } else
-            encode_words(&m->head, strlen(name) + 2, display);
+        put_phrase(&m->head, name, display);
         buf_printf(&m->head, " <%s>\r\n", addr);
     } else
         buf_printf(&m->head, "%s\r\n", addr);
+    return 0;
+}
+
+int mime_header_phrase(struct mime_msg *m, const char *name, const char *phrase, const char *id,
+                       struct mo_err *err)
+{
+    if (!valid_name(name))
+        return mo_err_set(err, MO_E_INTERNAL, "invalid header name '%s'", name);
+    if (!is_ascii_printable(id) || strpbrk(id, "<> ") || !*id)
+        return mo_err_set(err, MO_E_INPUT, "header %s: invalid identifier '%s'", name, id);
+    if (phrase && *phrase && check_value(name, phrase, err) < 0)
+        return -1;
+    buf_printf(&m->head, "%s: ", name);
+    if (phrase && *phrase) {
+        put_phrase(&m->head, name, phrase);
+        buf_putc(&m->head, ' ');
+    }
+    buf_printf(&m->head, "<%s>\r\n", id);
     return 0;
 }
 
