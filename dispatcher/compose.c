@@ -10,8 +10,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <uuid/uuid.h>
-
 #include "mime.h"
 
 #define SUBJECT_MAX (8 * 1024)
@@ -52,8 +50,7 @@ static int domain_usable(const char *d, size_t n)
 
 void compose_message_id(const char *from_addr, char out[COMPOSE_ID_MAX + 1])
 {
-    char id[UUID_STR_LEN];
-    uuid_t u;
+    char id[37];
     const char *at = from_addr ? strrchr(from_addr, '@') : NULL;
     const char *domain = at ? at + 1 : "";
     size_t n = strlen(domain);
@@ -62,8 +59,7 @@ void compose_message_id(const char *from_addr, char out[COMPOSE_ID_MAX + 1])
         domain = "mailout.invalid";
         n = strlen(domain);
     }
-    uuid_generate_random(u);
-    uuid_unparse_lower(u, id);
+    mime_uuid(id);
     /* 36 + 1 + at most 253 always fits COMPOSE_ID_MAX */
     size_t o = strlen(id);
     memcpy(out, id, o);

@@ -50,6 +50,12 @@ int mime_header_date(struct mime_msg *m, struct mo_err *err);
 int mime_finish(struct mime_msg *m, const char *text, const char *html, struct buf *out,
                 struct mo_err *err);
 
+/*
+ * Writes a fresh random (version 4) UUID, lower case, into out: 36
+ * characters and a NUL.  getrandom(2); cheaper than libuuid's per call.
+ */
+void mime_uuid(char out[37]);
+
 /* Quoted-printable encoding of UTF-8 text with CRLF line ends (RFC 2045). */
 int mime_qp_encode(const char *in, struct buf *out);
 
