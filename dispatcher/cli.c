@@ -226,16 +226,26 @@ static const struct cli_command commands[] = {
      "  opt_out_label             1-200 characters, no control characters\n"
      "  charity_soft_opt_in       true or false (UK PECR reg. 22(3A))\n"},
     {"template", "add", cmd_template_add,
-     "template add NAME --subject TEXT --text FILE [--html FILE]", "add a marketing template",
+     "template add NAME --subject TEXT --text FILE [--html FILE] [--locale L]",
+     "add a marketing template",
      "NAME is 1-63 lower-case letters, digits, '_', '.' or '-'.  The subject (one\n"
      "line, at most 500 characters) and the parts are logic-less templates\n"
      "({{name}}, {{#attr.vip}}...{{/attr.vip}}); a syntax error exits 65 naming the\n"
      "part and LINE:COL.  Files are UTF-8, at most 1 MiB each ('-' for standard\n"
-     "input); a missing file exits 66.  A name already taken exits 65.\n"
+     "input); a missing file exits 66.  A name already taken exits 65.  A subject\n"
+     "starting like a reply or forward (Re:, Fwd:, Fw:, AW:, WG:) exits 65.\n"
+     "A part without {{unsubscribe_url}} or without {{postal_address}} gets the\n"
+     "standard footer of the locale (the right to object, free of charge, with the\n"
+     "unsubscribe and preferences links, legal entity and postal address) appended\n"
+     "before it is stored, and a line on standard error says so.  Templates never\n"
+     "set headers: mailout alone writes From, To, List-Unsubscribe and the like.\n"
+     "Variables: email, name, country, locale, attr.NAME, unsubscribe_url,\n"
+     "preferences_url, from_name, legal_entity, postal_address, campaign, topic.\n"
      "\n"
      "  -s, --subject TEXT   the subject line template (required)\n"
      "  -t, --text FILE      the text/plain part (required)\n"
-     "  -H, --html FILE      the text/html part\n"},
+     "  -H, --html FILE      the text/html part\n"
+     "  -l, --locale L       en (default) or de: the language of the standard footer\n"},
     {"test-mail", NULL, cmd_transport_test, "test-mail EMAIL [--count N] [--from ADDR]",
      "send N plain test messages through the configured transport",
      "Sends N (default 1) short test messages to EMAIL through the configured\n"
@@ -290,6 +300,22 @@ static const struct cli_command commands[] = {
      "them, checking the basis again when it claims each one) and records the\n"
      "'expired' ledger event of every lapsed consent once.  One transaction; sends\n"
      "nothing itself.  Refused (exit 65) while the campaign's last run is not done.\n"},
+    {"campaign", "preview", cmd_campaign_preview, "campaign preview NAME --contact EMAIL",
+     "print the exact message one contact would get, writing nothing",
+     "Prints the full MIME message campaign NAME would send to the contact now,\n"
+     "raw on standard output: the rendered template, the list headers\n"
+     "(List-Unsubscribe, List-Unsubscribe-Post, List-Id), the standard footer where\n"
+     "the rendered template lacks the unsubscribe link or the postal address, the\n"
+     "advertisement label under the opt-out regime, and the DKIM signature when\n"
+     "DKIM is configured.  Its unsubscribe links carry a placeholder token that no\n"
+     "endpoint accepts.  Writes nothing.  For a contact without a legal basis (or\n"
+     "outside the segment) the message is still printed and the exclusion reason\n"
+     "is named on standard error; exit 0.  Unknown campaign or contact: exit 66;\n"
+     "a configuration that cannot send marketing mail (from, postal_address,\n"
+     "base_url https:// except on loopback) or contact data that cannot go into\n"
+     "a header (a line break in the name): exit 65.\n"
+     "\n"
+     "  -c, --contact EMAIL    the recipient (required)\n"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

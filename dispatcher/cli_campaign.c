@@ -1,6 +1,6 @@
 /*
- * cli_campaign.c - campaign create, explain and send: arguments and output
- * only; the use cases are in campaign.c.
+ * cli_campaign.c - campaign create, explain, send and preview: arguments and
+ * output only; the use cases are in campaign.c and campaign_mail.c.
  */
 #include <errno.h>
 #include <limits.h>
@@ -13,6 +13,7 @@
 
 #include "audit.h"
 #include "campaign.h"
+#include "campaign_mail.h"
 #include "cli.h"
 #include "isotime.h"
 
@@ -253,4 +254,39 @@ int cmd_campaign_send(struct cli *cli, int argc, char **argv, struct mo_err *err
                "%lld lapsed consents recorded as expired\n",
                st.run_id, argv[first], st.considered, st.queued, st.excluded, st.expired);
     return 0;
+}
+
+/* --- campaign preview --- */
+
+int cmd_campaign_preview(struct cli *cli, int argc, char **argv, struct mo_err *err)
+{
+    static const struct option lo[] = {{"contact", required_argument, NULL, 'c'},
+                                       {NULL, 0, NULL, 0}};
+    const char *contact = NULL;
+    struct campaign_mail_preview_info info;
+    struct compose_msg m;
+    struct db *db;
+    int first, rc;
+
+    rc = cli_getopt(cli, argc, argv, "c:", lo, cli_opt_value, &contact, &first, err);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    if (argc - first != 1 || contact == NULL)
+        return usage(cli, err);
+    if ((db = cli_db(cli, err)) == NULL)
+        return -1;
+    compose_msg_init(&m);
+    rc = campaign_mail_preview(db, &cli->cfg, cli->data_dir, argv[first], contact, &m, &info, err);
+    db_free(db);
+    if (rc == 0) {
+        if (*info.reason)
+            fprintf(stderr,
+                    "campaign %s would not be sent to %s now: excluded (%s); this is the message "
+                    "they would get\n",
+                    argv[first], contact, info.reason);
+        if (fwrite(m.data.s, 1, m.data.len, stdout) != m.data.len || fflush(stdout) != 0)
+            rc = mo_err_set(err, MO_E_INTERNAL, "cannot write the message to standard output");
+    }
+    compose_msg_release(&m);
+    return rc;
 }

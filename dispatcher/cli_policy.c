@@ -127,7 +127,7 @@ int cmd_policy_set(struct cli *cli, int argc, char **argv, struct mo_err *err)
 /* --- template add --- */
 
 struct template_opts {
-    const char *subject, *text, *html;
+    const char *subject, *text, *html, *locale;
 };
 
 static int template_opt(int c, const char *arg, void *ctx, struct mo_err *err)
@@ -144,9 +144,26 @@ static int template_opt(int c, const char *arg, void *ctx, struct mo_err *err)
     case 'H':
         o->html = arg;
         return 0;
+    case 'l':
+        o->locale = arg;
+        return 0;
     default:
         return -1;
     }
+}
+
+/* One line on stderr for a part that got the standard footer. */
+static void footer_note(const char *kind, const char *file, unsigned lacks, const char *locale)
+{
+    if (lacks == 0)
+        return;
+    fprintf(stderr, "template %s part '%s' has no %s: the standard footer (%s) is appended to it\n",
+            kind, file,
+            lacks == (TEMPLATE_LACKS_UNSUBSCRIBE | TEMPLATE_LACKS_POSTAL)
+                ? "{{unsubscribe_url}} and no {{postal_address}}"
+            : lacks == TEMPLATE_LACKS_UNSUBSCRIBE ? "{{unsubscribe_url}}"
+                                                  : "{{postal_address}}",
+            locale);
 }
 
 int cmd_template_add(struct cli *cli, int argc, char **argv, struct mo_err *err)
@@ -154,17 +171,18 @@ int cmd_template_add(struct cli *cli, int argc, char **argv, struct mo_err *err)
     static const struct option lo[] = {{"subject", required_argument, NULL, 's'},
                                        {"text", required_argument, NULL, 't'},
                                        {"html", required_argument, NULL, 'H'},
+                                       {"locale", required_argument, NULL, 'l'},
                                        {NULL, 0, NULL, 0}};
-    struct template_opts o = {NULL, NULL, NULL};
+    struct template_opts o = {NULL, NULL, NULL, "en"};
     struct template_def t;
+    struct template_added added;
     struct buf text, html;
     int first, rc = -1, have_html = 0;
-    long long id;
     struct db *db = NULL;
 
     buf_init(&text, 0);
     buf_init(&html, 0);
-    rc = cli_getopt(cli, argc, argv, "s:t:H:", lo, template_opt, &o, &first, err);
+    rc = cli_getopt(cli, argc, argv, "s:t:H:l:", lo, template_opt, &o, &first, err);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
     if (argc - first != 1 || o.subject == NULL || o.text == NULL)
@@ -184,17 +202,22 @@ int cmd_template_add(struct cli *cli, int argc, char **argv, struct mo_err *err)
                               .text_file = o.text,
                               .html = have_html ? html.s : NULL,
                               .html_len = html.len,
-                              .html_file = o.html};
+                              .html_file = o.html,
+                              .locale = o.locale,
+                              .data_dir = cli->data_dir};
     /* the template is checked before touching the database */
     if (template_check(&t, err) < 0)
         goto out;
     db = cli_db(cli, err);
     if (db == NULL)
         goto out;
-    if (template_add(db, &t, audit_cli_actor(), &id, err) < 0)
+    if (template_add(db, &t, audit_cli_actor(), &added, err) < 0)
         goto out;
+    footer_note("text", o.text, added.text_lacks, o.locale);
+    if (have_html)
+        footer_note("html", o.html, added.html_lacks, o.locale);
     if (cli->json) {
-        json_t *j = json_pack("{s:s, s:I}", "template", t.name, "id", (json_int_t)id);
+        json_t *j = json_pack("{s:s, s:I}", "template", t.name, "id", (json_int_t)added.id);
         cli_print_json(j);
     } else {
         printf("template %s added\n", t.name);

@@ -10,8 +10,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <uuid/uuid.h>
-
 #include "mime.h"
 
 #define SUBJECT_MAX (8 * 1024)
@@ -22,7 +20,8 @@ static const char *const own_headers[] = {
     "From",         "To",           "Reply-To",
     "Subject",      "Date",         "Message-ID",
     "MIME-Version", "Content-Type", "Content-Transfer-Encoding",
-    "Sender",       "Cc",           "Bcc"};
+    "Sender",       "Cc",           "Bcc",
+    "List-Id"};
 
 void compose_msg_init(struct compose_msg *m)
 {
@@ -51,8 +50,7 @@ static int domain_usable(const char *d, size_t n)
 
 void compose_message_id(const char *from_addr, char out[COMPOSE_ID_MAX + 1])
 {
-    char id[UUID_STR_LEN];
-    uuid_t u;
+    char id[37];
     const char *at = from_addr ? strrchr(from_addr, '@') : NULL;
     const char *domain = at ? at + 1 : "";
     size_t n = strlen(domain);
@@ -61,8 +59,7 @@ void compose_message_id(const char *from_addr, char out[COMPOSE_ID_MAX + 1])
         domain = "mailout.invalid";
         n = strlen(domain);
     }
-    uuid_generate_random(u);
-    uuid_unparse_lower(u, id);
+    mime_uuid(id);
     /* 36 + 1 + at most 253 always fits COMPOSE_ID_MAX */
     size_t o = strlen(id);
     memcpy(out, id, o);
@@ -114,9 +111,15 @@ int compose_message(const struct compose_in *in, struct compose_msg *m, struct m
             mo_err_set(err, MO_E_INPUT, "header %s is set by mailout itself", in->headers[i].name);
             goto out;
         }
-    if (render("subject", in->subject, in->vars, TMPL_RAW, &subject, err) < 0 ||
-        render("text", in->text, in->vars, TMPL_RAW, &text, err) < 0 ||
-        (in->html && render("html", in->html, in->vars, TMPL_HTML, &html, err) < 0))
+    if (in->prerendered) {
+        if (buf_puts(&subject, in->subject) < 0 || buf_puts(&text, in->text) < 0 ||
+            (in->html && buf_puts(&html, in->html) < 0)) {
+            mo_err_set(err, MO_E_INPUT, "message part too large");
+            goto out;
+        }
+    } else if (render("subject", in->subject, in->vars, TMPL_RAW, &subject, err) < 0 ||
+               render("text", in->text, in->vars, TMPL_RAW, &text, err) < 0 ||
+               (in->html && render("html", in->html, in->vars, TMPL_HTML, &html, err) < 0))
         goto out;
     compose_message_id(in->from_addr, m->message_id);
     if (buf_printf(&idh, "<%s>", m->message_id) < 0) {
@@ -128,7 +131,9 @@ int compose_message(const struct compose_in *in, struct compose_msg *m, struct m
          mime_header_addr(&mm, "Reply-To", in->reply_to_name, in->reply_to_addr, err) < 0) ||
         mime_header_addr(&mm, "To", in->to_name, in->to_addr, err) < 0 ||
         mime_header_text(&mm, "Subject", subject.s, err) < 0 || mime_header_date(&mm, err) < 0 ||
-        mime_header_raw(&mm, "Message-ID", idh.s, err) < 0)
+        mime_header_raw(&mm, "Message-ID", idh.s, err) < 0 ||
+        (in->list_id &&
+         mime_header_phrase(&mm, "List-Id", in->list_id_phrase, in->list_id, err) < 0))
         goto out;
     for (size_t i = 0; i < in->nheaders; i++)
         if (mime_header_raw(&mm, in->headers[i].name, in->headers[i].value, err) < 0)

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <sys/random.h>
+
 #include <uuid/uuid.h>
 
 #include "utf8.h"
@@ -173,6 +175,24 @@ static int valid_addr_spec(const char *a)
     return 1;
 }
 
+/* Appends display as a quoted string when it fits a line, else as encoded words (which fold). */
+static void put_phrase(struct buf *out, const char *name, const char *display)
+{
+    size_t quoted = strlen(name) + 4;
+    for (const char *p = display; *p; p++)
+        quoted += (*p == '"' || *p == '\\') ? 2 : 1;
+    if (is_ascii_printable(display) && strstr(display, "=?") == NULL && quoted <= 78) {
+        buf_putc(out, '"');
+        for (const char *p = display; *p; p++) {
+            if (*p == '"' || *p == '\\')
+                buf_putc(out, '\\');
+            buf_putc(out, *p);
+        }
+        buf_putc(out, '"');
+    } else
+        encode_words(out, strlen(name) + 2, display);
+}
+
 int mime_header_addr(struct mime_msg *m, const char *name, const char *display, const char *addr,
                      struct mo_err *err)
 {
@@ -182,23 +202,28 @@ int mime_header_addr(struct mime_msg *m, const char *name, const char *display, 
         return -1;
     buf_printf(&m->head, "%s: ", name);
     if (display && *display) {
-        /* a quoted string when "Name: " and it fit in a line; else encoded words, which fold */
-        size_t quoted = strlen(name) + 4;
-        for (const char *p = display; *p; p++)
-            quoted += (*p == '"' || *p == '\\') ? 2 : 1;
-        if (is_ascii_printable(display) && strstr(display, "=?") == NULL && quoted <= 78) {
-            buf_putc(&m->head, '"');
-            for (const char *p = display; *p; p++) {
-                if (*p == '"' || *p == '\\')
-                    buf_putc(&m->head, '\\');
-                buf_putc(&m->head, *p);
-            }
-            buf_putc(&m->head, '"');
-        } else
-            encode_words(&m->head, strlen(name) + 2, display);
+        put_phrase(&m->head, name, display);
         buf_printf(&m->head, " <%s>\r\n", addr);
     } else
         buf_printf(&m->head, "%s\r\n", addr);
+    return 0;
+}
+
+int mime_header_phrase(struct mime_msg *m, const char *name, const char *phrase, const char *id,
+                       struct mo_err *err)
+{
+    if (!valid_name(name))
+        return mo_err_set(err, MO_E_INTERNAL, "invalid header name '%s'", name);
+    if (!is_ascii_printable(id) || strpbrk(id, "<> ") || !*id)
+        return mo_err_set(err, MO_E_INPUT, "header %s: invalid identifier '%s'", name, id);
+    if (phrase && *phrase && check_value(name, phrase, err) < 0)
+        return -1;
+    buf_printf(&m->head, "%s: ", name);
+    if (phrase && *phrase) {
+        put_phrase(&m->head, name, phrase);
+        buf_putc(&m->head, ' ');
+    }
+    buf_printf(&m->head, "<%s>\r\n", id);
     return 0;
 }
 
@@ -227,7 +252,8 @@ int mime_header_date(struct mime_msg *m, struct mo_err *err)
 int mime_qp_encode(const char *in, struct buf *out)
 {
     static const char hex[] = "0123456789ABCDEF";
-    size_t col = 0;
+    char line[96]; /* one encoded line: at most 75 characters, "=" and CRLF */
+    size_t col = 0, n = 0;
     const unsigned char *p = (const unsigned char *)in;
 
     for (; *p; p++) {
@@ -235,8 +261,11 @@ int mime_qp_encode(const char *in, struct buf *out)
         if (c == '\r')
             continue;
         if (c == '\n') {
-            buf_puts(out, "\r\n");
-            col = 0;
+            line[n++] = '\r';
+            line[n++] = '\n';
+            if (buf_add(out, line, n) < 0)
+                return -1;
+            n = col = 0;
             continue;
         }
         int trailing_ws = (c == ' ' || c == '\t') && (p[1] == '\n' || p[1] == '\r' || p[1] == 0);
@@ -244,33 +273,67 @@ int mime_qp_encode(const char *in, struct buf *out)
             c == '=' || c > 126 || (c < 32 && c != '\t') || trailing_ws || (c == '.' && col == 0);
         size_t need = enc ? 3 : 1;
         if (col + need > 75) {
-            buf_puts(out, "=\r\n");
-            col = 0;
+            line[n++] = '=';
+            line[n++] = '\r';
+            line[n++] = '\n';
+            if (buf_add(out, line, n) < 0)
+                return -1;
+            n = col = 0;
             if (c == '.') { /* now at the start of a line after all */
                 enc = 1;
                 need = 3;
             }
         }
         if (enc) {
-            char e[3] = {'=', hex[c >> 4], hex[c & 15]};
-            if (buf_add(out, e, 3) < 0)
-                return -1;
-        } else if (buf_putc(out, (char)c) < 0)
-            return -1;
+            line[n++] = '=';
+            line[n++] = hex[c >> 4];
+            line[n++] = hex[c & 15];
+        } else
+            line[n++] = (char)c;
         col += need;
     }
-    if (col)
-        buf_puts(out, "\r\n");
-    return 0;
+    if (col) {
+        line[n++] = '\r';
+        line[n++] = '\n';
+    }
+    return n && buf_add(out, line, n) < 0 ? -1 : 0;
+}
+
+void mime_uuid(char out[37])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char r[16];
+    size_t got = 0;
+
+    while (got < sizeof(r)) {
+        ssize_t n = getrandom(r + got, sizeof(r) - got, 0);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    if (got < sizeof(r)) { /* not expected: fall back to libuuid */
+        uuid_t u;
+        uuid_generate_random(u);
+        memcpy(r, u, sizeof(r));
+    }
+    r[6] = (unsigned char)((r[6] & 0x0F) | 0x40); /* version 4 */
+    r[8] = (unsigned char)((r[8] & 0x3F) | 0x80); /* RFC 4122 variant */
+    size_t o = 0;
+    for (size_t i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        out[o++] = hex[r[i] >> 4];
+        out[o++] = hex[r[i] & 15];
+    }
+    out[o] = '\0';
 }
 
 static void boundary(char out[48])
 {
-    uuid_t u;
-    char s[UUID_STR_LEN];
-    uuid_generate_random(u);
-    uuid_unparse_lower(u, s);
-    snprintf(out, 48, "=_mo_%s", s);
+    char s[37];
+    mime_uuid(s);
+    memcpy(out, "=_mo_", 5);
+    memcpy(out + 5, s, 37);
 }
 
 int mime_finish(struct mime_msg *m, const char *text, const char *html, struct buf *out,

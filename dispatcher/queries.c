@@ -447,9 +447,9 @@ static const struct query queries[Q__COUNT] = {
       " WHERE p.country = $1 RETURNING (to_jsonb(p) -> $2::text)::text AS value",
       3),
     Q(Q_TEMPLATE_ADD,
-      "INSERT INTO templates (name, kind, subject, text_body, html_body)"
-      " VALUES ($1, 'marketing', $2, $3, $4) RETURNING id",
-      4),
+      "INSERT INTO templates (name, kind, subject, text_body, html_body, locale)"
+      " VALUES ($1, 'marketing', $2, $3, $4, $5) RETURNING id",
+      5),
     /* segments (issue 8, segment.c) */
     Q(Q_SEGMENT_CREATE, "INSERT INTO segments (name, expr) VALUES ($1, $2) RETURNING id", 2),
     Q(Q_SEGMENT_LOAD, "SELECT id, name, expr FROM segments WHERE name = $1", 1),
@@ -563,11 +563,17 @@ static const struct query queries[Q__COUNT] = {
     Q(Q_ACTIVITY_PURGE, "DELETE FROM web_activity WHERE at < now() - $1::interval", 1),
     /* issue 9: campaign mail (h-mail) */
     Q(Q_CAMPAIGN_MAIL_LOAD,
-      "SELECT cm.id, cm.name, t.id AS topic_id, t.name AS topic, le.name AS legal_entity,"
-      " tp.subject, tp.text_body, tp.html_body, tp.locale"
+      "SELECT cm.id, cm.name, t.id AS topic_id, t.name AS topic, t.title AS topic_title,"
+      " le.name AS legal_entity, tp.subject, tp.text_body, tp.html_body, tp.locale"
       " FROM campaigns cm JOIN topics t ON t.id = cm.topic_id"
       " JOIN legal_entities le ON le.id = cm.legal_entity_id"
       " JOIN templates tp ON tp.id = cm.template_id WHERE cm.id = $1::bigint",
+      1),
+    Q(Q_CAMPAIGN_MAIL_LABELS, "SELECT country, opt_out_label FROM policy ORDER BY country", 0),
+    Q(Q_CAMPAIGN_MAIL_FIND, "SELECT id FROM campaigns WHERE name = $1", 1),
+    Q(Q_CAMPAIGN_MAIL_CONTACT,
+      "SELECT id, email_norm AS email, name, country, locale, attrs::text AS attrs"
+      " FROM contacts WHERE email_norm = $1",
       1),
     /* issue 9: dispatch (h-dispatch) */
     /* issue 9: campaign control, status, rate (h-control) */

@@ -45,6 +45,9 @@ struct compose_in {
     const struct tmpl_vars *vars;         /* may be NULL: no variables */
     const struct compose_header *headers; /* extra headers, may be NULL */
     size_t nheaders;
+    const char *list_id;        /* List-Id's identifier (RFC 2919, "news.example.com"), or NULL */
+    const char *list_id_phrase; /* its description (UTF-8, quoted or encoded), or NULL */
+    int prerendered;            /* 1: subject, text and html are final text, not templates */
 };
 
 struct compose_msg {

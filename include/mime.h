@@ -31,6 +31,13 @@ int mime_header_text(struct mime_msg *m, const char *name, const char *value, st
  */
 int mime_header_addr(struct mime_msg *m, const char *name, const char *display, const char *addr,
                      struct mo_err *err);
+/*
+ * Adds "Name: phrase <id>" (List-Id, RFC 2919): phrase (UTF-8, may be NULL
+ * or empty) quoted or encoded like a display name, id printable ASCII
+ * without spaces or angle brackets.  -1 with err (MO_E_INPUT) otherwise.
+ */
+int mime_header_phrase(struct mime_msg *m, const char *name, const char *phrase, const char *id,
+                       struct mo_err *err);
 /* Adds a header whose value is already a valid 7-bit structured value. */
 int mime_header_raw(struct mime_msg *m, const char *name, const char *value, struct mo_err *err);
 /* Adds Date (now, RFC 5322 format, UTC).  Message-IDs are compose.c's (one rule). */
@@ -42,6 +49,12 @@ int mime_header_date(struct mime_msg *m, struct mo_err *err);
  */
 int mime_finish(struct mime_msg *m, const char *text, const char *html, struct buf *out,
                 struct mo_err *err);
+
+/*
+ * Writes a fresh random (version 4) UUID, lower case, into out: 36
+ * characters and a NUL.  getrandom(2); cheaper than libuuid's per call.
+ */
+void mime_uuid(char out[37]);
 
 /* Quoted-printable encoding of UTF-8 text with CRLF line ends (RFC 2045). */
 int mime_qp_encode(const char *in, struct buf *out);

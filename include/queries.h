@@ -122,6 +122,9 @@ enum query_id {
     Q_ACTIVITY_PURGE,
     /* issue 9: campaign mail (h-mail) */
     Q_CAMPAIGN_MAIL_LOAD,
+    Q_CAMPAIGN_MAIL_LABELS,
+    Q_CAMPAIGN_MAIL_FIND,
+    Q_CAMPAIGN_MAIL_CONTACT,
     /* issue 9: dispatch (h-dispatch) */
     /* issue 9: campaign control, status, rate (h-control) */
     /* issue 9: doctor and DKIM (h-dkim) */

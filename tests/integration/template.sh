@@ -31,10 +31,10 @@ hsum=$(sha256sum < news.html | cut -d' ' -f1)
 tlen=$(wc -c < news.txt)
 hlen=$(wc -c < news.html)
 is "$(sql "SELECT CASE WHEN actor = '$me' AND action = 'template.add' AND object = 'template:spring-2026'
-      AND detail = '{\"id\": $id, \"kind\": \"marketing\", \"text\": {\"bytes\": $tlen, \"sha256\": \"$tsum\"},
+      AND detail = '{\"id\": $id, \"kind\": \"marketing\", \"locale\": \"en\", \"text\": {\"bytes\": $tlen, \"sha256\": \"$tsum\"},
                      \"html\": {\"bytes\": $hlen, \"sha256\": \"$hsum\"}}'::jsonb THEN 'ok'
       ELSE actor || '|' || action || '|' || object || '|' || detail::text END FROM audit_log ORDER BY seq DESC LIMIT 1")" ok \
-    "audited: template.add, the name, id, kind, sizes and checksums (never the bodies)"
+    "audited: template.add, the name, id, kind, locale, sizes and checksums (never the bodies)"
 
 run "$MAILOUT" --json template add plain.v1 --subject 'News' --text news.txt
 is "$RC" 0 "a template without html"
@@ -42,7 +42,8 @@ is "$(printf '%s' "$OUT" | /usr/bin/python3 -c 'import json,sys; d=json.load(sys
     "plain.v1 True" "--json prints the name and id"
 is "$(sql "SELECT html_body IS NULL FROM templates WHERE name = 'plain.v1'")" t "no html part stored"
 
-printf 'Hello {{name}}\n' | "$MAILOUT" template add from-stdin --subject 'Hi' --text - > "$TMP/o" 2>&1
+printf 'Hello {{name}}\n{{unsubscribe_url}} {{postal_address}}\n' |
+    "$MAILOUT" template add from-stdin --subject 'Hi' --text - > "$TMP/o" 2>&1
 is "$?|$(cat "$TMP/o")" "0|template from-stdin added" "the text part may come from standard input"
 
 # --- refusals change nothing ---

@@ -159,6 +159,38 @@ START_TEST(utf8_names_and_html_part)
 }
 END_TEST
 
+/* Prerendered parts are taken as they are; List-Id goes after Message-ID. */
+START_TEST(prerendered_and_list_id)
+{
+    struct compose_msg m;
+    struct mo_err e;
+
+    mo_err_init(&e);
+    compose_msg_init(&m);
+    struct compose_in in = {
+        .from_addr = "news@example.com",
+        .to_addr = "j@example.com",
+        .subject = "Hi {{name}}",
+        .text = "Text {{#x}}\n",
+        .list_id = "news.example.com",
+        .list_id_phrase = "News",
+        .prerendered = 1,
+    };
+    ck_assert_int_eq(compose_message(&in, &m, &e), 0);
+    assert_header(m.data.s, "Subject", "Hi {{name}}");
+    assert_header(m.data.s, "List-Id", "\"News\" <news.example.com>");
+    ck_assert_ptr_nonnull(strstr(m.data.s, "Message-ID: <"));
+    ck_assert(strstr(m.data.s, "List-Id:") > strstr(m.data.s, "Message-ID:"));
+    ck_assert_ptr_nonnull(strstr(m.data.s, "\r\n\r\nText {{#x}}\r\n"));
+    /* a prerendered subject with a line break is still refused */
+    in.subject = "Hi\r\nBcc: x@example.com";
+    ck_assert_int_eq(compose_message(&in, &m, &e), -1);
+    ck_assert_int_eq(e.code, MO_E_INPUT);
+    ck_assert_uint_eq(m.data.len, 0);
+    compose_msg_release(&m);
+}
+END_TEST
+
 /* Bad values in headers are refused and leave no message behind. */
 START_TEST(bad_headers_refused)
 {
@@ -297,6 +329,7 @@ static Suite *compose_suite(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, confirmation_like_message_reads_back);
     tcase_add_test(tc, utf8_names_and_html_part);
+    tcase_add_test(tc, prerendered_and_list_id);
     tcase_add_test(tc, bad_headers_refused);
     tcase_add_test(tc, message_id_rule);
     tcase_add_test(tc, message_id_never_cut);

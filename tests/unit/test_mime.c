@@ -65,6 +65,39 @@ START_TEST(display_names_quoted_or_encoded)
 }
 END_TEST
 
+START_TEST(list_id_phrase)
+{
+    static const struct {
+        const char *phrase, *id, *want; /* want NULL: refused */
+    } cases[] = {
+        {"Monthly \"news\"", "news.example.com",
+         "List-Id: \"Monthly \\\"news\\\"\" <news.example.com>\r\n"},
+        {"Grüße", "news.example.com", "List-Id: =?UTF-8?B?R3LDvMOfZQ==?= <news.example.com>\r\n"},
+        {NULL, "news.example.com", "List-Id: <news.example.com>\r\n"},
+        {"a\r\nBcc: x@y", "news.example.com", NULL},
+        {"News", "news example", NULL},
+        {"News", "<x>", NULL},
+        {"News", "", NULL},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct mime_msg m;
+        struct mo_err e;
+        mo_err_init(&e);
+        mime_init(&m);
+        int rc = mime_header_phrase(&m, "List-Id", cases[i].phrase, cases[i].id, &e);
+        if (cases[i].want) {
+            ck_assert_int_eq(rc, 0);
+            ck_assert_str_eq(m.head.s, cases[i].want);
+        } else {
+            ck_assert_int_eq(rc, -1);
+            ck_assert_int_eq(e.code, MO_E_INPUT);
+            ck_assert_str_eq(m.head.s, "");
+        }
+        mime_release(&m);
+    }
+}
+END_TEST
+
 START_TEST(long_utf8_header_folds_at_characters)
 {
     struct mime_msg m;
@@ -211,6 +244,7 @@ static Suite *mime_suite(void)
     tcase_add_test(tc, utf8_subject_is_encoded_word);
     tcase_add_test(tc, header_injection_refused);
     tcase_add_test(tc, display_names_quoted_or_encoded);
+    tcase_add_test(tc, list_id_phrase);
     tcase_add_test(tc, long_utf8_header_folds_at_characters);
     tcase_add_test(tc, long_ascii_words_become_encoded_words);
     tcase_add_test(tc, quoted_printable);
