@@ -299,7 +299,10 @@ static const struct cli_command commands[] = {
      "each decision, queues one send row per contact with a basis (dispatch sends\n"
      "them, checking the basis again when it claims each one) and records the\n"
      "'expired' ledger event of every lapsed consent once.  One transaction; sends\n"
-     "nothing itself.  Refused (exit 65) while the campaign's last run is not done.\n"},
+     "nothing itself.  Refused (exit 65) while the campaign's last run is not done,\n"
+     "and, with nothing built, when the configuration cannot send marketing mail\n"
+     "(from, postal_address, base_url).  Without DKIM (dkim_key_file) it warns:\n"
+     "mailbox providers then offer no one-click unsubscribe (RFC 8058).\n"},
     {"campaign", "preview", cmd_campaign_preview, "campaign preview NAME --contact EMAIL",
      "print the exact message one contact would get, writing nothing",
      "Prints the full MIME message campaign NAME would send to the contact now,\n"
@@ -316,6 +319,47 @@ static const struct cli_command commands[] = {
      "a header (a line break in the name): exit 65.\n"
      "\n"
      "  -c, --contact EMAIL    the recipient (required)\n"},
+    {"campaign", "retry", cmd_campaign_retry, "campaign retry NAME",
+     "queue the failed recipients of the last run again",
+     "Puts every failed recipient of the campaign's last run back in the queue,\n"
+     "due now, with its attempts kept; dispatch checks each one's basis again\n"
+     "when it claims it (a hard bounce since suppressed is then excluded).  A\n"
+     "done run is reopened (queued); deferred recipients retry by themselves.\n"
+     "Nothing failed: says so, exit 0.  A cancelled last run, or none: exit 65.\n"
+     "Unknown campaign: exit 66.  Audited (campaign.retry).\n"},
+    {"campaign", "pause", cmd_campaign_pause, "campaign pause NAME",
+     "stop dispatch from claiming more of the last run",
+     "Pauses the campaign's last run (queued or sending): workers claim nothing\n"
+     "more from it and give back the rows they hold at their next handover; the\n"
+     "SMTP transaction in flight finishes.  Already paused: says so, exit 0.  A\n"
+     "done or cancelled last run, or none: exit 65.  Unknown campaign: exit 66.\n"
+     "Audited (campaign.pause).\n"},
+    {"campaign", "resume", cmd_campaign_resume, "campaign resume NAME",
+     "let dispatch work a paused run again",
+     "Resumes the campaign's paused last run: it becomes sending when any of its\n"
+     "recipients was already claimed or attempted, else queued.  Not paused\n"
+     "(queued or sending): says so, exit 0.  A done or cancelled last run, or\n"
+     "none: exit 65.  Unknown campaign: exit 66.  Audited (campaign.resume).\n"},
+    {"campaign", "cancel", cmd_campaign_cancel, "campaign cancel NAME",
+     "cancel the last run: its queued recipients are never sent",
+     "Cancels the campaign's last run (queued, sending or paused): its queued\n"
+     "recipients become cancelled at once, in the same transaction; rows a worker\n"
+     "already holds become cancelled when it hands them back, and a message\n"
+     "already inside an SMTP session completes.  The campaign may then be sent\n"
+     "again.  Already cancelled: says so, exit 0.  A done last run, or none: exit\n"
+     "65.  Unknown campaign: exit 66.  Audited (campaign.cancel).\n"},
+    {"campaign", "status", cmd_campaign_status, "campaign status NAME",
+     "progress of every run: queued, sent, failed, uncertain",
+     "Prints one line per run of the campaign, newest first: its state (queued,\n"
+     "sending, paused, done, cancelled) and its recipients by outcome.  queued\n"
+     "counts every recipient not yet settled (waiting, claimed or inside an SMTP\n"
+     "session); deferred, those of them waiting after a temporary failure;\n"
+     "uncertain, those a stopped worker may or may not have delivered (sent again\n"
+     "only by 'dispatch --resend-uncertain'); excluded, those whose basis was gone\n"
+     "at claim.  Exit 0 whatever the recipients' states; unknown campaign: 66.\n"
+     "--json: {\"campaign\": NAME, \"runs\": [{\"run\", \"state\", \"recipients\",\n"
+     "\"queued\", \"sent\", \"failed\", \"uncertain\", \"excluded\", \"cancelled\",\n"
+     "\"deferred\", \"in_flight\", \"created_at\", \"finished_at\"}]}.\n"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -238,6 +238,12 @@ int cmd_campaign_send(struct cli *cli, int argc, char **argv, struct mo_err *err
         return rc < 0 ? -1 : 0;
     if (argc - first != 1)
         return usage(cli, err);
+    /* a run that dispatch could never send is not built */
+    if (campaign_mail_check_config(&cli->cfg, err) < 0)
+        return -1;
+    if (cli->cfg.dkim_key_file == NULL || *cli->cfg.dkim_key_file == '\0')
+        fprintf(stderr, "warning: DKIM signing is not configured (dkim_key_file): mailbox "
+                        "providers will not offer one-click unsubscribe (RFC 8058)\n");
     if ((db = cli_db(cli, err)) == NULL)
         return -1;
     rc = campaign_build_run(db, &cli->cfg, argv[first], audit_cli_actor(), &st, err);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "campaign_ctl.h"
 #include "doi.h"
 #include "ipnet.h"
 #include "log.h"
@@ -297,10 +298,21 @@ static enum MHD_Result do_healthz(struct http_call *call)
 
 static enum MHD_Result do_metrics(struct http_call *call)
 {
+    struct campaign_totals t;
     struct buf b;
+    struct mo_err err;
+    struct db *db;
+    int db_ok;
 
+    mo_err_init(&err);
     buf_init(&b, 64 * 1024);
-    if (metrics_render(call->s->metrics, &b) < 0)
+    /* campaign mail comes from the database; without it the rest still answers */
+    db = http_db(call, &err);
+    db_ok = db != NULL && campaign_totals_read(db, &t, &err) == 0;
+    if (!db_ok)
+        mo_log(MO_LOG_WARN, "metrics: campaign mail not read: %s", err.msg);
+    if (metrics_render(call->s->metrics, &b) < 0 ||
+        metrics_render_campaign(db_ok ? &t : NULL, &b) < 0)
         mo_log(MO_LOG_WARN, "metrics: output cut at %zu bytes", b.len);
     return http_text(call, MHD_HTTP_OK, "text/plain; version=0.0.4", &b);
 }

@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
+#include "campaign_ctl.h"
 #include "xalloc.h"
 
 struct metric_def {
@@ -98,4 +99,38 @@ int metrics_render(const struct metrics *m, struct buf *out)
             return -1;
     }
     return 0;
+}
+
+int metrics_render_campaign(const struct campaign_totals *t, struct buf *out)
+{
+    if (buf_printf(out,
+                   "# HELP mailout_database_up 1 when this scrape could read the database.\n"
+                   "# TYPE mailout_database_up gauge\nmailout_database_up %d\n",
+                   t != NULL) < 0)
+        return -1;
+    if (t == NULL)
+        return 0;
+    if (buf_printf(out,
+                   "# HELP mailout_campaign_messages_total Campaign mail attempts recorded, by "
+                   "outcome.\n"
+                   "# TYPE mailout_campaign_messages_total counter\n"
+                   "mailout_campaign_messages_total{status=\"sent\"} %llu\n"
+                   "mailout_campaign_messages_total{status=\"failed\"} %llu\n"
+                   "mailout_campaign_messages_total{status=\"deferred\"} %llu\n"
+                   "mailout_campaign_messages_total{status=\"bounced\"} %llu\n"
+                   "mailout_campaign_messages_total{status=\"complained\"} %llu\n"
+                   "mailout_campaign_messages_total{status=\"uncertain\"} %llu\n",
+                   t->sent, t->failed, t->deferred, t->bounced, t->complained, t->uncertain) < 0)
+        return -1;
+    return buf_printf(out,
+                      "# HELP mailout_send_queue Campaign recipients not yet settled, by queue "
+                      "state.\n"
+                      "# TYPE mailout_send_queue gauge\n"
+                      "mailout_send_queue{state=\"queued\"} %llu\n"
+                      "mailout_send_queue{state=\"claimed\"} %llu\n"
+                      "mailout_send_queue{state=\"sending\"} %llu\n"
+                      "mailout_send_queue{state=\"uncertain\"} %llu\n",
+                      t->queued, t->claimed, t->sending, t->held_uncertain) < 0
+               ? -1
+               : 0;
 }

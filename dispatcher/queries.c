@@ -577,6 +577,64 @@ static const struct query queries[Q__COUNT] = {
       1),
     /* issue 9: dispatch (h-dispatch) */
     /* issue 9: campaign control, status, rate (h-control) */
+    Q(Q_CTL_CAMPAIGN_ID, "SELECT id FROM campaigns WHERE name = $1", 1),
+    Q(Q_CTL_CAMPAIGN_LOCK, "SELECT id FROM campaigns WHERE name = $1 FOR SHARE", 1),
+    Q(Q_CTL_LAST_RUN_LOCK,
+      "SELECT id, state FROM campaign_runs WHERE campaign_id = $1::bigint"
+      " ORDER BY id DESC LIMIT 1 FOR UPDATE",
+      1),
+    Q(Q_CTL_RUN_SET_STATE,
+      "UPDATE campaign_runs SET state = $2,"
+      " finished_at = CASE WHEN $2 = 'cancelled' THEN now() ELSE finished_at END"
+      " WHERE id = $1::bigint",
+      2),
+    Q(Q_CTL_RUN_EVER_CLAIMED,
+      "SELECT EXISTS (SELECT 1 FROM send_queue WHERE run_id = $1::bigint"
+      "   AND (state <> 'queued' OR attempts > 0))"
+      " OR EXISTS (SELECT 1 FROM send_records WHERE run_id = $1::bigint) AS claimed",
+      1),
+    Q(Q_CTL_QUEUE_CANCEL,
+      "UPDATE send_queue SET state = 'cancelled', reason = 'campaign cancelled',"
+      " updated_at = now() WHERE run_id = $1::bigint AND state = 'queued'",
+      1),
+    Q(Q_CTL_QUEUE_RETRY,
+      "UPDATE send_queue SET state = 'queued', due_at = now(), reason = NULL, worker_key = NULL,"
+      " worker = NULL, lease_until = NULL, updated_at = now()"
+      " WHERE run_id = $1::bigint AND state = 'failed'",
+      1),
+    Q(Q_CTL_RUN_REOPEN,
+      "UPDATE campaign_runs SET state = 'queued', finished_at = NULL"
+      " WHERE id = $1::bigint AND state = 'done'",
+      1),
+    /* one GROUP BY per run over the (run_id, state) index; deferred from its partial index */
+    Q(Q_CTL_STATUS,
+      "SELECT r.id AS run, r.state AS run_state, iso_utc(r.created_at) AS created_at,"
+      " iso_utc(r.finished_at) AS finished_at, q.state, COALESCE(q.n, 0) AS n,"
+      " (SELECT count(*) FROM send_queue d WHERE d.run_id = r.id AND d.state = 'queued'"
+      "   AND d.attempts > 0) AS deferred"
+      " FROM campaign_runs r LEFT JOIN LATERAL (SELECT state, count(*) AS n FROM send_queue"
+      "   WHERE run_id = r.id GROUP BY state) q ON true"
+      " WHERE r.campaign_id = $1::bigint"
+      " ORDER BY r.id DESC, q.state",
+      1),
+    /* /metrics: messages per status (all time) and open queue rows per state */
+    Q(Q_CTL_METRICS,
+      "SELECT 'record' AS kind, status AS key, count(*) AS n FROM send_records GROUP BY status"
+      " UNION ALL SELECT 'queue', state, count(*) FROM send_queue"
+      " WHERE state IN ('queued', 'claimed', 'sending', 'uncertain') GROUP BY state",
+      0),
+    Q(Q_THROTTLE_TAKE,
+      "UPDATE send_rate SET"
+      " granted = least($2::bigint,"
+      "   floor(send_rate_level(tokens, updated_at, $1::bigint, statement_timestamp())))::bigint,"
+      " tokens = send_rate_level(tokens, updated_at, $1::bigint, statement_timestamp())"
+      "   - least($2::bigint,"
+      "   floor(send_rate_level(tokens, updated_at, $1::bigint, statement_timestamp()))),"
+      " updated_at = greatest(updated_at, statement_timestamp())"
+      " WHERE id RETURNING granted,"
+      " CASE WHEN granted > 0 THEN 0"
+      "   ELSE greatest(1, ceil((1 - tokens) * 1000 / $1::bigint))::bigint END AS wait_ms",
+      2),
     /* issue 9: doctor and DKIM (h-dkim) */
     /* issue 9: transport (h-transport) */
 };

@@ -52,4 +52,17 @@ const char *metrics_name(enum metric_id id);
  */
 int metrics_render(const struct metrics *m, struct buf *out);
 
+struct campaign_totals; /* campaign_ctl.h */
+
+/*
+ * Appends the campaign mail metrics read from the database at scrape time:
+ * mailout_database_up (1, or 0 when t is NULL: the database could not be
+ * read, and nothing else is appended), the counter
+ * mailout_campaign_messages_total{status="sent|failed|deferred|bounced|
+ * complained|uncertain"} (attempts in send_records) and the gauge
+ * mailout_send_queue{state="queued|claimed|sending|uncertain"}.  0, or -1
+ * when out's max would be exceeded.
+ */
+int metrics_render_campaign(const struct campaign_totals *t, struct buf *out);
+
 #endif

@@ -127,6 +127,17 @@ enum query_id {
     Q_CAMPAIGN_MAIL_CONTACT,
     /* issue 9: dispatch (h-dispatch) */
     /* issue 9: campaign control, status, rate (h-control) */
+    Q_CTL_CAMPAIGN_ID,
+    Q_CTL_CAMPAIGN_LOCK,
+    Q_CTL_LAST_RUN_LOCK,
+    Q_CTL_RUN_SET_STATE,
+    Q_CTL_RUN_EVER_CLAIMED,
+    Q_CTL_QUEUE_CANCEL,
+    Q_CTL_QUEUE_RETRY,
+    Q_CTL_RUN_REOPEN,
+    Q_CTL_STATUS,
+    Q_CTL_METRICS,
+    Q_THROTTLE_TAKE,
     /* issue 9: doctor and DKIM (h-dkim) */
     /* issue 9: transport (h-transport) */
     Q__COUNT

@@ -108,6 +108,7 @@ sql "CREATE DATABASE bench" postgres
 
 printf '%s\n' "suppression_key_file = $TMP/supp.key" "legal_entity = ACME Pumps GmbH" \
     "from = news@acme-pumps.example" "postal_address = ACME Pumps GmbH, Pumpenweg 1, 12345 Berlin" \
+    "base_url = https://mail.acme-pumps.example" \
     > "$TMP/mailout.conf"
 export MAILOUT_CONFIG=$TMP/mailout.conf
 export MAILOUT_DB="host=$PG_DIR port=$PGPORT user=owner dbname=bench"

@@ -10,7 +10,9 @@ start_pg
 plan 97
 
 AT=2026-11-24T12:00:00Z
-write_conf "suppression_key_file = $TMP/supp.key" "legal_entity = ACME GmbH"
+write_conf "suppression_key_file = $TMP/supp.key" "legal_entity = ACME GmbH" \
+    "from = news@shop.example" "postal_address = ACME GmbH, Hauptstr. 1, 10115 Berlin" \
+    "base_url = https://mail.shop.example"
 run "$MAILOUT" db migrate
 is "$RC" 0 "migrate"
 "$MAILOUT" topic add news --title "Newsletter" > /dev/null
