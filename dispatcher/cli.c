@@ -244,6 +244,21 @@ static const struct cli_command commands[] = {
      "\n"
      "  -n, --count N     number of messages (1-100)\n"
      "  -f, --from ADDR   envelope and header sender (default: the key from)\n"},
+    {"doctor", NULL, cmd_doctor, "doctor",
+     "check configuration, database, relays, DKIM key and DNS records before sending",
+     "Prints one finding per line, 'ok: ...', 'warning: ...' or 'error: ...' (with\n"
+     "--json an array of {level, check, message}).  Checks: the sender identity\n"
+     "(from, postal_address, legal_entity, privacy_url) and what marketing mail\n"
+     "needs; the database is reachable and every migration applied; each relay\n"
+     "accepts a TCP connection and greets with 220 (3 s timeouts); the DKIM keys\n"
+     "load and are strong enough (RSA of at least 1024 bits, 2048 recommended).\n"
+     "When DNS answers (2 s timeouts): the TXT record SELECTOR._domainkey.DOMAIN\n"
+     "publishes our public key (the record to publish is printed when not), the\n"
+     "From domain has an SPF record and a DMARC record with p=, and the\n"
+     "unsubscribe domains (base_url host, unsubscribe_mailto domain) have MX or\n"
+     "A records.  Exit 65 when an error means a send would be refused\n"
+     "(configuration, DKIM key, database); otherwise 0.  DNS findings are only\n"
+     "warnings, a failed lookup too.  Changes nothing.\n"},
     {"campaign", "create", cmd_campaign_create,
      "campaign create NAME --topic T --template T --segment S [--promotes SKU,...] "
      "[--category PATH,...] [--legal-entity NAME]",
