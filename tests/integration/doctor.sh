@@ -10,7 +10,7 @@
 command -v openssl > /dev/null || skip_all "openssl not installed"
 start_pg
 start_smtp
-plan 35
+plan 37
 
 K=$TMP/keys
 mkdir -p "$K"
@@ -129,5 +129,10 @@ conf "${KEYS[@]}"
 run env MAILOUT_DB="host=$PG_DIR port=$(free_port) user=owner dbname=mailout" "$MAILOUT" doctor
 is "$RC" 65 "an unreachable database: exit 65"
 like "$OUT" "error: database unreachable: " "... reported as an error"
+
+as_pg "$PG_BIN/createdb" -h "$PG_DIR" -p "$PGPORT" -U owner fresh
+run env MAILOUT_DB="host=$PG_DIR port=$PGPORT user=owner dbname=fresh" "$MAILOUT" doctor
+is "$RC" 65 "a database without the schema: exit 65"
+like "$OUT" "error: .*(migration|schema)" "... naming the schema" || diag "$OUT"
 
 done_testing
