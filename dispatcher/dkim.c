@@ -158,6 +158,8 @@ full:
 
 /* --- keys --- */
 
+static char *sign_data(const struct dkim_key *k, const char *data, size_t len, struct mo_err *err);
+
 static void key_release(struct dkim_key *k)
 {
     EVP_PKEY_free(k->pkey);
@@ -290,10 +292,19 @@ int dkim_open(const struct config *cfg, struct dkim **out, struct mo_err *err)
         d->keys[1].selector = xstrdup(cfg->dkim_ed25519_selector);
         d->nkeys = 2;
     }
+    /* one signature per key now: a key that cannot sign fails here, and whatever OpenSSL
+     * caches on first use is in place before threads share the key */
+    for (size_t i = 0; i < d->nkeys; i++) {
+        char *sig = sign_data(&d->keys[i], "x", 1, err);
+        if (sig == NULL)
+            goto fail;
+        free(sig);
+    }
     *out = d;
     return 0;
 fail:
-    key_release(&d->keys[d->nkeys]);
+    if (d->nkeys < 2) /* a key being loaded when it failed */
+        key_release(&d->keys[d->nkeys]);
     dkim_free(d);
     return -1;
 }
