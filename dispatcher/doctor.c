@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -28,7 +29,7 @@
 
 #include "buf.h"
 #include "campaign_mail.h"
-#include "migrate.h"
+#include "queries.h"
 #include "xalloc.h"
 
 /* --- the report --- */
@@ -148,31 +149,75 @@ void doctor_check_config(const struct config *cfg, struct doctor_report *r)
 
 /* --- migrations --- */
 
+/* The version of a migration file name NNNN_name.sql, or -1. */
+static int migration_version(const char *n)
+{
+    size_t digits = 0, len = strlen(n);
+
+    while (isdigit((unsigned char)n[digits]))
+        digits++;
+    if (digits < 3 || digits > 6 || n[digits] != '_' || len < digits + 6 ||
+        strcmp(n + len - 4, ".sql") != 0)
+        return -1;
+    return (int)strtol(n, NULL, 10);
+}
+
+/*
+ * Read-only, with what the application role may read (SELECT on
+ * mailout_migrations): migrate_status() would try to create the table.
+ */
 void doctor_check_migrations(struct db *db, const char *sqldir, struct doctor_report *r)
 {
-    struct migration_list l;
     struct mo_err e;
+    struct dirent *ent;
     size_t pending = 0, applied = 0;
-    const char *first = NULL;
+    int first = -1;
+    char first_name[256] = "";
+    PGresult *res;
+    DIR *dir;
 
     mo_err_init(&e);
-    if (migrate_status(db, sqldir, &l, &e) < 0) {
-        doctor_add(r, DOCTOR_ERROR, "database", "cannot read the schema version: %s", e.msg);
+    res = db_exec(db, Q_DOCTOR_MIGRATIONS, NULL, 0, &e);
+    if (res == NULL) {
+        if (strcmp(e.sqlstate, "42P01") == 0)
+            doctor_add(r, DOCTOR_ERROR, "database",
+                       "the schema is not installed: run 'mailout db migrate'");
+        else
+            doctor_add(r, DOCTOR_ERROR, "database", "cannot read the schema version: %s", e.msg);
         return;
     }
-    for (size_t i = 0; i < l.n; i++) {
-        if (l.items[i].applied_at)
-            applied++;
-        else if (pending++ == 0)
-            first = l.items[i].name;
+    dir = opendir(sqldir);
+    if (dir == NULL) {
+        doctor_add(r, DOCTOR_WARNING, "database",
+                   "cannot open the migrations directory '%s': %s; schema version not checked",
+                   sqldir, strerror(errno));
+        PQclear(res);
+        return;
     }
+    while ((ent = readdir(dir)) != NULL) {
+        int v = migration_version(ent->d_name), done = 0;
+        if (v < 0)
+            continue;
+        for (int i = 0; i < PQntuples(res) && !done; i++)
+            done = db_int(res, i, "version") == v;
+        if (done) {
+            applied++;
+            continue;
+        }
+        pending++;
+        if (first < 0 || v < first) {
+            first = v;
+            snprintf(first_name, sizeof(first_name), "%s", ent->d_name);
+        }
+    }
+    closedir(dir);
+    PQclear(res);
     if (pending)
         doctor_add(r, DOCTOR_ERROR, "database",
                    "%zu migration%s pending, first %s: run 'mailout db migrate'", pending,
-                   pending == 1 ? "" : "s", first);
+                   pending == 1 ? "" : "s", first_name);
     else
         doctor_add(r, DOCTOR_OK, "database", "schema current (%zu migrations applied)", applied);
-    migration_list_release(&l);
 }
 
 /* --- relays --- */

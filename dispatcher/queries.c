@@ -572,6 +572,7 @@ static const struct query queries[Q__COUNT] = {
     /* issue 9: dispatch (h-dispatch) */
     /* issue 9: campaign control, status, rate (h-control) */
     /* issue 9: doctor and DKIM (h-dkim) */
+    Q(Q_DOCTOR_MIGRATIONS, "SELECT version FROM mailout_migrations ORDER BY version", 0),
     /* issue 9: transport (h-transport) */
 };
 

@@ -125,6 +125,7 @@ enum query_id {
     /* issue 9: dispatch (h-dispatch) */
     /* issue 9: campaign control, status, rate (h-control) */
     /* issue 9: doctor and DKIM (h-dkim) */
+    Q_DOCTOR_MIGRATIONS,
     /* issue 9: transport (h-transport) */
     Q__COUNT
 };
