@@ -6,6 +6,7 @@
  */
 #include "dkim.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -365,6 +366,88 @@ START_TEST(sign_refuses_bad_messages)
 }
 END_TEST
 
+/* --- several threads share one signer --- */
+
+#define THREADS 4
+#define ROUNDS  40
+
+static const char shared_msg[] = "From: a@shop.example\r\nTo: b@example.org\r\nSubject: hi\r\n"
+                                 "List-Unsubscribe: <https://shop.example/u/T>\r\n\r\nbody\r\n";
+
+struct worker {
+    const struct dkim *d;
+    const char *ref; /* the main thread's signed message */
+    int failed, same, checked;
+};
+
+/* The t= value of s (its digits), "" when none. */
+static void t_tag(const char *s, char out[24])
+{
+    const char *t = strstr(s, " t=");
+    size_t n = 0;
+    if (t)
+        for (t += 3; *t >= '0' && *t <= '9' && n < 23; t++)
+            out[n++] = *t;
+    out[n] = '\0';
+}
+
+static void *sign_many(void *arg)
+{
+    struct worker *w = arg;
+    char tref[24], tnow[24];
+    t_tag(w->ref, tref);
+    for (int i = 0; i < ROUNDS; i++) {
+        struct buf m;
+        struct mo_err e;
+        buf_init(&m, 0);
+        buf_puts(&m, shared_msg);
+        mo_err_init(&e);
+        if (dkim_sign(w->d, &m, &e) < 0)
+            w->failed++;
+        else {
+            /* RSA PKCS#1 v1.5 and Ed25519 are deterministic: the same t=, the same bytes */
+            t_tag(m.s, tnow);
+            if (strcmp(tnow, tref) == 0) {
+                w->checked++;
+                w->same += strcmp(m.s, w->ref) == 0;
+            }
+        }
+        buf_release(&m);
+    }
+    return NULL;
+}
+
+START_TEST(threads_share_a_signer)
+{
+    struct dkim *d = signer(1);
+    struct worker w[THREADS];
+    pthread_t th[THREADS];
+    struct buf ref;
+    struct mo_err e;
+    int checked = 0;
+
+    for (int attempt = 0; attempt < 3 && checked == 0; attempt++) {
+        buf_init(&ref, 0);
+        buf_puts(&ref, shared_msg);
+        mo_err_init(&e);
+        ck_assert_int_eq(dkim_sign(d, &ref, &e), 0);
+        for (int i = 0; i < THREADS; i++) {
+            w[i] = (struct worker){d, ref.s, 0, 0, 0};
+            ck_assert_int_eq(pthread_create(&th[i], NULL, sign_many, &w[i]), 0);
+        }
+        for (int i = 0; i < THREADS; i++) {
+            pthread_join(th[i], NULL);
+            ck_assert_int_eq(w[i].failed, 0);
+            ck_assert_int_eq(w[i].same, w[i].checked);
+            checked += w[i].checked;
+        }
+        buf_release(&ref);
+    }
+    ck_assert_int_gt(checked, 0);
+    dkim_free(d);
+}
+END_TEST
+
 static Suite *dkim_suite(void)
 {
     Suite *s = suite_create("dkim");
@@ -378,6 +461,7 @@ static Suite *dkim_suite(void)
     tcase_add_test(tc, sign_list_headers_oversigned);
     tcase_add_test(tc, sign_empty_body_hash);
     tcase_add_test(tc, sign_refuses_bad_messages);
+    tcase_add_test(tc, threads_share_a_signer);
     suite_add_tcase(s, tc);
     return s;
 }
