@@ -250,10 +250,26 @@ static const struct cli_command commands[] = {
      "send N plain test messages through the configured transport",
      "Sends N (default 1) short test messages to EMAIL through the configured\n"
      "transport, all over one SMTP session, and prints each outcome.  Checks the\n"
-     "transport settings; the messages carry no marketing.\n"
+     "transport settings; the messages carry no marketing.  They are DKIM-signed\n"
+     "like all mail when dkim_key_file is set (a bad key exits 65, nothing sent).\n"
      "\n"
      "  -n, --count N     number of messages (1-100)\n"
      "  -f, --from ADDR   envelope and header sender (default: the key from)\n"},
+    {"doctor", NULL, cmd_doctor, "doctor",
+     "check configuration, database, relays, DKIM key and DNS records before sending",
+     "Prints one finding per line, 'ok: ...', 'warning: ...' or 'error: ...' (with\n"
+     "--json an array of {level, check, message}).  Checks: the sender identity\n"
+     "(from, postal_address, legal_entity, privacy_url) and what marketing mail\n"
+     "needs; the database is reachable and every migration applied; each relay\n"
+     "accepts a TCP connection and greets with 220 (3 s timeouts); the DKIM keys\n"
+     "load and are strong enough (RSA of at least 1024 bits, 2048 recommended).\n"
+     "When DNS answers (2 s timeouts): the TXT record SELECTOR._domainkey.DOMAIN\n"
+     "publishes our public key (the record to publish is printed when not), the\n"
+     "From domain has an SPF record and a DMARC record with p=, and the\n"
+     "unsubscribe domains (base_url host, unsubscribe_mailto domain) have MX or\n"
+     "A records.  Exit 65 when an error means a send would be refused\n"
+     "(configuration, DKIM key, database); otherwise 0.  DNS findings are only\n"
+     "warnings, a failed lookup too.  Changes nothing.\n"},
     {"campaign", "create", cmd_campaign_create,
      "campaign create NAME --topic T --template T --segment S [--promotes SKU,...] "
      "[--category PATH,...] [--legal-entity NAME]",

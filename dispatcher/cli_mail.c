@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "compose.h"
+#include "dkim.h"
 #include "transport.h"
 #include "xalloc.h"
 
@@ -62,6 +63,7 @@ int cmd_transport_test(struct cli *cli, int argc, char **argv, struct mo_err *er
     struct transport *t = NULL;
     struct transport_msg *msgs = NULL;
     struct compose_msg *bodies = NULL;
+    struct dkim *dkim = NULL;
     int first, rc = -1;
 
     int g = cli_getopt(cli, argc, argv, "n:f:", longopts, on_opt, &o, &first, err);
@@ -75,6 +77,9 @@ int cmd_transport_test(struct cli *cli, int argc, char **argv, struct mo_err *er
     if (*from == '\0')
         return mo_err_set(err, MO_E_USAGE, "no sender: set the key from or pass --from");
 
+    /* signed like every other mail, so the test shows what receivers will see */
+    if (dkim_open(&cli->cfg, &dkim, err) < 0)
+        return -1;
     msgs = xcalloc((size_t)o.count, sizeof(*msgs));
     bodies = xcalloc((size_t)o.count, sizeof(*bodies));
     for (long i = 0; i < o.count; i++)
@@ -93,6 +98,8 @@ int cmd_transport_test(struct cli *cli, int argc, char **argv, struct mo_err *er
             .text = "This message checks mailout's mail transport. It needs no action.\n",
         };
         if (compose_message(&in, &bodies[i], err) < 0)
+            goto out;
+        if (dkim && dkim_sign(dkim, &bodies[i].data, err) < 0)
             goto out;
         msgs[i].envelope_from = from;
         msgs[i].rcpt = to;
@@ -135,6 +142,7 @@ int cmd_transport_test(struct cli *cli, int argc, char **argv, struct mo_err *er
     rc = 0;
 out:
     transport_free(t);
+    dkim_free(dkim);
     if (bodies)
         for (long i = 0; i < o.count; i++)
             compose_msg_release(&bodies[i]);

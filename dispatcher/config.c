@@ -66,6 +66,8 @@ static const struct cfg_key cfg_keys[] = {
     K(dkim_domain, CFG_STR, ""),
     K(dkim_selector, CFG_STR, ""),
     K(dkim_key_file, CFG_PATH, ""),
+    K(dkim_ed25519_key_file, CFG_PATH, ""),
+    K(dkim_ed25519_selector, CFG_STR, ""),
     K(rate, CFG_INT, "0"),
     K(domain_concurrency, CFG_INT, "2"),
     K(data_dir, CFG_PATH, ""),
@@ -659,11 +661,75 @@ static void resolve_paths(struct config *cfg)
         resolve_path(cfg->config_dir, &cfg->transport_target);
 }
 
+/* 1 when s is a domain name or selector: dot-separated labels of letters, digits, '-', '_'. */
+static int dns_name_ok(const char *s)
+{
+    size_t label = 0;
+
+    if (*s == '\0' || strlen(s) > 253)
+        return 0;
+    for (; *s; s++) {
+        if (*s == '.') {
+            if (label == 0)
+                return 0;
+            label = 0;
+        } else if (isalnum((unsigned char)*s) || *s == '-' || *s == '_') {
+            if (++label > 63)
+                return 0;
+        } else
+            return 0;
+    }
+    return label > 0;
+}
+
+/* The DKIM keys: a key file needs its domain and selector, each a DNS name. */
+static int validate_dkim(const struct config *cfg, const char *name, const unsigned *lines,
+                         struct mo_err *err)
+{
+    static const char *const names[] = {"dkim_domain", "dkim_selector", "dkim_ed25519_selector"};
+    const char *vals[] = {cfg->dkim_domain, cfg->dkim_selector, cfg->dkim_ed25519_selector};
+    char where[600], sv[108];
+
+    for (size_t i = 0; i < 3; i++)
+        if (*vals[i] && !dns_name_ok(vals[i])) {
+            key_where(where, sizeof(where), name, lines, names[i]);
+            return mo_err_set(err, MO_E_INPUT,
+                              "invalid value '%s' for key %s: expected a DNS name such as "
+                              "mail.example.com (%s)",
+                              shown(vals[i], sv), names[i], where);
+        }
+    if (*cfg->dkim_key_file) {
+        for (size_t i = 0; i < 2; i++)
+            if (!*vals[i]) {
+                key_where(where, sizeof(where), name, lines, "dkim_key_file");
+                return mo_err_set(err, MO_E_INPUT, "dkim_key_file needs %s (%s, key %s)", names[i],
+                                  where, names[i]);
+            }
+    }
+    if (*cfg->dkim_ed25519_key_file) {
+        key_where(where, sizeof(where), name, lines, "dkim_ed25519_key_file");
+        if (!*cfg->dkim_key_file)
+            return mo_err_set(err, MO_E_INPUT,
+                              "dkim_ed25519_key_file needs dkim_key_file: the Ed25519 signature "
+                              "comes second, after an RSA one every receiver can verify (%s, key "
+                              "dkim_key_file)",
+                              where);
+        if (!*cfg->dkim_ed25519_selector)
+            return mo_err_set(err, MO_E_INPUT,
+                              "dkim_ed25519_key_file needs dkim_ed25519_selector (%s, key "
+                              "dkim_ed25519_selector)",
+                              where);
+    }
+    return 0;
+}
+
 /* Cross-key checks once the whole file is read; lines[i]: where key i was set, 0 = default. */
 static int validate(struct config *cfg, const char *name, const unsigned *lines, struct mo_err *err)
 {
     char where[600], sv[108];
 
+    if (validate_dkim(cfg, name, lines, err) < 0)
+        return -1;
     if (cfg->transport_kind == TRANSPORT_SMTP) {
         const struct cfg_key *k = find_key("smtp_starttls");
         /* every relay must be on loopback for the loopback exemptions */

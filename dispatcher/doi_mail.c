@@ -23,6 +23,7 @@
 #include "address.h"
 #include "buf.h"
 #include "compose.h"
+#include "dkim.h"
 #include "doi.h"
 #include "log.h"
 #include "suppress.h"
@@ -268,7 +269,7 @@ static void set_reply(struct doi_mail_result *r, const char *what, const char *t
 
 /* Builds the message of one claimed mail; failure is recorded in c->res. */
 static void prepare(struct db *db, const struct config *cfg, const char *data_dir,
-                    const struct doi_mail_key *key, struct claimed *c)
+                    const struct doi_mail_key *key, const struct dkim *dkim, struct claimed *c)
 {
     char rid[24], token[CRYPTO_TOKEN_LEN + 1];
     const char **titles = NULL;
@@ -299,6 +300,10 @@ static void prepare(struct db *db, const struct config *cfg, const char *data_di
     if (build(cfg, data_dir, &content, token, &c->msg, &err) < 0) {
         c->res.result = TRANSPORT_FAILED;
         set_reply(&c->res, "cannot build the message: ", err.msg);
+    } else if (dkim && dkim_sign(dkim, &c->msg.data, &err) < 0) {
+        /* not the message's fault: tried again later */
+        c->res.result = TRANSPORT_NOT_ATTEMPTED;
+        set_reply(&c->res, "cannot sign the message: ", err.msg);
     } else {
         c->ready = 1;
         c->tm.envelope_from = from_addr(cfg);
@@ -409,14 +414,17 @@ static int copy_claimed(PGresult *r, struct claimed **out)
     return n;
 }
 
-int doi_mail_run(struct db *db, const struct config *cfg, const char *data_dir,
-                 const struct doi_mail_opts *o, struct doi_mail_stats *st, struct mo_err *err)
+/* doi_mail_run() with the DKIM signer dkim (NULL: load the configured key for this batch). */
+static int run_batch(struct db *db, const struct config *cfg, const char *data_dir,
+                     const struct doi_mail_opts *o, const struct dkim *dkim,
+                     struct doi_mail_stats *st, struct mo_err *err)
 {
     char lim[24];
     struct claimed *cs = NULL;
     struct transport_msg *tms = NULL;
     struct transport *t = NULL;
     struct doi_mail_key key;
+    struct dkim *own_dkim = NULL;
     struct mo_err terr;
     int n = 0, rc = -1;
     PGresult *r;
@@ -426,6 +434,13 @@ int doi_mail_run(struct db *db, const struct config *cfg, const char *data_dir,
     /* before claiming: a missing key must not count as an attempt */
     if (doi_mail_key_load(db, cfg, &key, err) < 0)
         return -1;
+    if (dkim == NULL) {
+        if (dkim_open(cfg, &own_dkim, err) < 0) {
+            doi_mail_key_wipe(&key);
+            return -1;
+        }
+        dkim = own_dkim;
+    }
     {
         const char *p[] = {o->owner};
         if ((r = db_exec(db, Q_DOI_MAIL_CANCEL, p, 1, err)) == NULL)
@@ -460,7 +475,7 @@ int doi_mail_run(struct db *db, const struct config *cfg, const char *data_dir,
     tms = xcalloc((size_t)n, sizeof(*tms));
     size_t ntm = 0;
     for (int i = 0; i < n; i++) {
-        prepare(db, cfg, data_dir, &key, &cs[i]);
+        prepare(db, cfg, data_dir, &key, dkim, &cs[i]);
         if (cs[i].ready)
             tms[ntm++] = cs[i].tm;
     }
@@ -492,6 +507,7 @@ int doi_mail_run(struct db *db, const struct config *cfg, const char *data_dir,
     }
 out:
     transport_free(t);
+    dkim_free(own_dkim);
     doi_mail_key_wipe(&key);
     for (int i = 0; i < n; i++) {
         free(cs[i].email);
@@ -502,12 +518,19 @@ out:
     return rc;
 }
 
+int doi_mail_run(struct db *db, const struct config *cfg, const char *data_dir,
+                 const struct doi_mail_opts *o, struct doi_mail_stats *st, struct mo_err *err)
+{
+    return run_batch(db, cfg, data_dir, o, NULL, st, err);
+}
+
 /* --- the background worker --- */
 
 struct doi_mail_worker {
     const struct config *cfg;
     const char *data_dir;
     char owner[DOI_MAIL_OWNER_MAX];
+    struct dkim *dkim; /* loaded once at start */
     pthread_t thread;
     int wake[2]; /* a byte written to wake[1] makes the worker look at stop */
     atomic_int stop;
@@ -574,7 +597,7 @@ static void *worker_main(void *arg)
         int failed = 0;
         while (!atomic_load(&w->stop)) {
             mo_err_init(&err);
-            if (doi_mail_run(db, w->cfg, w->data_dir, &o, &st, &err) < 0) {
+            if (run_batch(db, w->cfg, w->data_dir, &o, w->dkim, &st, &err) < 0) {
                 log_once(last, sizeof(last), MO_LOG_ERROR, err.msg);
                 failed = 1;
                 break;
@@ -600,6 +623,7 @@ static void *worker_main(void *arg)
 
 static void worker_free(struct doi_mail_worker *w)
 {
+    dkim_free(w->dkim);
     close(w->wake[0]);
     close(w->wake[1]);
     pthread_mutex_destroy(&w->mu);
@@ -615,12 +639,13 @@ struct doi_mail_worker *doi_mail_worker_start(const struct config *cfg, const ch
 
     w->cfg = cfg;
     w->data_dir = data_dir;
-    if (doi_mail_owner_id(w->owner, err) < 0) {
+    if (doi_mail_owner_id(w->owner, err) < 0 || dkim_open(cfg, &w->dkim, err) < 0) {
         free(w);
         return NULL;
     }
     if (pipe(w->wake) < 0) {
         mo_err_set(err, MO_E_INTERNAL, "pipe: %s", strerror(errno));
+        dkim_free(w->dkim);
         free(w);
         return NULL;
     }

@@ -82,6 +82,47 @@ int fileio_read_secret(const char *path, const char *key, char *out, size_t n, s
     return rc;
 }
 
+int fileio_read_secret_file(const char *path, const char *key, size_t max, struct buf *out,
+                            struct mo_err *err)
+{
+    char chunk[4096];
+    struct stat st;
+    ssize_t n;
+    int fd, rc = 0;
+
+    buf_init(out, max);
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return mo_err_set(err, MO_E_NOINPUT, "cannot read '%s': %s (key %s)", path, strerror(errno),
+                          key);
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return mo_err_set(err, MO_E_INPUT, "'%s' is not a regular file (key %s)", path, key);
+    }
+    if (st.st_mode & 077) {
+        close(fd);
+        return mo_err_set(err, MO_E_INPUT,
+                          "'%s' is readable by group or others: chmod 600 it (key %s)", path, key);
+    }
+    while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = mo_err_set(err, MO_E_NOINPUT, "cannot read '%s': %s (key %s)", path,
+                            strerror(errno), key);
+            break;
+        }
+        if (buf_add(out, chunk, (size_t)n) < 0) {
+            rc = mo_err_set(err, MO_E_INPUT, "'%s' is larger than %zu bytes (key %s)", path, max,
+                            key);
+            break;
+        }
+    }
+    OPENSSL_cleanse(chunk, sizeof(chunk));
+    close(fd);
+    return rc;
+}
+
 int fileio_exists(const char *path)
 {
     struct stat st;

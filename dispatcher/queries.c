@@ -636,6 +636,7 @@ static const struct query queries[Q__COUNT] = {
       "   ELSE greatest(1, ceil((1 - tokens) * 1000 / $1::bigint))::bigint END AS wait_ms",
       2),
     /* issue 9: doctor and DKIM (h-dkim) */
+    Q(Q_DOCTOR_MIGRATIONS, "SELECT version FROM mailout_migrations ORDER BY version", 0),
     /* issue 9: transport (h-transport) */
 };
 

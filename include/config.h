@@ -61,7 +61,9 @@ struct config {
     char *imprint_url;
     char *dkim_domain;
     char *dkim_selector;
-    char *dkim_key_file;
+    char *dkim_key_file;         /* PEM, RSA (>= 1024 bits) or Ed25519; "" = no DKIM */
+    char *dkim_ed25519_key_file; /* a second, Ed25519 signature; "" = none */
+    char *dkim_ed25519_selector; /* its selector (required with the file) */
     long long rate;
     long long domain_concurrency;
     char *data_dir;

@@ -33,6 +33,16 @@ int fileio_read(const char *path, size_t max, const char *what, struct buf *out,
  */
 int fileio_read_secret(const char *path, const char *key, char *out, size_t n, struct mo_err *err);
 
+/*
+ * Reads a whole secret file (a PEM private key) into out, initialised here
+ * with max as its cap (caller wipes and releases it, also on error), with
+ * the checks of fileio_read_secret(): a regular file, not readable or
+ * writable by group or others, MO_E_NOINPUT when missing, MO_E_INPUT when
+ * larger than max; messages name the key.
+ */
+int fileio_read_secret_file(const char *path, const char *key, size_t max, struct buf *out,
+                            struct mo_err *err);
+
 /* 1 when path names an existing file (or anything else that exists), else 0. */
 int fileio_exists(const char *path);
 

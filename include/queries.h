@@ -139,6 +139,7 @@ enum query_id {
     Q_CTL_METRICS,
     Q_THROTTLE_TAKE,
     /* issue 9: doctor and DKIM (h-dkim) */
+    Q_DOCTOR_MIGRATIONS,
     /* issue 9: transport (h-transport) */
     Q__COUNT
 };

@@ -56,6 +56,18 @@ static const struct {
     const char *expect; /* substring of the message */
 } bad[] = {
     {"bogus = 1\n", "unknown configuration key 'bogus' (t.conf:1)"},
+    {"dkim_key_file = k.pem\ndkim_selector = s1\n",
+     "dkim_key_file needs dkim_domain (t.conf:1, key dkim_domain)"},
+    {"dkim_domain = shop.example\ndkim_key_file = k.pem\n",
+     "dkim_key_file needs dkim_selector (t.conf:2, key dkim_selector)"},
+    {"dkim_domain = shop example\n", "invalid value 'shop example' for key dkim_domain"},
+    {"dkim_selector = s1;x=y\n",
+     "invalid value 's1;x=y' for key dkim_selector: expected a DNS name"},
+    {"dkim_ed25519_key_file = e.pem\ndkim_ed25519_selector = e1\n",
+     "dkim_ed25519_key_file needs dkim_key_file"},
+    {"dkim_key_file = k.pem\ndkim_domain = a.example\ndkim_selector = s\ndkim_ed25519_key_file = "
+     "e.pem\n",
+     "dkim_ed25519_key_file needs dkim_ed25519_selector (t.conf:4, key dkim_ed25519_selector)"},
     {"db = x\nrate = fast\n", "invalid value 'fast' for key rate"},
     {"\n\nrate = -1\n", "(t.conf:3)"},
     {"token_ttl = 7 days\n", "key token_ttl"},
@@ -262,6 +274,10 @@ START_TEST(paths_relative_to_config_file)
                        "smtp_password_file = /abs/password\n"
                        "smtp_ca_file = ca.pem\n"
                        "dkim_key_file = ../dkim.pem\n"
+                       "dkim_domain = shop.example\n"
+                       "dkim_selector = s2026\n"
+                       "dkim_ed25519_key_file = ed.pem\n"
+                       "dkim_ed25519_selector = e2026\n"
                        "admin_token_file = admin.token\n"
                        "webhook_secret_file = hook.secret\n"
                        "transport = maildir:out\n";
@@ -272,6 +288,7 @@ START_TEST(paths_relative_to_config_file)
     ck_assert_str_eq(c.smtp_password_file, "/abs/password");
     ck_assert_str_eq(c.smtp_ca_file, "/etc/mailout/ca.pem");
     ck_assert_str_eq(c.dkim_key_file, "/etc/mailout/../dkim.pem");
+    ck_assert_str_eq(c.dkim_ed25519_key_file, "/etc/mailout/ed.pem");
     ck_assert_str_eq(c.admin_token_file, "/etc/mailout/admin.token");
     ck_assert_str_eq(c.webhook_secret_file, "/etc/mailout/hook.secret");
     ck_assert_str_eq(c.transport_target, "/etc/mailout/out");
