@@ -56,7 +56,8 @@ int cmd_doctor(struct cli *cli, int argc, char **argv, struct mo_err *err)
     doctor_check_config(&cli->cfg, &r);
     check_database(cli, &r);
     if (cli->cfg.transport_kind == TRANSPORT_SMTP)
-        doctor_check_relay(cli->cfg.transport_target, RELAY_TIMEOUT_MS, &r);
+        for (size_t i = 0; i < cli->cfg.nrelays; i++)
+            doctor_check_relay(cli->cfg.relays[i], RELAY_TIMEOUT_MS, &r);
     else
         doctor_add(&r, DOCTOR_OK, "relay", "transport writes into the Maildir %s (no relay)",
                    cli->cfg.transport_target);

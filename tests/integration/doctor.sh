@@ -10,7 +10,7 @@
 command -v openssl > /dev/null || skip_all "openssl not installed"
 start_pg
 start_smtp
-plan 39
+plan 41
 
 K=$TMP/keys
 mkdir -p "$K"
@@ -130,6 +130,13 @@ conf "${KEYS[@]}"
 sed -i "s|^transport = .*|transport = smtp://127.0.0.1:$(free_port)|" "$MAILOUT_CONFIG"
 run "$MAILOUT" doctor
 like "$OUT" "warning: relay 127.0.0.1:[0-9]+ does not answer: Connection refused" "a relay that is down is reported"
+
+conf "${KEYS[@]}"
+down=$(free_port)
+sed -i "s|^transport = .*|transport = smtp://127.0.0.1:$down, smtp://127.0.0.1:$SMTP_PORT|" "$MAILOUT_CONFIG"
+run "$MAILOUT" doctor
+like "$OUT" "warning: relay 127.0.0.1:$down does not answer" "several relays: the first, down, is reported"
+like "$OUT" "ok: relay 127.0.0.1:$SMTP_PORT answers: 220 " "... and the second, up, is checked too"
 
 conf "${KEYS[@]}"
 run env MAILOUT_DB="host=$PG_DIR port=$(free_port) user=owner dbname=mailout" "$MAILOUT" doctor
