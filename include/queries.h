@@ -123,6 +123,18 @@ enum query_id {
     /* issue 9: campaign mail (h-mail) */
     Q_CAMPAIGN_MAIL_LOAD,
     /* issue 9: dispatch (h-dispatch) */
+    Q_DISPATCH_LOCK,
+    Q_DISPATCH_RECOVER,
+    Q_DISPATCH_RUNS_DONE,
+    Q_DISPATCH_CLAIM,
+    Q_DISPATCH_ENGINE,
+    Q_DISPATCH_SETTLE,
+    Q_DISPATCH_HANDOVER,
+    Q_DISPATCH_SENDING_MINE,
+    Q_DISPATCH_RELEASE,
+    Q_DISPATCH_RECORD,
+    Q_DISPATCH_RESEND_UNCERTAIN,
+    Q_DISPATCH_COUNTS,
     /* issue 9: campaign control, status, rate (h-control) */
     /* issue 9: doctor and DKIM (h-dkim) */
     /* issue 9: transport (h-transport) */
