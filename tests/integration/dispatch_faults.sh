@@ -6,12 +6,13 @@
 # with --resend-uncertain); two dispatchers on one run (no duplicate, no gap);
 # PostgreSQL restarted mid-run (every recipient exactly once); SIGTERM (exit
 # 0, no claimed row left); domain_concurrency = 1 (no two sessions to one
-# domain at once).  The sink answers each DATA after 5 ms so that a run
+# domain at once); the relay down (--once exits 69, nothing lost) and
+# restarted mid-run (nothing lost, nobody twice).  The sink answers each DATA after 5 ms so that a run
 # lasts long enough to be interrupted.  No timing assertions: generous waits.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 start_pg
 start_smtp --sleep-data 0.005
-plan 32
+plan 41
 
 N=1500
 conf() {
@@ -36,7 +37,7 @@ run "$MAILOUT" contact import "$TMP/contacts.csv"
 [ "$RC" -eq 0 ] || { diag "$ERR"; echo "Bail out! contact import failed"; exit 1; }
 "$MAILOUT" segment create everyone --where "country IS NULL OR country != 'JP'" > /dev/null
 printf 'Hello {{name}}\n{{unsubscribe_url}}\n{{postal_address}}\n' > "$TMP/body.txt"
-for c in a b c d; do
+for c in a b c d e; do
     "$MAILOUT" template add "t$c" --subject "run $c" --text "$TMP/body.txt" > /dev/null
     "$MAILOUT" campaign create "$c" --topic news --template "t$c" --segment everyone > /dev/null
 done
@@ -230,5 +231,45 @@ print(sum(1 for a, b in zip(v, v[1:]) if b[0] < a[1]))
 PY
 )
 is "$overlap" 0 "domain_concurrency = 1: no two sessions to example.com at once"
+
+# --- the relay down, then gone mid-run ---
+conf
+sink_start() { # the sink again, on the same port and Maildir
+    /usr/bin/python3 "$SRCDIR/tests/integration/smtp_sink.py" --port "$SMTP_PORT" \
+        --maildir "$SMTP_MAILDIR" --sleep-data 0.005 >> "$TMP/smtp.log" 2>&1 &
+    SMTP_PID=$!
+    for _ in $(seq 1 100); do
+        /usr/bin/python3 -c "import socket; socket.create_connection(('127.0.0.1', $SMTP_PORT), 0.2)" 2> /dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+"$MAILOUT" campaign send e > /dev/null
+run_e=$(sql "SELECT max(id) FROM campaign_runs")
+smtp_stop
+run "$MAILOUT" dispatch --once
+is "$RC" 69 "relay unreachable: dispatch --once exits 69"
+like "$ERR" "smtp 127.0.0.1:$SMTP_PORT" "naming the relay"
+is "$(sql "SELECT count(*) || ' ' || sum(attempts) FROM send_queue WHERE run_id = $run_e AND state = 'queued'")" "$N 0" \
+    "relay unreachable: every row still queued, not counted as an attempt"
+is "$(sql "SELECT count(*) FROM send_records WHERE run_id = $run_e")" 0 "and no send record"
+sink_start
+ok $? "the relay is back"
+start_dispatch relay.log -j 2
+wait_received "run e" 40
+smtp_stop
+sleep 2
+sink_start
+ok $? "the relay is back after an outage mid-run"
+wait_done "$run_e" 180
+ok $? "the run completes after the relay outage"
+kill -TERM "$DPID"
+wait_exit "$DPID" 30
+e=$(audit "$run_e" "run e")
+diag "after the relay outage: $e"
+is "$(printf '%s' "$e" | sed 's/ sent=[0-9]* uncertain=[0-9]*//')" "dups=0 unrecorded=0 sent_missing=0 other=0" \
+    "relay outage: nobody twice, every message recorded, nothing left"
+ok "$([ "$(field "$e" uncertain)" -le 2 ] && [ $(( $(field "$e" sent) + $(field "$e" uncertain) )) -eq "$N" ] && echo 0 || echo 1)" \
+    "relay outage: at most the message in flight per session is uncertain, the rest sent"
 
 done_testing
