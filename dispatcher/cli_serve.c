@@ -199,7 +199,8 @@ struct progress {
     int on;
     struct db *db;
     long long t0, last_draw, last_count;
-    long left;
+    long left;      /* rows left at the last count */
+    long done_then; /* rows this process had settled at that count */
     int drawn;
 };
 
@@ -220,23 +221,29 @@ static void progress_draw(struct progress *p, struct dispatch *d, int force)
     if (!p->on || (!force && now - p->last_draw < 500))
         return;
     mo_err_init(&err);
+    dispatch_get_stats(d, &st);
+    long done = st.sent + st.failed + st.deferred + st.excluded + st.uncertain + st.cancelled;
     if (p->db && (force || now - p->last_count >= 2000)) {
         if (dispatch_counts(p->db, &p->left, &unc, &err) < 0)
             p->left = -1;
         p->last_count = now;
+        p->done_then = done;
     }
     p->last_draw = now;
-    dispatch_get_stats(d, &st);
+    /* between two counts: what this process settled since */
+    long left_now = p->left < 0 ? -1 : p->left - (done - p->done_then);
+    if (p->left >= 0 && left_now < 0)
+        left_now = 0;
     double secs = (double)(now - p->t0) / 1000.0;
     double rate = secs > 0.5 ? (double)(st.sent + st.failed) / secs : 0.0;
     char eta[32] = "-";
-    if (rate > 0 && p->left >= 0) {
-        long s = (long)((double)p->left / rate);
+    if (rate > 0 && left_now >= 0) {
+        long s = (long)((double)left_now / rate);
         snprintf(eta, sizeof(eta), "%ld:%02ld", s / 60, s % 60);
     }
     char left[24] = "?";
-    if (p->left >= 0)
-        snprintf(left, sizeof(left), "%ld", p->left);
+    if (left_now >= 0)
+        snprintf(left, sizeof(left), "%ld", left_now);
     fprintf(stderr, "\r\033[Ksent %ld, failed %ld, left %s, %.0f msg/s, ETA %s", st.sent, st.failed,
             left, rate, eta);
     fflush(stderr);
