@@ -187,14 +187,30 @@ static const struct cli_command commands[] = {
      "token expires and recording a refusal (5xx).  Stops on SIGINT or SIGTERM\n"
      "within a few seconds, even when the relay hangs (its mails are tried again).\n"
      "Purges expired pending requests once an hour.\n"},
-    {"dispatch", NULL, cmd_dispatch, "dispatch [--once]", "work the send queue",
-     "Sends what is queued: for now the confirmation mails of double opt-in (the\n"
-     "same sender as serve's), so a deployment without serve still sends them.\n"
-     "Several dispatchers and servers may share one database: each claims its\n"
-     "mails with a lease.  Stops on SIGINT or SIGTERM.\n"
+    {"dispatch", NULL, cmd_dispatch, "dispatch [--once] [--resend-uncertain]",
+     "work the send queue: campaign runs and confirmation mails",
+     "Sends the campaign runs built by `campaign send` and the confirmation mails of\n"
+     "double opt-in.  Each worker claims up to 100 due rows, re-checks every legal\n"
+     "basis (a revocation since `campaign send` excludes the recipient, with the\n"
+     "reason), renders, signs (DKIM when configured) and sends them over one SMTP\n"
+     "session, then records every attempt in send_records.  4xx: retried later\n"
+     "(1 min, doubling, given up as failed after 8 attempts); 5xx: failed, and a\n"
+     "mailbox that does not exist is suppressed (hard bounce).  A relay that cannot\n"
+     "be reached loses nothing: the rows wait and are sent when it is back.\n"
+     "Several dispatchers, on one host or several, share the queue with no\n"
+     "duplicate and no gap; rows of a dispatcher that died come back (claimed)\n"
+     "or become uncertain (inside an SMTP session: never re-sent by themselves).\n"
+     "SIGINT or SIGTERM: the session in flight finishes and is recorded, claimed\n"
+     "rows are given back, exit 0.  On a terminal a progress line is shown.\n"
      "\n"
-     "  -o, --once   send until nothing is due, print a summary, exit 0 (deferred and\n"
-     "               refused mails do not change the exit code)\n"},
+     "  -o, --once            send until nothing is due (never waiting for rows\n"
+     "                        another live dispatcher holds), print a summary, exit 0\n"
+     "                        (refused or deferred mails do not change the exit\n"
+     "                        code; an unreachable relay exits 69)\n"
+     "  -j, --sessions N      worker threads, each with its own SMTP session\n"
+     "                        (default 2, at most 16)\n"
+     "      --resend-uncertain  first queue the uncertain rows again (recorded in the\n"
+     "                        audit log); their recipients may get a second copy\n"},
     {"maintenance", NULL, cmd_maintenance, "maintenance",
      "delete expired pending requests, old abuse counters and old web activity",
      "Deletes double-opt-in requests that expired more than pending_retention ago\n"

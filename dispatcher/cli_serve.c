@@ -2,12 +2,14 @@
  * cli_serve.c - the long-running commands.  `mailout serve` runs the HTTP
  * endpoints and the sender of confirmation mails until SIGINT or SIGTERM,
  * and purges expired pending requests once an hour.  `mailout dispatch`
- * works the send queue: for now the confirmation mails of double opt-in
- * (campaign runs come with campaign sending).
+ * works the send queues: the confirmation mails of double opt-in and the
+ * campaign runs (dispatch.h), with a progress line on a terminal.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,6 +19,7 @@
 #include "audit.h"
 #include "cli.h"
 #include "contact.h"
+#include "dispatch.h"
 #include "doi.h"
 #include "doi_mail.h"
 #include "http.h"
@@ -130,90 +133,269 @@ int cmd_serve(struct cli *cli, int argc, char **argv, struct mo_err *err)
 
 /* --- dispatch --- */
 
-struct dispatch_opts {
+struct dispatch_cli_opts {
     int once;
+    int resend_uncertain;
+    int sessions;
 };
 
 static int dispatch_opt(int c, const char *arg, void *ctx, struct mo_err *err)
 {
-    (void)arg;
-    (void)err;
-    if (c != 'o')
+    struct dispatch_cli_opts *o = ctx;
+    char *end;
+
+    switch (c) {
+    case 'o':
+        o->once = 1;
+        return 0;
+    case 'R':
+        o->resend_uncertain = 1;
+        return 0;
+    case 'j': {
+        errno = 0;
+        long v = strtol(arg, &end, 10);
+        if (errno || end == arg || *end || v < 1 || v > DISPATCH_SESSIONS_MAX)
+            return mo_err_set(err, MO_E_USAGE, "invalid --sessions '%s' (1 to %d)", arg,
+                              DISPATCH_SESSIONS_MAX);
+        o->sessions = (int)v;
+        return 0;
+    }
+    default:
         return -1;
-    ((struct dispatch_opts *)ctx)->once = 1;
-    return 0;
+    }
 }
 
-/* Works the queue until nothing is due; prints one summary. */
-static int dispatch_once(struct cli *cli, struct mo_err *err)
+/* Sends the confirmation mails until nothing is due. */
+static int confirmations_once(struct cli *cli, struct doi_mail_stats *sum, struct mo_err *err)
 {
     char owner[DOI_MAIL_OWNER_MAX];
-    struct doi_mail_stats st, sum;
+    struct doi_mail_stats st;
     int rc = 0;
 
+    memset(sum, 0, sizeof(*sum));
     if (doi_mail_owner_id(owner, err) < 0)
         return -1;
     struct db *db = cli_db(cli, err);
     if (db == NULL)
         return -1;
-    memset(&sum, 0, sizeof(sum));
     struct doi_mail_opts o = {DOI_MAIL_BATCH, owner, 0};
     do {
         if (doi_mail_run(db, &cli->cfg, cli->data_dir, &o, &st, err) < 0) {
             rc = -1;
             break;
         }
-        sum.claimed += st.claimed;
-        sum.sent += st.sent;
-        sum.deferred += st.deferred;
-        sum.failed += st.failed;
-        sum.cancelled += st.cancelled;
+        sum->claimed += st.claimed;
+        sum->sent += st.sent;
+        sum->deferred += st.deferred;
+        sum->failed += st.failed;
+        sum->cancelled += st.cancelled;
     } while (st.claimed > 0);
     db_free(db);
-    if (rc < 0)
+    return rc;
+}
+
+/* The progress line on a terminal: at most every 0.5 s, "left" read every 2 s. */
+struct progress {
+    int on;
+    struct db *db;
+    long long t0, last_draw, last_count;
+    long left;      /* rows left at the last count */
+    long done_then; /* rows this process had settled at that count */
+    int drawn;
+};
+
+static long long mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void progress_draw(struct progress *p, struct dispatch *d, int force)
+{
+    struct dispatch_stats st;
+    long long now = mono_ms();
+    long unc;
+    struct mo_err err;
+
+    if (!p->on || (!force && now - p->last_draw < 500))
+        return;
+    mo_err_init(&err);
+    dispatch_get_stats(d, &st);
+    long done = st.sent + st.failed + st.deferred + st.excluded + st.uncertain + st.cancelled;
+    if (p->db && (force || now - p->last_count >= 2000)) {
+        if (dispatch_counts(p->db, &p->left, &unc, &err) < 0)
+            p->left = -1;
+        p->last_count = now;
+        p->done_then = done;
+    }
+    p->last_draw = now;
+    /* between two counts: what this process settled since */
+    long left_now = p->left < 0 ? -1 : p->left - (done - p->done_then);
+    if (p->left >= 0 && left_now < 0)
+        left_now = 0;
+    double secs = (double)(now - p->t0) / 1000.0;
+    double rate = secs > 0.5 ? (double)(st.sent + st.failed) / secs : 0.0;
+    char eta[32] = "-";
+    if (rate > 0 && left_now >= 0) {
+        long s = (long)((double)left_now / rate);
+        snprintf(eta, sizeof(eta), "%ld:%02ld", s / 60, s % 60);
+    }
+    char left[24] = "?";
+    if (left_now >= 0)
+        snprintf(left, sizeof(left), "%ld", left_now);
+    fprintf(stderr, "\r\033[Ksent %ld, failed %ld, left %s, %.0f msg/s, ETA %s", st.sent, st.failed,
+            left, rate, eta);
+    fflush(stderr);
+    p->drawn = 1;
+}
+
+static void progress_end(struct progress *p, struct dispatch *d)
+{
+    if (!p->on)
+        return;
+    progress_draw(p, d, 1);
+    if (p->drawn)
+        fputc('\n', stderr);
+    db_free(p->db);
+    p->db = NULL;
+}
+
+/*
+ * Runs the campaign workers: until nothing is due (once) or until SIGINT or
+ * SIGTERM.  The confirmation sender runs beside them when w is given.
+ */
+static int campaigns_run(struct cli *cli, const struct dispatch_cli_opts *o, sigset_t *set,
+                         struct doi_mail_worker *w, struct dispatch_stats *st, struct mo_err *err)
+{
+    struct dispatch_opts dopts = {o->sessions, o->once, DISPATCH_BATCH, cli->data_dir};
+    struct progress p;
+    struct mo_err derr;
+
+    memset(&p, 0, sizeof(p));
+    mo_err_init(&derr);
+    struct dispatch *d = dispatch_start(&cli->cfg, &dopts, err);
+    if (d == NULL) {
+        if (w)
+            stop_sender(w, DISPATCH_STOP_WAIT_MS, err);
         return -1;
-    if (cli->json) {
-        json_t *j = json_pack("{s:{s:I, s:I, s:I, s:I}}", "confirmation_mails", "sent",
-                              (json_int_t)sum.sent, "deferred", (json_int_t)sum.deferred, "failed",
-                              (json_int_t)sum.failed, "cancelled", (json_int_t)sum.cancelled);
-        json_dumpf(j, stdout, JSON_INDENT(2));
-        putchar('\n');
-        json_decref(j);
-    } else
-        printf("confirmation mails: sent %ld, deferred %ld, failed %ld, not sent %ld\n", sum.sent,
-               sum.deferred, sum.failed, sum.cancelled);
+    }
+    p.on = isatty(2);
+    p.t0 = mono_ms();
+    if (p.on)
+        p.db = cli_db(cli, &derr);
+    for (;;) {
+        struct timespec ts = {0, 200000000L};
+        int sig = sigtimedwait(set, NULL, &ts);
+        if (sig == SIGINT || sig == SIGTERM)
+            break;
+        if (o->once && dispatch_finished(d))
+            break;
+        progress_draw(&p, d, 0);
+    }
+    if (!dispatch_finished(d))
+        mo_log(MO_LOG_INFO, "stopping");
+    dispatch_request_stop(d);
+    doi_mail_worker_request_stop(w);
+    /* the sessions in flight finish and are recorded; then the counts are final */
+    for (long long until = mono_ms() + DISPATCH_STOP_WAIT_MS;
+         !dispatch_finished(d) && mono_ms() < until;)
+        nanosleep(&(struct timespec){0, 50000000L}, NULL);
+    progress_end(&p, d);
+    dispatch_get_stats(d, st);
+    if (dispatch_stop(d, 1000, &derr) != 0) {
+        /* a session is still running: its rows become uncertain, its claims queued */
+        mo_log(MO_LOG_WARN, "a worker is still waiting for the relay: leaving without it");
+        fflush(stdout);
+        fflush(stderr);
+        _exit(0);
+    }
+    if (w)
+        stop_sender(w, SERVE_STOP_WAIT_MS, NULL);
+    if (derr.code) {
+        *err = derr;
+        return -1;
+    }
     return 0;
 }
 
 int cmd_dispatch(struct cli *cli, int argc, char **argv, struct mo_err *err)
 {
-    static const struct option lo[] = {{"once", no_argument, NULL, 'o'}, {NULL, 0, NULL, 0}};
-    struct dispatch_opts o = {0};
+    static const struct option lo[] = {{"once", no_argument, NULL, 'o'},
+                                       {"sessions", required_argument, NULL, 'j'},
+                                       {"resend-uncertain", no_argument, NULL, 'R'},
+                                       {NULL, 0, NULL, 0}};
+    struct dispatch_cli_opts o = {0, 0, 2};
+    struct dispatch_stats st;
+    struct doi_mail_stats sum;
+    struct mo_err cerr;
+    long left = 0, uncertain = 0, resent = 0;
     int first, rc;
     sigset_t set;
 
-    rc = cli_getopt(cli, argc, argv, "o", lo, dispatch_opt, &o, &first, err);
+    memset(&st, 0, sizeof(st));
+    memset(&sum, 0, sizeof(sum));
+    mo_err_init(&cerr);
+    rc = cli_getopt(cli, argc, argv, "oj:", lo, dispatch_opt, &o, &first, err);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
     if (argc != first)
         return mo_err_set(err, MO_E_USAGE, "usage: mailout %s", cli->cmd->synopsis);
-    if (o.once)
-        return dispatch_once(cli, err);
     struct db *db = cli_db(cli, err);
     if (db == NULL)
         return -1;
-    db_free(db);
-    block_stop_signals(&set);
-    struct doi_mail_worker *w = doi_mail_worker_start(&cli->cfg, cli->data_dir, err);
-    if (w == NULL)
+    if (o.resend_uncertain && dispatch_resend_uncertain(db, &resent, err) < 0) {
+        db_free(db);
         return -1;
-    for (;;) {
-        int sig = sigwaitinfo(&set, NULL);
-        if (sig == SIGINT || sig == SIGTERM)
-            break;
     }
-    mo_log(MO_LOG_INFO, "stopping");
-    stop_sender(w, DISPATCH_STOP_WAIT_MS, NULL);
-    mo_log(MO_LOG_INFO, "stopped");
+    db_free(db);
+    if (o.resend_uncertain)
+        mo_log(MO_LOG_INFO, "uncertain messages queued again on request: %ld", resent);
+    block_stop_signals(&set); /* before any thread starts */
+    if (!o.once) {
+        struct doi_mail_worker *w = doi_mail_worker_start(&cli->cfg, cli->data_dir, err);
+        if (w == NULL)
+            return -1;
+        rc = campaigns_run(cli, &o, &set, w, &st, err);
+        mo_log(MO_LOG_INFO, "stopped sent=%ld failed=%ld deferred=%ld excluded=%ld", st.sent,
+               st.failed, st.deferred, st.excluded);
+        return rc;
+    }
+    if (confirmations_once(cli, &sum, err) < 0)
+        return -1;
+    rc = campaigns_run(cli, &o, &set, NULL, &st, &cerr);
+    db = cli_db(cli, err);
+    if (db == NULL || dispatch_counts(db, &left, &uncertain, err) < 0) {
+        db_free(db);
+        return -1;
+    }
+    db_free(db);
+    if (cli->json) {
+        json_t *j =
+            json_pack("{s:{s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
+                      "confirmation_mails", "sent", (json_int_t)sum.sent, "deferred",
+                      (json_int_t)sum.deferred, "failed", (json_int_t)sum.failed, "cancelled",
+                      (json_int_t)sum.cancelled, "campaign_mails", "sent", (json_int_t)st.sent,
+                      "failed", (json_int_t)st.failed, "deferred", (json_int_t)st.deferred,
+                      "excluded", (json_int_t)st.excluded, "cancelled", (json_int_t)st.cancelled,
+                      "uncertain", (json_int_t)st.uncertain, "uncertain_total",
+                      (json_int_t)uncertain, "left", (json_int_t)left);
+        json_dumpf(j, stdout, JSON_INDENT(2));
+        putchar('\n');
+        json_decref(j);
+    } else {
+        printf("confirmation mails: sent %ld, deferred %ld, failed %ld, not sent %ld\n", sum.sent,
+               sum.deferred, sum.failed, sum.cancelled);
+        printf("campaign mails: sent %ld, failed %ld, deferred %ld, excluded %ld, cancelled %ld\n",
+               st.sent, st.failed, st.deferred, st.excluded, st.cancelled);
+        if (uncertain)
+            printf("uncertain (a worker stopped inside an SMTP session): %ld; send them again "
+                   "with dispatch --resend-uncertain\n",
+                   uncertain);
+    }
+    if (rc < 0) {
+        *err = cerr;
+        return -1;
+    }
     return 0;
 }

@@ -47,6 +47,16 @@
     " le.name AS legal_entity FROM campaigns cm JOIN topics t ON t.id = cm.topic_id"                \
     " JOIN segments s ON s.id = cm.segment_id JOIN legal_entities le ON le.id = cm.legal_entity_id" \
     " WHERE cm.name = $1"
+/* dispatch (issue 9: h-dispatch): a worker is alive while its session holds
+   the advisory lock (DISPATCH_LOCK_CLASS, worker_key) */
+#define DISPATCH_LOCK_CLASS "1835100524"
+#define DISPATCH_LIVE                                                                              \
+    " live AS (SELECT l.objid::bigint AS k FROM pg_locks l WHERE l.locktype = 'advisory'"          \
+    "  AND l.classid = " DISPATCH_LOCK_CLASS " AND l.objsubid = 2 AND l.granted)"
+#define DISPATCH_EVIDENCE_COLS " q.basis, q.consent_event_id, q.order_id, q.relation"
+#define DISPATCH_EVIDENCE                                                                          \
+    " jsonb_strip_nulls(jsonb_build_object('consent_event', u.consent_event_id,"                   \
+    " 'order_id', u.order_id, 'relation', u.relation))"
 /* catalogue, orders and web activity (issue 8: h-import) */
 
 /* The first row of the file for each sku, and later rows that say something else. */
@@ -576,6 +586,145 @@ static const struct query queries[Q__COUNT] = {
       " FROM contacts WHERE email_norm = $1",
       1),
     /* issue 9: dispatch (h-dispatch) */
+    Q(Q_DISPATCH_LOCK, "SELECT pg_try_advisory_lock(" DISPATCH_LOCK_CLASS ", $1::integer) AS ok",
+      1),
+    /* rows of workers without a live session (and not of this process): claimed ones
+       back to the queue, sending ones uncertain with a send record saying so */
+    Q(Q_DISPATCH_RECOVER,
+      "WITH " DISPATCH_LIVE ","
+      " dead AS (SELECT q.id FROM send_queue q WHERE q.state IN ('claimed', 'sending')"
+      "  AND NOT q.worker_key = ANY ($1::bigint[])"
+      "  AND NOT EXISTS (SELECT 1 FROM live WHERE live.k = q.worker_key) FOR UPDATE SKIP LOCKED),"
+      " u AS (UPDATE send_queue q"
+      "  SET state = CASE WHEN q.state = 'claimed' THEN 'queued' ELSE 'uncertain' END,"
+      "  reason = CASE WHEN q.state = 'sending' THEN 'the worker stopped during the SMTP session:"
+      " the message may have been delivered' ELSE q.reason END,"
+      "  worker_key = NULL, updated_at = now() FROM dead WHERE q.id = dead.id"
+      "  RETURNING q.id, q.state, q.run_id, q.contact_id, q.message_id, q.reason," DISPATCH_EVIDENCE_COLS
+      "),"
+      " rec AS (INSERT INTO send_records (queue_id, run_id, contact_id, message_id, basis,"
+      "  evidence, status, smtp_reply) SELECT u.id, u.run_id, u.contact_id, u.message_id, u.basis," DISPATCH_EVIDENCE
+      ", 'uncertain', u.reason FROM u WHERE u.state = 'uncertain')"
+      " SELECT count(*) FILTER (WHERE state = 'queued') AS released,"
+      "  count(*) FILTER (WHERE state = 'uncertain') AS uncertain FROM u",
+      1),
+    /* the worker that settles a run's last row (or any worker's sweep) closes it */
+    Q(Q_DISPATCH_RUNS_DONE,
+      "UPDATE campaign_runs r SET state = 'done', finished_at = now()"
+      " WHERE r.state IN ('queued', 'sending') AND NOT EXISTS (SELECT 1 FROM send_queue q"
+      "  WHERE q.run_id = r.id AND q.state IN ('queued', 'claimed', 'sending')) RETURNING r.id",
+      0),
+    Q(Q_DISPATCH_CLAIM,
+      "WITH c AS (SELECT q.id FROM send_queue q JOIN campaign_runs r ON r.id = q.run_id"
+      "  WHERE q.state = 'queued' AND q.due_at <= now() AND r.state IN ('queued', 'sending')"
+      "  ORDER BY q.due_at, q.id LIMIT $1::integer FOR UPDATE OF q SKIP LOCKED),"
+      " u AS (UPDATE send_queue q SET state = 'claimed', worker_key = $2::bigint, updated_at = now()"
+      "  FROM c WHERE q.id = c.id RETURNING q.id, q.run_id, q.contact_id, q.attempts),"
+      " rs AS (UPDATE campaign_runs r SET state = 'sending'"
+      "  WHERE r.state = 'queued' AND r.id IN (SELECT u.run_id FROM u))"
+      " SELECT u.id, u.run_id, r.campaign_id, u.contact_id, u.attempts, ct.email, ct.name,"
+      "  ct.country, ct.locale, ct.attrs::text AS attrs"
+      " FROM u JOIN campaign_runs r ON r.id = u.run_id JOIN contacts ct ON ct.id = u.contact_id"
+      " ORDER BY r.campaign_id, u.id",
+      2),
+    Q(Q_DISPATCH_ENGINE,
+      "SELECT b.contact_id, b.basis, b.reason, b.consent_event_id, b.order_id, b.relation"
+      " FROM legal_basis($1::bigint, $2::bigint[], now()) b",
+      2),
+    /* claimed rows that go nowhere near SMTP: excluded (no basis), failed (cannot be
+       rendered: with a send record) or queued (given back) */
+    Q(Q_DISPATCH_SETTLE,
+      "WITH m AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[],"
+      "  $5::bigint[], $6::text[], $7::text[]) AS m(id, state, reason, basis, consent_event_id,"
+      "  order_id, relation)),"
+      " u AS (UPDATE send_queue q SET state = m.state, reason = COALESCE(m.reason, q.reason),"
+      "  basis = COALESCE(m.basis, q.basis),"
+      "  consent_event_id = CASE WHEN m.basis IS NULL THEN q.consent_event_id"
+      "   ELSE m.consent_event_id END,"
+      "  order_id = CASE WHEN m.basis IS NULL THEN q.order_id ELSE m.order_id END,"
+      "  relation = CASE WHEN m.basis IS NULL THEN q.relation ELSE m.relation END,"
+      "  worker_key = NULL, updated_at = now(),"
+      "  attempts = q.attempts + CASE WHEN m.state = 'failed' THEN 1 ELSE 0 END"
+      "  FROM m WHERE q.id = m.id AND q.worker_key = $8::bigint AND q.state = 'claimed'"
+      "  RETURNING q.id, q.state, q.run_id, q.contact_id, q.reason," DISPATCH_EVIDENCE_COLS "),"
+      " rec AS (INSERT INTO send_records (queue_id, run_id, contact_id, basis, evidence, status,"
+      "  smtp_reply) SELECT u.id, u.run_id, u.contact_id, u.basis," DISPATCH_EVIDENCE ", 'failed',"
+      "  u.reason FROM u WHERE u.state = 'failed')"
+      " SELECT count(*) AS n FROM u",
+      8),
+    /* claimed -> sending for runs still sending (paused: back to the queue, cancelled:
+       cancelled), with the basis found at claim, the Message-ID and the token */
+    Q(Q_DISPATCH_HANDOVER,
+      "WITH m AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[],"
+      "  $5::bigint[], $6::text[], $7::text[]) AS m(id, message_id, token_sha256, basis,"
+      "  consent_event_id, order_id, relation)),"
+      " x AS (SELECT q.id, r.state AS run_state, r.campaign_id FROM send_queue q"
+      "  JOIN campaign_runs r ON r.id = q.run_id"
+      "  WHERE q.id IN (SELECT m.id FROM m) AND q.worker_key = $8::bigint AND q.state = 'claimed'"
+      "  FOR UPDATE OF q),"
+      " u AS (UPDATE send_queue q SET state = CASE x.run_state WHEN 'paused' THEN 'queued'"
+      "   WHEN 'cancelled' THEN 'cancelled' ELSE 'sending' END,"
+      "  worker_key = CASE WHEN x.run_state IN ('paused', 'cancelled') THEN NULL"
+      "   ELSE q.worker_key END,"
+      "  message_id = CASE WHEN x.run_state IN ('paused', 'cancelled') THEN q.message_id"
+      "   ELSE m.message_id END,"
+      "  basis = m.basis, consent_event_id = m.consent_event_id, order_id = m.order_id,"
+      "  relation = m.relation, updated_at = now()"
+      "  FROM x, m WHERE q.id = x.id AND m.id = x.id"
+      "  RETURNING q.id, q.state, q.contact_id, q.run_id, x.campaign_id, m.token_sha256,"
+      "  q.message_id),"
+      " t AS (INSERT INTO unsubscribe_tokens (token_sha256, contact_id, topic_id, run_id, message_id)"
+      "  SELECT u.token_sha256, u.contact_id, cm.topic_id, u.run_id, u.message_id FROM u"
+      "  JOIN campaigns cm ON cm.id = u.campaign_id WHERE u.state = 'sending')"
+      " SELECT u.id, u.state FROM u",
+      8),
+    Q(Q_DISPATCH_SENDING_MINE,
+      "SELECT q.id FROM send_queue q WHERE q.worker_key = $1::bigint AND q.state = 'sending'"
+      " AND q.id = ANY ($2::bigint[])",
+      2),
+    Q(Q_DISPATCH_RELEASE,
+      "UPDATE send_queue SET state = 'queued', worker_key = NULL, updated_at = now()"
+      " WHERE worker_key = $1::bigint AND state = 'claimed'",
+      1),
+    /* every outcome of one session: the queue row, one send record per attempt, and
+       the hard bounces suppressed */
+    Q(Q_DISPATCH_RECORD,
+      "WITH m AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::integer[], $4::text[],"
+      "  $5::integer[], $6::text[], $7::integer[], $8::boolean[]) AS m(id, state, code, reply,"
+      "  delay, rec, att, bounce)),"
+      " u AS (UPDATE send_queue q SET state = m.state, attempts = q.attempts + m.att,"
+      "  last_code = NULLIF(m.code, 0), reason = CASE WHEN m.state = 'sent' THEN NULL ELSE m.reply END,"
+      "  due_at = CASE WHEN m.state = 'queued' THEN now() + make_interval(secs => m.delay)"
+      "   ELSE q.due_at END, worker_key = NULL, updated_at = now()"
+      "  FROM m WHERE q.id = m.id AND q.worker_key = $9::bigint AND q.state IN ('sending', 'uncertain')"
+      "  RETURNING q.id, q.run_id, q.contact_id, q.message_id, m.rec, m.code, m.reply, m.bounce," DISPATCH_EVIDENCE_COLS
+      "),"
+      " rec AS (INSERT INTO send_records (queue_id, run_id, contact_id, message_id, basis, evidence,"
+      "  status, smtp_code, smtp_reply) SELECT u.id, u.run_id, u.contact_id, u.message_id, u.basis," DISPATCH_EVIDENCE
+      ", u.rec, NULLIF(u.code, 0), u.reply FROM u WHERE u.rec IS NOT NULL),"
+      " sup AS (INSERT INTO suppression (addr_hmac, reason) SELECT DISTINCT c.addr_hmac, 'hard_bounce'"
+      "  FROM u JOIN contacts c ON c.id = u.contact_id WHERE u.bounce AND c.addr_hmac IS NOT NULL"
+      "  ON CONFLICT DO NOTHING RETURNING addr_hmac)"
+      " SELECT u.id, u.contact_id, u.run_id, u.bounce, (SELECT count(*) FROM sup) AS suppressed"
+      " FROM u",
+      9),
+    Q(Q_DISPATCH_RESEND_UNCERTAIN,
+      "WITH " DISPATCH_LIVE ","
+      " u AS (UPDATE send_queue q SET state = 'queued', worker_key = NULL, due_at = now(),"
+      "  reason = 're-sent on request (dispatch --resend-uncertain)', updated_at = now()"
+      "  FROM campaign_runs r WHERE r.id = q.run_id AND q.state = 'uncertain'"
+      "  AND r.state IN ('queued', 'sending', 'paused', 'done')"
+      "  AND NOT EXISTS (SELECT 1 FROM live WHERE live.k = q.worker_key) RETURNING q.run_id),"
+      " r AS (UPDATE campaign_runs r SET state = 'sending', finished_at = NULL"
+      "  WHERE r.state = 'done' AND r.id IN (SELECT u.run_id FROM u))"
+      " SELECT u.run_id, count(*) AS n FROM u GROUP BY u.run_id ORDER BY u.run_id",
+      0),
+    Q(Q_DISPATCH_COUNTS,
+      "SELECT (SELECT count(*) FROM send_queue q JOIN campaign_runs r ON r.id = q.run_id"
+      "  WHERE q.state IN ('queued', 'claimed', 'sending') AND r.state IN ('queued', 'sending'))"
+      "  AS left_rows,"
+      " (SELECT count(*) FROM send_queue WHERE state = 'uncertain') AS uncertain",
+      0),
     /* issue 9: campaign control, status, rate (h-control) */
     Q(Q_CTL_CAMPAIGN_ID, "SELECT id FROM campaigns WHERE name = $1", 1),
     Q(Q_CTL_CAMPAIGN_LOCK, "SELECT id FROM campaigns WHERE name = $1 FOR SHARE", 1),

@@ -126,6 +126,18 @@ enum query_id {
     Q_CAMPAIGN_MAIL_FIND,
     Q_CAMPAIGN_MAIL_CONTACT,
     /* issue 9: dispatch (h-dispatch) */
+    Q_DISPATCH_LOCK,
+    Q_DISPATCH_RECOVER,
+    Q_DISPATCH_RUNS_DONE,
+    Q_DISPATCH_CLAIM,
+    Q_DISPATCH_ENGINE,
+    Q_DISPATCH_SETTLE,
+    Q_DISPATCH_HANDOVER,
+    Q_DISPATCH_SENDING_MINE,
+    Q_DISPATCH_RELEASE,
+    Q_DISPATCH_RECORD,
+    Q_DISPATCH_RESEND_UNCERTAIN,
+    Q_DISPATCH_COUNTS,
     /* issue 9: campaign control, status, rate (h-control) */
     Q_CTL_CAMPAIGN_ID,
     Q_CTL_CAMPAIGN_LOCK,

@@ -7,7 +7,10 @@ X-Sink-Auth (the login, or -).  Addresses given with --refuse get '550 5.1.1'
 at RCPT; --refuse-all refuses every recipient so; --tempfail-rcpt N answers
 '451 4.7.1' to the first N RCPTs (counted over all sessions); --sleep-rcpt S
 waits S seconds before answering each RCPT (a slow or hanging relay; other
-sessions are served meanwhile).  Every RCPT answer is printed on stdout as
+sessions are served meanwhile); --sleep-data S waits S seconds before
+answering each DATA (a slow relay, so that a test can stop a sender in the
+middle of a run).  Every stored message also gains X-Sink-Time (seconds since
+the epoch when its DATA ended).  Every RCPT answer is printed on stdout as
 "RCPT <address> CODE".  --tls-cert/--tls-key offer STARTTLS and require it;
 --auth USER:PASSWORD requires AUTH (after STARTTLS).  Run with Debian's
 /usr/bin/python3 (python3-aiosmtpd).
@@ -21,6 +24,7 @@ import signal
 import ssl
 import sys
 import threading
+import time
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword, TLSSetupException
@@ -62,13 +66,14 @@ class SinkController(Controller):
 
 
 class Sink:
-    def __init__(self, maildir, refuse, refuse_all=False, tempfail=0, sleep=0.0):
+    def __init__(self, maildir, refuse, refuse_all=False, tempfail=0, sleep=0.0, sleep_data=0.0):
         self.box = mailbox.Maildir(maildir, create=True)
         self.refuse = {a.lower() for a in refuse}
         self.refuse_all = refuse_all
         self.tempfail = tempfail
         self.sleep = sleep
-        self.sessions = {}
+        self.sleep_data = sleep_data
+        self.nsessions = 0
         self.lock = threading.Lock()
 
     def answer(self, address, reply):
@@ -91,15 +96,21 @@ class Sink:
         return self.answer(address, '250 OK')
 
     async def handle_DATA(self, server, session, envelope):
+        if self.sleep_data:
+            await asyncio.sleep(self.sleep_data)
         with self.lock:
-            sid = self.sessions.setdefault(id(session), len(self.sessions) + 1)
+            # numbered on the session object: id() values are reused once a session is gone
+            sid = getattr(session, 'sink_sid', None)
+            if sid is None:
+                self.nsessions += 1
+                sid = session.sink_sid = self.nsessions
         login = '-'
         if getattr(session, 'authenticated', False) and isinstance(session.auth_data, LoginPassword):
             login = session.auth_data.login.decode('utf-8', 'replace')
         head = ('X-Sink-Session: %d\r\nX-Sink-Mail-From: %s\r\nX-Sink-Rcpt: %s\r\n'
-                'X-Sink-TLS: %s\r\nX-Sink-Auth: %s\r\n') % (
+                'X-Sink-TLS: %s\r\nX-Sink-Auth: %s\r\nX-Sink-Time: %.6f\r\n') % (
             sid, envelope.mail_from, ','.join(envelope.rcpt_tos),
-            'yes' if session.ssl else 'no', login)
+            'yes' if session.ssl else 'no', login, time.time())
         data = envelope.original_content or envelope.content
         if isinstance(data, str):
             data = data.encode('utf-8', 'surrogateescape')
@@ -116,6 +127,7 @@ def main():
     ap.add_argument('--refuse-all', action='store_true')
     ap.add_argument('--tempfail-rcpt', type=int, default=0, metavar='N')
     ap.add_argument('--sleep-rcpt', type=float, default=0.0, metavar='SECONDS')
+    ap.add_argument('--sleep-data', type=float, default=0.0, metavar='SECONDS')
     ap.add_argument('--pidfile')
     ap.add_argument('--tls-cert')
     ap.add_argument('--tls-key')
@@ -136,7 +148,7 @@ def main():
             # default, handled=True, answers nothing and the client times out)
             return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
         kw.update(authenticator=authenticator, auth_required=True, auth_require_tls=True)
-    sink = Sink(a.maildir, a.refuse, a.refuse_all, a.tempfail_rcpt, a.sleep_rcpt)
+    sink = Sink(a.maildir, a.refuse, a.refuse_all, a.tempfail_rcpt, a.sleep_rcpt, a.sleep_data)
     ctl = SinkController(sink, hostname='127.0.0.1', port=a.port,
                      data_size_limit=10 * 1024 * 1024, **kw)
     ctl.start()
