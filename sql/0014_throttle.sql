@@ -29,10 +29,15 @@ COMMENT ON FUNCTION send_rate_level(double precision, timestamptz, bigint, times
 
 GRANT SELECT, UPDATE ON send_rate TO mailout_app;
 
--- /metrics: messages per status (send_records is append-only, so the
--- counts only grow) and the unsettled queue rows, both index-only.
-CREATE INDEX send_records_status ON send_records (status);
+-- /metrics: the rows in flight or uncertain, index-only (queued rows are
+-- counted through send_queue_due).  'queued' stays out of this index: with
+-- the statistics of a run built a moment ago the planner took it for the
+-- claim and sorted every queued row of the run on each claim (40 ms a claim
+-- at 10,000 rows) instead of reading send_queue_due in order.  Messages per
+-- status are counted from send_records as it is: an index on its few
+-- statuses would cost every insert and lead the engine's per-contact reads
+-- astray the same way.
 CREATE INDEX send_queue_open ON send_queue (state)
-    WHERE state IN ('queued', 'claimed', 'sending', 'uncertain');
+    WHERE state IN ('claimed', 'sending', 'uncertain');
 -- campaign status: rows deferred now (queued again after a 4xx) per run.
 CREATE INDEX send_queue_deferred ON send_queue (run_id) WHERE state = 'queued' AND attempts > 0;
