@@ -59,5 +59,16 @@ say "who may get it, and why not (nothing is written)"
 $M campaign explain spring
 say "one customer's decision, rule by rule"
 $M campaign explain spring --contact liam.oconnor@example.ie
+
+say "sending it: campaign send builds the run, dispatch re-checks each basis, renders and sends"
+if $M campaign send spring; then
+    $M dispatch --once
+else
+    echo "(the last run of 'spring' is not done yet)"
+fi
+$M campaign status spring
+say "one message as it left (headers; maildir transport)"
+msg=$(grep -l '^List-Unsubscribe:' outbox/new/* 2> /dev/null | tail -n 1 || true)
+[ -n "$msg" ] && sed -n '/^From:/p;/^To:/p;/^Subject:/p;/^List-Unsubscribe/p;/^List-Id:/p;/^$/q' "$msg"
 echo
 echo "Try it in a browser: run ./mailout serve and open $base/subscribe"

@@ -26,3 +26,8 @@ COMMENT ON COLUMN send_queue.last_code IS 'SMTP reply code of the last attempt';
 
 CREATE INDEX send_queue_run_state ON send_queue (run_id, state);
 CREATE INDEX send_queue_worker ON send_queue (worker_key) WHERE state IN ('claimed', 'sending');
+
+-- Liveness is the advisory lock, not a lease time: nothing reads
+-- lease_until any more, and its index cost every handover an entry.
+DROP INDEX send_queue_lease;
+COMMENT ON COLUMN send_queue.lease_until IS 'Unused since 0013 (a worker is alive while it holds its advisory lock); always NULL';

@@ -6,17 +6,27 @@
 # unsubscribe after `campaign send` is honoured at claim; a CR/LF in a name
 # injects no header and fails only that recipient; non-ASCII subject and
 # display name arrive decoded; a 550 5.1.1 fails and suppresses the address;
-# a 451 defers the row, which a later dispatch sends; --once summary.
+# a 451 defers the row, which a later dispatch sends; --once summary; every
+# message carries valid RSA and Ed25519 DKIM signatures (python3-dkim) whose
+# h= covers both list headers.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 start_pg
 start_smtp --refuse refused@example.com --tempfail-rcpt 1
-plan 39
+plan 42
+
+K=$TMP/keys
+mkdir -p "$K"
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$K/rsa.pem" 2> /dev/null
+openssl genpkey -algorithm ED25519 -out "$K/ed.pem" 2> /dev/null
+chmod 600 "$K/rsa.pem" "$K/ed.pem"
 
 write_conf "transport = smtp://127.0.0.1:$SMTP_PORT" "smtp_starttls = off" \
     "from = ACME News <news@shop.example>" "legal_entity = ACME GmbH" \
     "base_url = https://shop.example/mail" "unsubscribe_mailto = unsubscribe@shop.example" \
     "postal_address = ACME GmbH, Hauptstr. 1, 10115 Berlin" \
-    "privacy_url = https://shop.example/privacy" "suppression_key_file = $TMP/supp.key"
+    "privacy_url = https://shop.example/privacy" "suppression_key_file = $TMP/supp.key" \
+    "dkim_domain = shop.example" "dkim_selector = s1" "dkim_key_file = $K/rsa.pem" \
+    "dkim_ed25519_selector = e1" "dkim_ed25519_key_file = $K/ed.pem"
 run "$MAILOUT" db migrate
 [ "$RC" -eq 0 ] || { diag "$ERR"; echo "Bail out! db migrate failed"; exit 1; }
 "$MAILOUT" topic add news --title "Newsletter" > /dev/null
@@ -169,6 +179,23 @@ is "$(mailtool to "$SMTP_MAILDIR" "$deferred" | wc -l)" 1 "its recipient got exa
 is "$(sql "SELECT state || ' ' || (finished_at IS NOT NULL)::text FROM campaign_runs WHERE id = $run_id")" \
     "done true" "the run is done once nothing is left"
 is "$(sql "SELECT count(*) FROM send_queue WHERE state IN ('queued', 'claimed', 'sending')")" 0 "no row left in flight"
+
+# DKIM: every message received, checked by python3-dkim against the test keys
+run /usr/bin/python3 "$SRCDIR/tests/integration/dkim_verify.py" --count 2 \
+    --txt "s1._domainkey.shop.example=$K/rsa.pem" --txt "e1._domainkey.shop.example=$K/ed.pem" \
+    "$SMTP_MAILDIR"/new/*
+is "$RC" 0 "every campaign message carries two valid DKIM signatures (RSA and Ed25519)"
+[ "$RC" -eq 0 ] || diag "$OUT $ERR"
+is "$(printf '%s\n' "$OUT" | grep -c ' pass h=')" "$((2 * $(ls "$SMTP_MAILDIR"/new | wc -l)))" \
+    "python3-dkim passes each signature of each message"
+is "$(printf '%s\n' "$OUT" | /usr/bin/python3 -c '
+import sys
+n = 0
+for line in sys.stdin:
+    h = line.rsplit(" h=", 1)[-1].strip().lower().split(":")
+    n += " pass h=" in line and "list-unsubscribe" in h and "list-unsubscribe-post" in h
+print(n)')" "$((2 * $(ls "$SMTP_MAILDIR"/new | wc -l)))" \
+    "each signature's h= covers List-Unsubscribe and List-Unsubscribe-Post"
 
 is "$(check_mail header anna@example.com Subject)" "Grüße, Anna Müller" "a non-ASCII subject arrives decoded"
 is "$(check_mail header anna@example.com To)" "Anna Müller <anna@example.com>" "a non-ASCII display name arrives decoded"
