@@ -12,7 +12,7 @@
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 start_pg
 start_smtp --sleep-data 0.005
-plan 41
+plan 45
 
 N=1500
 conf() {
@@ -37,7 +37,7 @@ run "$MAILOUT" contact import "$TMP/contacts.csv"
 [ "$RC" -eq 0 ] || { diag "$ERR"; echo "Bail out! contact import failed"; exit 1; }
 "$MAILOUT" segment create everyone --where "country IS NULL OR country != 'JP'" > /dev/null
 printf 'Hello {{name}}\n{{unsubscribe_url}}\n{{postal_address}}\n' > "$TMP/body.txt"
-for c in a b c d e; do
+for c in a b c d e f; do
     "$MAILOUT" template add "t$c" --subject "run $c" --text "$TMP/body.txt" > /dev/null
     "$MAILOUT" campaign create "$c" --topic news --template "t$c" --segment everyone > /dev/null
 done
@@ -271,5 +271,39 @@ is "$(printf '%s' "$e" | sed 's/ sent=[0-9]* uncertain=[0-9]*//')" "dups=0 unrec
     "relay outage: nobody twice, every message recorded, nothing left"
 ok "$([ "$(field "$e" uncertain)" -le 2 ] && [ $(( $(field "$e" sent) + $(field "$e" uncertain) )) -eq "$N" ] && echo 0 || echo 1)" \
     "relay outage: at most the message in flight per session is uncertain, the rest sent"
+
+# --- SIGTERM while the relay hangs: exit anyway, the stuck session uncertain, nobody twice ---
+HANG_PORT=$(free_port)
+mkdir -p "$TMP/hang"
+/usr/bin/python3 "$SRCDIR/tests/integration/smtp_sink.py" --port "$HANG_PORT" \
+    --maildir "$TMP/hang" --sleep-rcpt 300 >> "$TMP/hang.log" 2>&1 &
+BG_PIDS="$BG_PIDS $!"
+for _ in $(seq 1 100); do
+    /usr/bin/python3 -c "import socket; socket.create_connection(('127.0.0.1', $HANG_PORT), 0.2)" 2> /dev/null && break
+    sleep 0.1
+done
+write_conf "transport = smtp://127.0.0.1:$HANG_PORT" "smtp_starttls = off" \
+    "from = news@shop.example" "legal_entity = ACME GmbH" "base_url = https://shop.example/mail" \
+    "postal_address = ACME GmbH, Hauptstr. 1, 10115 Berlin" \
+    "privacy_url = https://shop.example/privacy" "suppression_key_file = $TMP/supp.key"
+"$MAILOUT" campaign send f > /dev/null
+run_f=$(sql "SELECT max(id) FROM campaign_runs")
+start_dispatch hang.log -j 2
+deadline=$((SECONDS + 30))
+until [ "$(sql "SELECT count(*) FROM send_queue WHERE run_id = $run_f AND state = 'sending'")" -gt 0 ] ||
+    [ "$SECONDS" -ge "$deadline" ]; do sleep 0.1; done
+kill -TERM "$DPID"
+wait_exit "$DPID" 25
+is "$EXIT_RC" 0 "SIGTERM while the relay hangs: exit 0 within 25 s"
+conf
+run "$MAILOUT" dispatch --once -j 2
+is "$RC" 0 "a later dispatch --once completes the run"
+f=$(audit "$run_f" "run f")
+diag "after the hanging relay: $f"
+is "$(printf '%s' "$f" | sed 's/ sent=[0-9]* uncertain=[0-9]*//')" "dups=0 unrecorded=0 sent_missing=0 other=0" \
+    "hanging relay: nobody twice, nothing left in flight"
+ok "$([ "$(field "$f" uncertain)" -ge 1 ] && [ "$(field "$f" uncertain)" -le 200 ] &&
+    [ $(( $(field "$f" sent) + $(field "$f" uncertain) )) -eq "$N" ] && echo 0 || echo 1)" \
+    "hanging relay: the stuck sessions' rows are uncertain (not re-sent), every other recipient sent"
 
 done_testing
