@@ -24,6 +24,7 @@
 #include "doi_mail.h"
 #include "http.h"
 #include "log.h"
+#include "monotime.h"
 #include "suppress.h"
 
 /* How long a stop waits for a sender inside an SMTP session before leaving it. */
@@ -120,12 +121,10 @@ int cmd_serve(struct cli *cli, int argc, char **argv, struct mo_err *err)
     }
     mo_log(MO_LOG_INFO, "stopping");
     /* the sender first: it finishes its batch while HTTP drains */
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    long long t0 = monotime_ms();
     doi_mail_worker_request_stop(w);
     http_stop(s);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    long spent = (long)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    long spent = (long)(monotime_ms() - t0);
     stop_sender(w, spent < SERVE_STOP_WAIT_MS ? SERVE_STOP_WAIT_MS - (int)spent : 0, NULL);
     mo_log(MO_LOG_INFO, "stopped");
     return 0;
@@ -204,17 +203,10 @@ struct progress {
     int drawn;
 };
 
-static long long mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void progress_draw(struct progress *p, struct dispatch *d, int force)
 {
     struct dispatch_stats st;
-    long long now = mono_ms();
+    long long now = monotime_ms();
     long unc;
     struct mo_err err;
 
@@ -281,7 +273,7 @@ static int campaigns_run(struct cli *cli, const struct dispatch_cli_opts *o, sig
         return -1;
     }
     p.on = isatty(2);
-    p.t0 = mono_ms();
+    p.t0 = monotime_ms();
     if (p.on)
         p.db = cli_db(cli, &derr);
     for (;;) {
@@ -298,8 +290,8 @@ static int campaigns_run(struct cli *cli, const struct dispatch_cli_opts *o, sig
     dispatch_request_stop(d);
     doi_mail_worker_request_stop(w);
     /* the sessions in flight finish and are recorded; then the counts are final */
-    for (long long until = mono_ms() + DISPATCH_STOP_WAIT_MS;
-         !dispatch_finished(d) && mono_ms() < until;)
+    for (long long until = monotime_ms() + DISPATCH_STOP_WAIT_MS;
+         !dispatch_finished(d) && monotime_ms() < until;)
         nanosleep(&(struct timespec){0, 50000000L}, NULL);
     progress_end(&p, d);
     dispatch_get_stats(d, st);

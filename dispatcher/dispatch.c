@@ -10,6 +10,7 @@
  * round trip per row.
  */
 #include "dispatch.h"
+#include "monotime.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -208,25 +209,12 @@ static void dsleep(struct dispatch *d, long ms)
 {
     struct timespec until;
 
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    monotime_deadline(&until, ms);
     pthread_mutex_lock(&d->mu);
     while (!stopping(d))
         if (pthread_cond_timedwait(&d->cv, &d->mu, &until) != 0)
             break;
     pthread_mutex_unlock(&d->mu);
-}
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void set_error(struct dispatch *d, const struct mo_err *e)
@@ -250,7 +238,7 @@ static long long random_key(void)
     unsigned int v = 0;
 
     if (getrandom(&v, sizeof(v), 0) != (ssize_t)sizeof(v))
-        v = (unsigned int)now_ms() ^ ((unsigned int)(size_t)&v << 7);
+        v = (unsigned int)monotime_ms() ^ ((unsigned int)(size_t)&v << 7);
     v &= 0x7fffffffu;
     return v ? (long long)v : 1;
 }
@@ -351,7 +339,7 @@ static int worker_reconnect(struct worker *w, int must)
 {
     struct dispatch *d = w->d;
     long wait = 500;
-    long long since = now_ms();
+    long long since = monotime_ms();
 
     for (;;) {
         struct mo_err err;
@@ -369,7 +357,7 @@ static int worker_reconnect(struct worker *w, int must)
         log_problem(w, MO_LOG_WARN, err.msg);
         if (stopping(d) && !must)
             return -1;
-        if ((d->o.once || stopping(d)) && now_ms() - since > DB_ONCE_GIVE_UP_MS) {
+        if ((d->o.once || stopping(d)) && monotime_ms() - since > DB_ONCE_GIVE_UP_MS) {
             set_error(d, &err);
             return -1;
         }
@@ -1142,7 +1130,7 @@ static void *worker_main(void *arg)
     }
     while (!stopping(d)) {
         mo_err_init(&err);
-        if (now_ms() - last_recover >= RECOVER_EVERY_MS) {
+        if (monotime_ms() - last_recover >= RECOVER_EVERY_MS) {
             if (recover(w, &err) < 0) {
                 if (lost(w) && worker_reconnect(w, 0) == 0)
                     continue;
@@ -1150,7 +1138,7 @@ static void *worker_main(void *arg)
                     break;
                 log_problem(w, MO_LOG_ERROR, err.msg);
             }
-            last_recover = now_ms();
+            last_recover = monotime_ms();
         }
         enum batch_rc rc = run_batch(w, &err);
         switch (rc) {
@@ -1200,7 +1188,6 @@ struct dispatch *dispatch_start(const struct config *cfg, const struct dispatch_
                                 struct mo_err *err)
 {
     struct dispatch *d = xcalloc(1, sizeof(*d));
-    pthread_condattr_t ca;
 
     d->cfg = cfg;
     d->o = *o;
@@ -1217,10 +1204,7 @@ struct dispatch *dispatch_start(const struct config *cfg, const struct dispatch_
     pthread_mutex_init(&d->domains.mu, NULL);
     d->domains.limit = cfg->domain_concurrency;
     pthread_mutex_init(&d->mu, NULL);
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&d->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    monotime_cond_init(&d->cv);
     mo_err_init(&d->err);
     d->nw = d->o.sessions;
     d->w = xcalloc((size_t)d->nw, sizeof(*d->w));
@@ -1284,13 +1268,7 @@ int dispatch_stop(struct dispatch *d, int wait_ms, struct mo_err *err)
     if (d == NULL)
         return 0;
     dispatch_request_stop(d);
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += wait_ms / 1000;
-    until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    monotime_deadline(&until, wait_ms);
     pthread_mutex_lock(&d->mu);
     while (d->ndone < d->nw)
         if (pthread_cond_timedwait(&d->cv, &d->mu, &until) != 0)

@@ -7,6 +7,7 @@
  * mail or change anything.
  */
 #include "doctor.h"
+#include "monotime.h"
 
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
@@ -222,18 +223,11 @@ void doctor_check_migrations(struct db *db, const char *sqldir, struct doctor_re
 
 /* --- relays --- */
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Waits for events on fd until deadline; 1 ready, 0 timeout, -1 error. */
 static int wait_fd(int fd, short events, long long deadline)
 {
     for (;;) {
-        long long left = deadline - now_ms();
+        long long left = deadline - monotime_ms();
         struct pollfd p = {fd, events, 0};
         if (left <= 0)
             return 0;
@@ -327,7 +321,7 @@ void doctor_check_relay(const char *hostport, int timeout_ms, struct doctor_repo
                    gai_strerror(g));
         return;
     }
-    long long deadline = now_ms() + timeout_ms;
+    long long deadline = monotime_ms() + timeout_ms;
     for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next)
         fd = connect_one(ai, deadline, why, sizeof(why));
     freeaddrinfo(res);
@@ -336,7 +330,7 @@ void doctor_check_relay(const char *hostport, int timeout_ms, struct doctor_repo
         return;
     }
     /* the greeting: "220 text" or "220-" lines ending with "220 " */
-    deadline = now_ms() + timeout_ms;
+    deadline = monotime_ms() + timeout_ms;
     for (;;) {
         char *nl = memchr(line, '\n', got);
         if (nl) {

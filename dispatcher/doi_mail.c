@@ -6,6 +6,7 @@
  * speak SMTP (transport.c).
  */
 #include "doi_mail.h"
+#include "monotime.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -635,7 +636,6 @@ struct doi_mail_worker *doi_mail_worker_start(const struct config *cfg, const ch
                                               struct mo_err *err)
 {
     struct doi_mail_worker *w = xcalloc(1, sizeof(*w));
-    pthread_condattr_t ca;
 
     w->cfg = cfg;
     w->data_dir = data_dir;
@@ -654,10 +654,7 @@ struct doi_mail_worker *doi_mail_worker_start(const struct config *cfg, const ch
         fcntl(w->wake[i], F_SETFL, O_NONBLOCK);
     }
     pthread_mutex_init(&w->mu, NULL);
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&w->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    monotime_cond_init(&w->cv);
     atomic_init(&w->stop, 0);
     int e = pthread_create(&w->thread, NULL, worker_main, w);
     if (e != 0) {
@@ -686,13 +683,7 @@ int doi_mail_worker_stop(struct doi_mail_worker *w, int wait_ms)
     if (w == NULL)
         return 0;
     doi_mail_worker_request_stop(w);
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += wait_ms / 1000;
-    until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    monotime_deadline(&until, wait_ms);
     pthread_mutex_lock(&w->mu);
     while (!w->done)
         if (pthread_cond_timedwait(&w->cv, &w->mu, &until) != 0)

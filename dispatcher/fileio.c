@@ -39,17 +39,13 @@ int fileio_read(const char *path, size_t max, const char *what, struct buf *out,
     return rc;
 }
 
-int fileio_read_secret(const char *path, const char *key, char *out, size_t n, struct mo_err *err)
+/* Opens a secret file for reading: a regular file only its owner may read.
+ * The descriptor, or -1 with err naming the file and the key. */
+static int open_secret(const char *path, const char *key, struct mo_err *err)
 {
-    char line[1024];
     struct stat st;
-    FILE *f;
-    int fd, rc = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 
-    if (n == 0)
-        return mo_err_set(err, MO_E_INTERNAL, "fileio_read_secret: no room");
-    out[0] = '\0';
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
         return mo_err_set(err, MO_E_NOINPUT, "cannot read '%s': %s (key %s)", path, strerror(errno),
                           key);
@@ -62,6 +58,20 @@ int fileio_read_secret(const char *path, const char *key, char *out, size_t n, s
         return mo_err_set(err, MO_E_INPUT,
                           "'%s' is readable by group or others: chmod 600 it (key %s)", path, key);
     }
+    return fd;
+}
+
+int fileio_read_secret(const char *path, const char *key, char *out, size_t n, struct mo_err *err)
+{
+    char line[1024];
+    FILE *f;
+    int fd, rc = 0;
+
+    if (n == 0)
+        return mo_err_set(err, MO_E_INTERNAL, "fileio_read_secret: no room");
+    out[0] = '\0';
+    if ((fd = open_secret(path, key, err)) < 0)
+        return -1;
     f = fdopen(fd, "r");
     if (f == NULL) {
         close(fd);
@@ -86,24 +96,12 @@ int fileio_read_secret_file(const char *path, const char *key, size_t max, struc
                             struct mo_err *err)
 {
     char chunk[4096];
-    struct stat st;
     ssize_t n;
     int fd, rc = 0;
 
     buf_init(out, max);
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0)
-        return mo_err_set(err, MO_E_NOINPUT, "cannot read '%s': %s (key %s)", path, strerror(errno),
-                          key);
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return mo_err_set(err, MO_E_INPUT, "'%s' is not a regular file (key %s)", path, key);
-    }
-    if (st.st_mode & 077) {
-        close(fd);
-        return mo_err_set(err, MO_E_INPUT,
-                          "'%s' is readable by group or others: chmod 600 it (key %s)", path, key);
-    }
+    if ((fd = open_secret(path, key, err)) < 0)
+        return -1;
     while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
         if (n < 0 && errno == EINTR)
             continue;

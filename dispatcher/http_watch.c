@@ -10,6 +10,7 @@
  * so an entry is never freed under the thread's feet.
  */
 #include "http_watch.h"
+#include "monotime.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -47,14 +48,6 @@ struct http_watch {
     struct http_watch_conn *head;
 };
 
-static long long watch_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Whether fd is still connected to the peer it had when registered. */
 static int watch_same_peer(const struct http_watch_conn *c)
 {
@@ -69,7 +62,7 @@ static int watch_same_peer(const struct http_watch_conn *c)
 /* One pass over the list, lock held. */
 static void watch_scan(struct http_watch *w)
 {
-    long long now = watch_now_ms();
+    long long now = monotime_ms();
 
     for (struct http_watch_conn *c = w->head; c; c = c->next) {
         long long limit = c->state == WATCH_HEADERS ? w->header_ms
@@ -94,13 +87,9 @@ static void *watch_main(void *arg)
     pthread_mutex_lock(&w->lock);
     while (!w->stop) {
         struct timespec until;
-        long long at;
 
         watch_scan(w);
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        at = (long long)until.tv_nsec + w->tick_ms * 1000000;
-        until.tv_sec += (time_t)(at / 1000000000);
-        until.tv_nsec = (long)(at % 1000000000);
+        monotime_deadline(&until, w->tick_ms);
         pthread_cond_timedwait(&w->wake, &w->lock, &until);
     }
     pthread_mutex_unlock(&w->lock);
@@ -111,7 +100,6 @@ struct http_watch *http_watch_start(unsigned header_ms, unsigned body_ms, void (
                                     void *arg, struct mo_err *err)
 {
     struct http_watch *w = xcalloc(1, sizeof(*w));
-    pthread_condattr_t ca;
     unsigned shortest = header_ms < body_ms ? header_ms : body_ms;
     int rc;
 
@@ -122,10 +110,7 @@ struct http_watch *http_watch_start(unsigned header_ms, unsigned body_ms, void (
     w->on_cut = on_cut;
     w->arg = arg;
     pthread_mutex_init(&w->lock, NULL);
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&w->wake, &ca);
-    pthread_condattr_destroy(&ca);
+    monotime_cond_init(&w->wake);
     rc = pthread_create(&w->thread, NULL, watch_main, w);
     if (rc != 0) {
         pthread_cond_destroy(&w->wake);
@@ -165,7 +150,7 @@ struct http_watch_conn *http_watch_add(struct http_watch *w, int fd)
     if (getpeername(fd, (struct sockaddr *)&c->peer, &c->peer_len) != 0)
         c->peer_len = 0;
     c->state = WATCH_HEADERS;
-    c->since = watch_now_ms();
+    c->since = monotime_ms();
     pthread_mutex_lock(&w->lock);
     c->next = w->head;
     if (w->head)
@@ -198,7 +183,7 @@ static void watch_set(struct http_watch *w, struct http_watch_conn *c, enum watc
     pthread_mutex_lock(&w->lock);
     if (c->state != WATCH_CUT) {
         c->state = state;
-        c->since = watch_now_ms();
+        c->since = monotime_ms();
     }
     pthread_mutex_unlock(&w->lock);
 }
