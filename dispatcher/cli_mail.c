@@ -51,7 +51,7 @@ static const char *outcome_word(const struct transport_msg *m)
     case TRANSPORT_NOT_ATTEMPTED:
         break;
     }
-    return "not sent";
+    return m->data_sent ? "unanswered (handed over, may have arrived)" : "not sent";
 }
 
 int cmd_transport_test(struct cli *cli, int argc, char **argv, struct mo_err *err)

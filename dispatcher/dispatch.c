@@ -799,7 +799,7 @@ static int outcomes(struct batch *b, const struct mo_err *terr)
     int replied = 0, first_zero = 1;
 
     for (size_t i = 0; i < b->ns; i++)
-        replied |= b->tms[i].code != 0 || b->tms[i].delivered;
+        replied |= b->tms[i].code != 0 || b->tms[i].delivered || b->tms[i].data_sent;
     for (size_t i = 0; i < b->ns; i++) {
         struct item *it = b->sess[i];
         const struct transport_msg *m = &b->tms[i];
@@ -835,8 +835,9 @@ static int outcomes(struct batch *b, const struct mo_err *terr)
             }
             break;
         case TRANSPORT_NOT_ATTEMPTED:
-            if (replied && first_zero) {
-                /* the connection dropped after earlier replies: its DATA may have arrived */
+            if (m->data_sent || (replied && first_zero)) {
+                /* the session ended after its content went out (or after earlier
+                   replies): the relay may have accepted it */
                 first_zero = 0;
                 it->state = "uncertain";
                 it->rec = "uncertain";

@@ -54,7 +54,7 @@ struct smtp_transport {
 /* libESMTP message source: the whole message in one chunk. */
 static const char *msg_cb(void **ctx, int *len, void *arg)
 {
-    const struct transport_msg *m = arg;
+    struct transport_msg *m = arg;
     int *done;
 
     if (*ctx == NULL)
@@ -69,6 +69,7 @@ static const char *msg_cb(void **ctx, int *len, void *arg)
         return NULL;
     }
     *done = 1;
+    m->data_sent = 1; /* libESMTP asks for the content only once DATA was accepted */
     *len = (int)m->len;
     return m->data;
 }
@@ -290,6 +291,7 @@ static void reset_outcomes(struct transport_msg *msgs, size_t n)
         msgs[i].code = 0;
         msgs[i].reply[0] = '\0';
         msgs[i].enhanced[0] = '\0';
+        msgs[i].data_sent = 0;
     }
 }
 
@@ -364,9 +366,9 @@ static int smtp_session(struct smtp_transport *st, struct transport_msg *msgs, s
             ts && ts->code >= 200 && ts->code <= 299 && rst && rst->code >= 200 && rst->code <= 299;
         delivered += (size_t)msgs[i].delivered;
     }
-    int attempted = 0;
+    int attempted = 0; /* a reply, or content handed over: never to another relay */
     for (size_t i = 0; i < n; i++)
-        attempted |= msgs[i].code != 0;
+        attempted |= msgs[i].code != 0 || msgs[i].data_sent;
     if (st->user && st->auth_code >= 400 && delivered == 0) {
         /* the replies to MAIL (530 and the like) say nothing about the
          * recipients: the batch was not handed over */

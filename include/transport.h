@@ -27,6 +27,8 @@ struct transport_msg {
     int code;          /* SMTP reply code; 250 for Maildir; 0 when never attempted */
     char reply[256];   /* the server's reply text, or the Maildir file name */
     char enhanced[16]; /* RFC 3463 enhanced status code ("5.1.1"), "" when none */
+    int data_sent;     /* 1 once its content was handed to the relay (DATA): without a
+                          reply (code 0) it may still have been delivered */
 };
 
 /* What an outcome means for the sender: the one reading of SMTP replies. */

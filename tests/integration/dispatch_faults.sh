@@ -274,7 +274,6 @@ ok "$([ "$(field "$e" uncertain)" -le 2 ] && [ $(( $(field "$e" sent) + $(field 
 
 # --- SIGTERM while the relay hangs: exit anyway, the stuck session uncertain, nobody twice ---
 HANG_PORT=$(free_port)
-mkdir -p "$TMP/hang"
 /usr/bin/python3 "$SRCDIR/tests/integration/smtp_sink.py" --port "$HANG_PORT" \
     --maildir "$TMP/hang" --sleep-rcpt 300 >> "$TMP/hang.log" 2>&1 &
 BG_PIDS="$BG_PIDS $!"

@@ -1,10 +1,12 @@
 #!/bin/bash
 # relays.sh - several relays in `transport`, tried in order when one refuses
 # the connection: the batch goes through the next one, and with every relay
-# down test-mail exits 69 naming each.
+# down test-mail exits 69 naming each.  A relay that took a message's content
+# and then dropped the connection before answering never has the batch handed
+# to the next relay (the message may have been delivered).
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 start_smtp
-plan 13
+plan 17
 
 dead1=$(free_port)
 dead2=$(free_port)
@@ -41,5 +43,23 @@ write_conf "transport = smtp://127.0.0.1:$SMTP_PORT, smtp://relay.example.com:25
 run "$MAILOUT" test-mail rcpt@example.com
 is "$RC" 65 "smtp_starttls = off with a relay off loopback is refused"
 like "$ERR" "not 'relay.example.com:25'" "naming that relay"
+
+# the first relay stores the first message, then drops the connection unanswered
+DROP_PORT=$(free_port)
+/usr/bin/python3 "$SRCDIR/tests/integration/smtp_sink.py" --port "$DROP_PORT" --maildir "$TMP/drop" \
+    --drop-after-data 1 >> "$TMP/drop.log" 2>&1 &
+BG_PIDS="$BG_PIDS $!"
+for _ in $(seq 1 100); do
+    /usr/bin/python3 -c "import socket; socket.create_connection(('127.0.0.1', $DROP_PORT), 0.2)" 2> /dev/null && break
+    sleep 0.1
+done
+before=$(maildir_count "$SMTP_MAILDIR")
+write_conf "transport = smtp://127.0.0.1:$DROP_PORT, smtp://127.0.0.1:$SMTP_PORT" \
+    "smtp_starttls = off" "from = news@example.com"
+run "$MAILOUT" test-mail --count 3 dropped@example.com
+is "$(maildir_count "$TMP/drop")" 1 "the first relay stored the first message, then dropped the connection"
+is "$(maildir_count "$SMTP_MAILDIR")" "$before" "the batch was not handed to the second relay: no second copy"
+is "$RC" 75 "test-mail reports a temporary failure (exit 75)"
+like "$OUT" "^1: unanswered \\(handed over, may have arrived\\)" "and says the first message may have arrived"
 
 done_testing

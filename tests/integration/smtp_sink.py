@@ -5,7 +5,9 @@ accepted message into a Maildir.  Each stored message gains X-Sink-Session
 test can tell which session carried it, with X-Sink-TLS (yes/no) and
 X-Sink-Auth (the login, or -).  Addresses given with --refuse get '550 5.1.1'
 at RCPT; --refuse-all refuses every recipient so; --tempfail-rcpt N answers
-'451 4.7.1' to the first N RCPTs (counted over all sessions); --sleep-rcpt S
+'451 4.7.1' to the first N RCPTs (counted over all sessions); --drop-after-data N
+stores the first N messages and then closes the connection without answering
+(the relay has the message, the client never hears so); --sleep-rcpt S
 waits S seconds before answering each RCPT (a slow or hanging relay; other
 sessions are served meanwhile); --sleep-data S waits S seconds before
 answering each DATA (a slow relay, so that a test can stop a sender in the
@@ -66,13 +68,15 @@ class SinkController(Controller):
 
 
 class Sink:
-    def __init__(self, maildir, refuse, refuse_all=False, tempfail=0, sleep=0.0, sleep_data=0.0):
+    def __init__(self, maildir, refuse, refuse_all=False, tempfail=0, sleep=0.0, sleep_data=0.0,
+                 drop=0):
         self.box = mailbox.Maildir(maildir, create=True)
         self.refuse = {a.lower() for a in refuse}
         self.refuse_all = refuse_all
         self.tempfail = tempfail
         self.sleep = sleep
         self.sleep_data = sleep_data
+        self.drop = drop
         self.nsessions = 0
         self.lock = threading.Lock()
 
@@ -116,6 +120,12 @@ class Sink:
             data = data.encode('utf-8', 'surrogateescape')
         with self.lock:
             self.box.add(head.encode('ascii') + data)
+            drop = self.drop > 0
+            if drop:
+                self.drop -= 1
+        if drop:
+            server.transport.abort()  # stored, but the 250 never goes out
+            return None
         return '250 2.0.0 Ok: queued as %d' % sid
 
 
@@ -128,6 +138,7 @@ def main():
     ap.add_argument('--tempfail-rcpt', type=int, default=0, metavar='N')
     ap.add_argument('--sleep-rcpt', type=float, default=0.0, metavar='SECONDS')
     ap.add_argument('--sleep-data', type=float, default=0.0, metavar='SECONDS')
+    ap.add_argument('--drop-after-data', type=int, default=0, metavar='N')
     ap.add_argument('--pidfile')
     ap.add_argument('--tls-cert')
     ap.add_argument('--tls-key')
@@ -148,7 +159,8 @@ def main():
             # default, handled=True, answers nothing and the client times out)
             return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
         kw.update(authenticator=authenticator, auth_required=True, auth_require_tls=True)
-    sink = Sink(a.maildir, a.refuse, a.refuse_all, a.tempfail_rcpt, a.sleep_rcpt, a.sleep_data)
+    sink = Sink(a.maildir, a.refuse, a.refuse_all, a.tempfail_rcpt, a.sleep_rcpt, a.sleep_data,
+                a.drop_after_data)
     ctl = SinkController(sink, hostname='127.0.0.1', port=a.port,
                      data_size_limit=10 * 1024 * 1024, **kw)
     ctl.start()
