@@ -16,6 +16,7 @@
 #include "address.h"
 #include "audit.h"
 #include "contact.h"
+#include "crypto.h"
 #include "ledger.h"
 #include "suppress.h"
 #include "topic.h"
@@ -59,10 +60,19 @@ int consent_unsubscribe(struct db *db, const struct config *cfg, const struct co
     rc = -1;
     if (db_begin(db, err) < 0)
         goto out;
-    if ((o->topic && topic_find(db, o->topic, &t, err) < 0) ||
-        contact_ensure(db, email, norm, addr_hmac, source, &cid, &created, err) < 0 ||
-        ledger_revoke(db, cid, o->topic ? t.id : 0, o->channel, source, o->actor, o->reason,
-                      o->message_id, 1, changed, err) < 0)
+    if (o->topic && topic_find(db, o->topic, &t, err) < 0)
+        goto fail;
+    if (contact_ensure(db, email, norm, addr_hmac, source, &cid, &created, err) < 0)
+        goto fail;
+    struct ledger_revocation rv = {.contact_id = cid,
+                                   .topic_id = o->topic ? t.id : 0,
+                                   .channel = o->channel,
+                                   .source = source,
+                                   .actor = o->actor,
+                                   .note = o->reason,
+                                   .message_id = o->message_id,
+                                   .skip_if_same = 1};
+    if (ledger_revoke(db, &rv, changed, err) < 0)
         goto fail;
     snprintf(obj, sizeof(obj), "contact:%lld", cid); /* fits: at most 28 characters */
     if (audit_append_json(db, o->actor, o->topic ? "consent.withdraw" : "consent.object", obj,
@@ -82,4 +92,62 @@ out:
     free(email);
     free(norm);
     return rc;
+}
+
+/* --- by token ------------------------------------------------------------ */
+
+int consent_token_lookup(struct db *db, const char *token, struct consent_token_info *info,
+                         struct mo_err *err)
+{
+    char hash[CRYPTO_SHA256_HEX_LEN + 1];
+    PGresult *r;
+
+    memset(info, 0, sizeof(*info));
+    if (token == NULL || !crypto_token_wellformed(token))
+        return 0;
+    crypto_sha256_hex(token, strlen(token), hash);
+    const char *p[] = {hash};
+    if ((r = db_exec(db, Q_UNSUB_TOKEN_LOOKUP, p, 1, err)) == NULL)
+        return -1;
+    if (PQntuples(r) == 0) {
+        PQclear(r);
+        return 0;
+    }
+    info->contact_id = db_int(r, 0, "contact_id");
+    info->topic_id = db_int(r, 0, "topic_id");
+    info->run_id = PQgetisnull(r, 0, PQfnumber(r, "run_id")) ? 0 : db_int(r, 0, "run_id");
+    snprintf(info->topic, sizeof(info->topic), "%s", PQgetvalue(r, 0, PQfnumber(r, "topic")));
+    if (snprintf(info->message_id, sizeof(info->message_id), "%s",
+                 PQgetvalue(r, 0, PQfnumber(r, "message_id"))) >= (int)sizeof(info->message_id))
+        info->message_id[0] = '\0'; /* never cut an id: none rather than a wrong one */
+    PQclear(r);
+    return 1;
+}
+
+int consent_token_unsubscribe(struct db *db, const struct consent_token_optout *o,
+                              struct consent_token_info *info, int *changed, struct mo_err *err)
+{
+    int rc;
+
+    *changed = 0;
+    if ((rc = consent_token_lookup(db, o->token, info, err)) <= 0)
+        return rc;
+    struct ledger_revocation rv = {.contact_id = info->contact_id,
+                                   .topic_id = o->all ? 0 : info->topic_id,
+                                   .channel = o->channel,
+                                   .source = o->channel,
+                                   .actor = "subject",
+                                   .note = o->note,
+                                   .message_id = info->message_id[0] ? info->message_id : NULL,
+                                   .ip = o->ip,
+                                   .user_agent = o->user_agent,
+                                   .skip_if_same = 1};
+    if (db_begin(db, err) < 0)
+        return -1;
+    if (ledger_revoke(db, &rv, changed, err) < 0 || db_commit(db, err) < 0) {
+        db_rollback(db);
+        *changed = 0;
+        return -1;
+    }
+    return 1;
 }

@@ -473,6 +473,20 @@ int contact_ensure(struct db *db, const char *email, const char *norm, const cha
     return 0;
 }
 
+int contact_find_id(struct db *db, const char *norm, long long *id, struct mo_err *err)
+{
+    const char *p[] = {norm};
+    PGresult *r = db_exec(db, Q_CONTACT_FIND, p, 1, err);
+    int found;
+
+    if (r == NULL)
+        return -1;
+    found = PQntuples(r) > 0;
+    *id = found ? db_int(r, 0, "id") : 0;
+    PQclear(r);
+    return found;
+}
+
 #define HMAC_BATCH 500
 
 int contact_backfill_hmac(struct db *db, const struct suppress_key *k, long *filled,

@@ -53,17 +53,16 @@ int ledger_append(struct db *db, const struct ledger_event *ev, long long *id, s
     return 0;
 }
 
-int ledger_revoke(struct db *db, long long contact_id, long long topic_id, const char *channel,
-                  const char *source, const char *actor, const char *note, const char *message_id,
-                  int skip_if_same, int *changed, struct mo_err *err)
+int ledger_revoke(struct db *db, const struct ledger_revocation *rv, int *changed,
+                  struct mo_err *err)
 {
     char cid[24], tid[24];
     PGresult *r;
 
     *changed = 0;
-    snprintf(cid, sizeof(cid), "%lld", contact_id);
-    if (skip_if_same) {
-        const char *p[] = {cid, num(tid, sizeof(tid), topic_id)};
+    snprintf(cid, sizeof(cid), "%lld", rv->contact_id);
+    if (rv->skip_if_same) {
+        const char *p[] = {cid, num(tid, sizeof(tid), rv->topic_id)};
         if ((r = db_exec(db, Q_LEDGER_ALREADY_REVOKED, p, 2, err)) == NULL)
             return -1;
         int same = db_bool(r, 0, "revoked");
@@ -72,24 +71,37 @@ int ledger_revoke(struct db *db, long long contact_id, long long topic_id, const
             return 0;
     }
     struct ledger_event ev = {
-        .contact_id = contact_id,
-        .topic_id = topic_id,
-        .kind = topic_id > 0 ? "withdrawn" : "objected",
-        .source = source,
-        .channel = channel,
-        .actor = actor,
-        .message_id = message_id,
-        .note = note,
+        .contact_id = rv->contact_id,
+        .topic_id = rv->topic_id,
+        .kind = rv->topic_id > 0 ? "withdrawn" : "objected",
+        .ip = rv->ip,
+        .user_agent = rv->user_agent,
+        .source = rv->source,
+        .channel = rv->channel,
+        .actor = rv->actor,
+        .message_id = rv->message_id,
+        .note = rv->note,
         .age_attested = -1,
     };
     if (ledger_append(db, &ev, NULL, err) < 0)
         return -1;
-    const char *p[] = {topic_id > 0 ? "withdrawn" : "objected", cid,
-                       num(tid, sizeof(tid), topic_id)};
+    const char *p[] = {rv->topic_id > 0 ? "withdrawn" : "objected", cid,
+                       num(tid, sizeof(tid), rv->topic_id)};
     if (db_run(db, Q_OUTBOX_REVOKE, p, 3, err) < 0)
         return -1;
     *changed = 1;
     return 0;
+}
+
+int ledger_pause(struct db *db, const struct ledger_revocation *rv, int months, int *changed,
+                 struct mo_err *err)
+{
+    /* placeholder until the pause lands (issue 10: h-pause) */
+    (void)db;
+    (void)rv;
+    (void)months;
+    *changed = 0;
+    return mo_err_set(err, MO_E_INTERNAL, "pausing is not built yet");
 }
 
 int ledger_import_proofs(struct db *db, const char *file_label, long *n, struct mo_err *err)

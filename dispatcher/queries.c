@@ -787,6 +787,27 @@ static const struct query queries[Q__COUNT] = {
     /* issue 9: doctor and DKIM (h-dkim) */
     Q(Q_DOCTOR_MIGRATIONS, "SELECT version FROM mailout_migrations ORDER BY version", 0),
     /* issue 9: transport (h-transport) */
+    /* issue 10: shared (lead) */
+    Q(Q_UNSUB_TOKEN_LOOKUP,
+      "SELECT u.contact_id, u.topic_id, t.name AS topic, u.run_id, COALESCE(u.message_id, '')"
+      " AS message_id FROM unsubscribe_tokens u JOIN topics t ON t.id = u.topic_id"
+      " WHERE u.token_sha256 = $1",
+      1),
+    /* the outbox entry only for a known contact and a hash new on the list */
+    Q(Q_SUPPRESSION_ADD,
+      "WITH ins AS (INSERT INTO suppression (addr_hmac, reason) VALUES ($1, $2)"
+      "  ON CONFLICT (addr_hmac) DO NOTHING RETURNING addr_hmac),"
+      " ob AS (INSERT INTO webhook_outbox (event, contact_id, payload)"
+      "  SELECT 'suppressed', c.id, jsonb_build_object('event', 'suppressed', 'contact_id', c.id,"
+      "   'email', c.email, 'reason', $2::text, 'at', iso_utc(now()))"
+      "  FROM contacts c, ins WHERE c.id = $3::bigint RETURNING 1)"
+      " SELECT addr_hmac FROM ins",
+      3),
+    /* issue 10: unsubscribe pages, one-click, preferences (h-web) */
+    /* issue 10: pause and the engine (h-pause) */
+    /* issue 10: inbound mail, bounces, complaints (h-inbound) */
+    /* issue 10: webhooks (h-webhook) */
+    /* issue 10: consent receipt, admin opt-out (h-admin) */
 };
 
 const struct query *query_get(enum query_id id)

@@ -176,3 +176,24 @@ int suppress_check(struct db *db, const struct suppress_key *k, const char *norm
     PQclear(r);
     return found;
 }
+
+int suppress_add(struct db *db, const char *addr_hmac, long long contact_id, const char *reason,
+                 int *added, struct mo_err *err)
+{
+    char cid[24];
+    const char *p[] = {addr_hmac, reason, NULL};
+    PGresult *r;
+    int n;
+
+    if (contact_id > 0) {
+        snprintf(cid, sizeof(cid), "%lld", contact_id);
+        p[2] = cid;
+    }
+    if ((r = db_exec(db, Q_SUPPRESSION_ADD, p, 3, err)) == NULL)
+        return -1;
+    n = PQntuples(r);
+    PQclear(r);
+    if (added)
+        *added = n > 0;
+    return 0;
+}

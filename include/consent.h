@@ -23,6 +23,7 @@ struct consent_optout {
     const char *actor;      /* "cli:USER", "web", "inbound", "admin:NAME" */
     const char *reason;     /* note kept with the ledger event, or NULL */
     const char *message_id; /* Message-ID of the mail the opt-out answers, or NULL */
+    int suppress; /* also put the address on the do-not-contact list (issue 10: h-admin) */
 };
 
 /*
@@ -41,5 +42,48 @@ struct consent_optout {
  */
 int consent_unsubscribe(struct db *db, const struct config *cfg, const struct consent_optout *o,
                         long long *contact_id, int *changed, struct mo_err *err);
+
+/* --- opt-outs by unsubscribe token (pages, one-click, mailto) ------------ */
+
+#define CONSENT_TOPIC_MAX      64
+#define CONSENT_MESSAGE_ID_MAX 256
+
+/* What a valid unsubscribe token names. */
+struct consent_token_info {
+    long long contact_id;
+    long long topic_id;
+    long long run_id; /* 0: none (e.g. a consent receipt) */
+    char topic[CONSENT_TOPIC_MAX];
+    char message_id[CONSENT_MESSAGE_ID_MAX]; /* "" when none */
+};
+
+/*
+ * Looks a token up by its SHA-256 (unsubscribe_tokens).  A string that is
+ * not a well-formed token is unknown without a query.  1 found (*info
+ * filled), 0 unknown, -1 with err (database).
+ */
+int consent_token_lookup(struct db *db, const char *token, struct consent_token_info *info,
+                         struct mo_err *err);
+
+/* One opt-out through a token. */
+struct consent_token_optout {
+    const char *token;
+    int all;                /* 1: object to all marketing; 0: withdraw the token's topic */
+    const char *channel;    /* one_click, page, mailto */
+    const char *ip;         /* NULL when none */
+    const char *user_agent; /* NULL when none */
+    const char *note;       /* NULL when none */
+};
+
+/*
+ * Records the opt-out a token grants, for the token's own recipient only,
+ * in one transaction (ledger event with time, IP, user agent, channel and
+ * the token's message; webhook outbox entry).  Idempotent: a repeat
+ * writes nothing (*changed 0).  The subject's own act: the ledger event is
+ * its record, no audit entry.  1 done (*info filled), 0 unknown token
+ * (nothing written), -1 with err.
+ */
+int consent_token_unsubscribe(struct db *db, const struct consent_token_optout *o,
+                              struct consent_token_info *info, int *changed, struct mo_err *err);
 
 #endif

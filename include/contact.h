@@ -70,6 +70,9 @@ json_t *contact_show(struct db *db, const char *email, struct mo_err *err);
 int contact_ensure(struct db *db, const char *email, const char *norm, const char *addr_hmac,
                    const char *source, long long *id, int *created, struct mo_err *err);
 
+/* Finds a contact by normalized address: 1 found (*id set), 0 unknown, -1 with err. */
+int contact_find_id(struct db *db, const char *norm, long long *id, struct mo_err *err);
+
 /*
  * Fills contacts.addr_hmac where it is NULL (contacts stored before the
  * column existed), in batches that each commit by themselves: call outside

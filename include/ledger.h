@@ -37,16 +37,38 @@ struct ledger_event {
 /* Appends one event inside the caller's transaction; *id (may be NULL) gets its id. */
 int ledger_append(struct db *db, const struct ledger_event *ev, long long *id, struct mo_err *err);
 
+/* One opt-out to record (ledger_revoke).  Strings borrowed; NULL: none. */
+struct ledger_revocation {
+    long long contact_id;
+    long long topic_id;     /* > 0: 'withdrawn' for that topic; 0: 'objected' to all marketing */
+    const char *channel;    /* one_click, page, mailto, complaint, admin, ... */
+    const char *source;     /* what produced it (page, command, inbound message) */
+    const char *actor;      /* subject, admin:NAME, inbound, system */
+    const char *note;       /* reason kept with the event */
+    const char *message_id; /* the message whose link, header or reply was used */
+    const char *ip;         /* client address (web channels) */
+    const char *user_agent; /* client user agent (web channels) */
+    int skip_if_same;       /* write nothing when the state is already that */
+};
+
 /*
- * Records an opt-out in one transaction: 'withdrawn' for topic (topic_id > 0)
- * or 'objected' to all marketing (topic_id 0), plus the CRM webhook outbox
- * entry.  Idempotent per request in effect: a repeat simply appends again
- * unless skip_if_same is set and the state is already that.  *changed tells
- * whether an event was written.
+ * Records an opt-out inside the caller's transaction: 'withdrawn' for the
+ * topic or 'objected' to all marketing, plus the CRM webhook outbox entry.
+ * With skip_if_same a repeat writes nothing.  *changed tells whether an
+ * event was written.
  */
-int ledger_revoke(struct db *db, long long contact_id, long long topic_id, const char *channel,
-                  const char *source, const char *actor, const char *note, const char *message_id,
-                  int skip_if_same, int *changed, struct mo_err *err);
+int ledger_revoke(struct db *db, const struct ledger_revocation *rv, int *changed,
+                  struct mo_err *err);
+
+/*
+ * Records a pause of all marketing until now + months (1..24) inside the
+ * caller's transaction: a 'paused' ledger event with paused_until, which the
+ * legal-basis engine reads as the exclusion reason 'paused' until then.
+ * months 0 ends a pause at once (resume).  Provenance as in rv (topic_id
+ * ignored).  *changed as ledger_revoke().  (issue 10: h-pause)
+ */
+int ledger_pause(struct db *db, const struct ledger_revocation *rv, int months, int *changed,
+                 struct mo_err *err);
 
 /*
  * Records the consent proof of a contact import: one 'granted' event per

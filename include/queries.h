@@ -153,6 +153,14 @@ enum query_id {
     /* issue 9: doctor and DKIM (h-dkim) */
     Q_DOCTOR_MIGRATIONS,
     /* issue 9: transport (h-transport) */
+    /* issue 10: shared (lead) */
+    Q_UNSUB_TOKEN_LOOKUP,
+    Q_SUPPRESSION_ADD,
+    /* issue 10: unsubscribe pages, one-click, preferences (h-web) */
+    /* issue 10: pause and the engine (h-pause) */
+    /* issue 10: inbound mail, bounces, complaints (h-inbound) */
+    /* issue 10: webhooks (h-webhook) */
+    /* issue 10: consent receipt, admin opt-out (h-admin) */
     Q__COUNT
 };
 

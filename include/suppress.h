@@ -43,4 +43,15 @@ void suppress_fingerprint(const struct suppress_key *k, char out[65]);
 int suppress_check(struct db *db, const struct suppress_key *k, const char *norm,
                    struct mo_err *err);
 
+/*
+ * Puts a keyed hash on the do-not-contact list inside the caller's
+ * transaction, with reason (admin, hard_bounce, soft_bounces, complaint,
+ * erased); a hash already listed keeps its first reason.  When contact_id
+ * > 0 and the hash was not listed yet, the CRM webhook outbox gains a
+ * 'suppressed' event for that contact.  *added (may be NULL): 1 when the
+ * hash is new on the list.  -1 with err.
+ */
+int suppress_add(struct db *db, const char *addr_hmac, long long contact_id, const char *reason,
+                 int *added, struct mo_err *err);
+
 #endif
