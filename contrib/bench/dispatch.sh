@@ -27,91 +27,35 @@
 # has no `dispatch` yet, only the data and the baseline run.
 
 set -eu
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BENCH=dispatch
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 N=${N:-100000} RUNS=${RUNS:-3} SIZE=${SIZE:-4096} SIGN=${SIGN:-1} MODE=${MODE:-rate}
 RSS_SIZES=${RSS_SIZES:-10000 1000000}
 for v in N RUNS SIZE SIGN; do
-    case ${!v} in '' | *[!0-9]*) echo "dispatch.sh: $v must be a number" >&2; exit 1 ;; esac
+    case ${!v} in '' | *[!0-9]*) die "$v must be a number" ;; esac
 done
-case $MODE in rate | rss) ;; *) echo "dispatch.sh: MODE is rate or rss" >&2; exit 1 ;; esac
-if [ -z "${MAILOUT:-}" ]; then
-    if [ -x "$ROOT/_build/normal/mailout" ]; then MAILOUT=$ROOT/_build/normal/mailout; else MAILOUT=$ROOT/mailout; fi
-fi
-case $MAILOUT in
-/*) ;;
-*) if [ -x "$MAILOUT" ]; then MAILOUT=$PWD/$MAILOUT; else MAILOUT=$ROOT/$MAILOUT; fi ;;
-esac
-die() {
-    echo "dispatch.sh: $*" >&2
-    exit 1
-}
-[ -x "$MAILOUT" ] || die "no mailout binary at '$MAILOUT' (build it, or set MAILOUT)"
-PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2> /dev/null | sort -V | tail -n 1)
-[ -x "$PG_BIN/initdb" ] || die "PostgreSQL server not installed (apt-get install postgresql)"
-PSQL=$PG_BIN/psql
+case $MODE in rate | rss) ;; *) die "MODE is rate or rss" ;; esac
+bench_mailout
 for t in smtp-sink smtp-source; do
     command -v $t > /dev/null || die "no $t (apt-get install postfix; keep its service stopped)"
 done
 command -v openssl > /dev/null || die "no openssl"
 /usr/bin/time -f %M -o /dev/null true 2> /dev/null || die "no GNU time at /usr/bin/time (apt-get install time)"
-if [ "$(id -u)" -eq 0 ] && ! id postgres > /dev/null 2>&1; then die "no 'postgres' user to run the cluster as"; fi
 HAVE_DISPATCH=1
 if "$MAILOUT" dispatch --help 2>&1 | grep -qi "unknown command"; then
     HAVE_DISPATCH=0
     echo "dispatch.sh: this mailout has no 'dispatch' command: data and baseline only" >&2
 fi
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/mailout-dispatch-bench.XXXXXX")
-chmod 755 "$TMP"
-PG_DIR=$TMP/pg
-SINK_PID=
-cleanup() {
-    [ -n "$SINK_PID" ] && { kill "$SINK_PID" 2> /dev/null; wait "$SINK_PID" 2> /dev/null; } || true
-    if [ -f "$PG_DIR/data/postmaster.pid" ]; then
-        as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate -w stop > /dev/null 2>&1 || true
-    fi
-    if [ -n "${KEEP:-}" ]; then echo "kept $TMP" >&2; else rm -rf "$TMP"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-free_port() {
-    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-step() { echo "$(date +%T) $*" >&2; }
-now_ns() { date +%s%N; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b - a) / 1e9 }'; }
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.0f", n / s; else print "?" }'; }
-quiet() {
-    "$@" > "$TMP/cmd.out" 2> "$TMP/cmd.err" || {
-        head -n 20 "$TMP/cmd.out" "$TMP/cmd.err" >&2
-        die "failed: $*"
-    }
-}
-median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2}'; }
 
 # --- the cluster and the sink ------------------------------------------------
-mkdir -p "$PG_DIR"
-[ "$(id -u)" -eq 0 ] && chown postgres "$PG_DIR"
-as_pg "$PG_BIN/initdb" -D "$PG_DIR/data" -U owner -A trust -E UTF8 --locale=C.UTF-8 --no-sync \
-    > "$TMP/initdb.log" 2>&1 || { cat "$TMP/initdb.log" >&2; die "initdb failed"; }
-PGPORT=$(free_port)
-as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -w -l "$PG_DIR/log" \
-    -o "-p $PGPORT -k $PG_DIR -c listen_addresses=''" start > /dev/null 2>&1 ||
-    { cat "$PG_DIR/log" >&2; die "PostgreSQL did not start"; }
-export PGHOST=$PG_DIR PGPORT PGUSER=owner
-sql() { PGOPTIONS='-c client_min_messages=warning' "$PSQL" -X -q -v ON_ERROR_STOP=1 -At -d "${2:-$DB}" -c "$1"; }
-
+bench_cluster_start
 SINK_PORT=$(free_port)
 # -c counts (its counter costs ~2 %, BENCH.md section 1); 1000: backlog
 smtp-sink -c -u nobody "127.0.0.1:$SINK_PORT" 1000 > "$TMP/sink.log" 2>&1 &
 SINK_PID=$!
-for _ in $(seq 50); do
-    /usr/bin/python3 -c "import socket; socket.create_connection(('127.0.0.1', $SINK_PORT), 0.2)" 2> /dev/null && break
-    sleep 0.1
-done
+bench_on_exit 'kill $SINK_PID 2> /dev/null; wait $SINK_PID 2> /dev/null'
+wait_port "$SINK_PORT" || die "smtp-sink did not start"
 sink_msgs() { local v; v=$(tr '\r' '\n' < "$TMP/sink.log" | grep -o 'mesg=[0-9]*' | tail -1 | cut -d= -f2) || true; echo "${v:-0}"; }
 
 if [ "$SIGN" = 1 ]; then

@@ -27,7 +27,8 @@
 # as a user who may run initdb.
 
 set -eu
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BENCH=explain
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 if [ -n "${SMALL:-}" ]; then
     CONTACTS=${CONTACTS:-10000} ORDERS=${ORDERS:-20000} ACTIVITY=${ACTIVITY:-50000}
 else
@@ -35,75 +36,19 @@ else
 fi
 SEED=${SEED:-1}
 for v in CONTACTS ORDERS ACTIVITY SEED; do
-    case ${!v} in '' | *[!0-9]*) echo "explain.sh: $v must be a number" >&2; exit 1 ;; esac
+    case ${!v} in '' | *[!0-9]*) die "$v must be a number" ;; esac
 done
-if [ -z "${MAILOUT:-}" ]; then
-    if [ -x "$ROOT/_build/normal/mailout" ]; then MAILOUT=$ROOT/_build/normal/mailout; else MAILOUT=$ROOT/mailout; fi
-fi
-case $MAILOUT in
-/*) ;;
-*) if [ -x "$MAILOUT" ]; then MAILOUT=$PWD/$MAILOUT; else MAILOUT=$ROOT/$MAILOUT; fi ;;
-esac
-[ -x "$MAILOUT" ] || { echo "explain.sh: no mailout binary at '$MAILOUT' (build it, or set MAILOUT)" >&2; exit 1; }
-PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2> /dev/null | sort -V | tail -n 1)
-[ -x "$PG_BIN/initdb" ] || { echo "explain.sh: PostgreSQL server not installed (apt-get install postgresql)" >&2; exit 1; }
-# psql itself, not Debian's /usr/bin/psql (a Perl wrapper with its own start-up)
-PSQL=$PG_BIN/psql
-[ -x "$PSQL" ] || { echo "explain.sh: no $PSQL (apt-get install postgresql-client)" >&2; exit 1; }
-if [ "$(id -u)" -eq 0 ] && ! id postgres > /dev/null 2>&1; then
-    echo "explain.sh: no 'postgres' user to run the cluster as" >&2
-    exit 1
-fi
+bench_mailout
+[ -x "$PSQL" ] || die "no $PSQL (apt-get install postgresql-client)"
 GNUTIME=
 [ -x /usr/bin/time ] && /usr/bin/time -f %M -o /dev/null true 2> /dev/null && GNUTIME=/usr/bin/time
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/mailout-bench.XXXXXX")
-chmod 755 "$TMP"
-PG_DIR=$TMP/pg
 DATA=$TMP/data
-cleanup() {
-    if [ -f "$PG_DIR/data/postmaster.pid" ]; then
-        as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate -w stop > /dev/null 2>&1 || true
-    fi
-    if [ -n "${KEEP_TMP:-}" ]; then echo "kept $TMP" >&2; else rm -rf "$TMP"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-as_pg() {
-    if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
-}
-free_port() {
-    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-die() {
-    echo "explain.sh: $*" >&2
-    exit 1
-}
-step() { echo "$(date +%T) $*" >&2; }
-# now_ns: nanoseconds since the epoch; secs T0 T1: the difference in seconds
-now_ns() { date +%s%N; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b - a) / 1e9 }'; }
-# quiet CMD...: runs CMD, showing its output only when it fails
-quiet() {
-    "$@" > "$TMP/cmd.out" 2> "$TMP/cmd.err" || {
-        head -n 20 "$TMP/cmd.out" "$TMP/cmd.err" >&2
-        die "failed: $*"
-    }
-}
+[ -n "${KEEP_TMP:-}" ] && KEEP=1
 
 # --- the cluster -----------------------------------------------------------
-mkdir -p "$PG_DIR"
-[ "$(id -u)" -eq 0 ] && chown postgres "$PG_DIR"
-as_pg "$PG_BIN/initdb" -D "$PG_DIR/data" -U owner -A trust -E UTF8 --locale=C.UTF-8 --no-sync \
-    > "$TMP/initdb.log" 2>&1 || { cat "$TMP/initdb.log" >&2; die "initdb failed"; }
-PGPORT=$(free_port)
-as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -w -l "$PG_DIR/log" \
-    -o "-p $PGPORT -k $PG_DIR -c listen_addresses=''" start > /dev/null 2>&1 ||
-    { cat "$PG_DIR/log" >&2; die "PostgreSQL did not start"; }
-export PGHOST=$PG_DIR PGPORT PGUSER=owner PGDATABASE=bench
-sql() { PGOPTIONS='-c client_min_messages=warning' "$PSQL" -X -q -v ON_ERROR_STOP=1 -At -d "${2:-bench}" -c "$1"; }
+bench_cluster_start
+export PGDATABASE=bench
+DB=bench
 sql "CREATE DATABASE bench" postgres
 
 printf '%s\n' "suppression_key_file = $TMP/supp.key" "legal_entity = ACME Pumps GmbH" \

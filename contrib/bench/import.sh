@@ -29,67 +29,24 @@
 # (the cluster then runs as 'postgres') or as a user who may run initdb.
 
 set -eu
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BENCH=$ROOT/contrib/bench
+BENCH=import
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+BENCH_DIR=$ROOT/contrib/bench
 N=${N:-100000}
 RUNS=${RUNS:-5}
-if [ -z "${MAILOUT:-}" ]; then
-    if [ -x "$ROOT/_build/normal/mailout" ]; then MAILOUT=$ROOT/_build/normal/mailout; else MAILOUT=$ROOT/mailout; fi
-fi
-case $MAILOUT in
-/*) ;;
-*) if [ -x "$MAILOUT" ]; then MAILOUT=$PWD/$MAILOUT; else MAILOUT=$ROOT/$MAILOUT; fi ;;
-esac
-[ -x "$MAILOUT" ] || { echo "import.sh: no mailout binary at '$MAILOUT' (build it, or set MAILOUT)" >&2; exit 1; }
-case $N in '' | *[!0-9]*) echo "import.sh: N must be a number" >&2; exit 1 ;; esac
-case $RUNS in '' | *[!0-9]* | 0) echo "import.sh: RUNS must be a number >= 1" >&2; exit 1 ;; esac
-PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2> /dev/null | sort -V | tail -n 1)
-[ -x "$PG_BIN/initdb" ] || { echo "import.sh: PostgreSQL server not installed (apt-get install postgresql)" >&2; exit 1; }
+bench_mailout
+case $N in '' | *[!0-9]*) die "N must be a number" ;; esac
+case $RUNS in '' | *[!0-9]* | 0) die "RUNS must be a number >= 1" ;; esac
 # psql itself, not Debian's /usr/bin/psql (a Perl wrapper that adds its own start-up to every run)
-PSQL=$PG_BIN/psql
-[ -x "$PSQL" ] || { echo "import.sh: no $PSQL (apt-get install postgresql-client)" >&2; exit 1; }
-if [ "$(id -u)" -eq 0 ] && ! id postgres > /dev/null 2>&1; then
-    echo "import.sh: no 'postgres' user to run the cluster as" >&2
-    exit 1
-fi
+[ -x "$PSQL" ] || die "no $PSQL (apt-get install postgresql-client)"
 GNUTIME=
 [ -x /usr/bin/time ] && /usr/bin/time -f %M -o /dev/null true 2> /dev/null && GNUTIME=/usr/bin/time
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/mailout-bench.XXXXXX")
-chmod 755 "$TMP"
-PG_DIR=$TMP/pg
-cleanup() {
-    if [ -f "$PG_DIR/data/postmaster.pid" ]; then
-        as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate -w stop > /dev/null 2>&1 || true
-    fi
-    if [ -n "${KEEP_TMP:-}" ]; then echo "kept $TMP" >&2; else rm -rf "$TMP"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-as_pg() {
-    if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
-}
-free_port() {
-    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-die() {
-    echo "import.sh: $*" >&2
-    exit 1
-}
+[ -n "${KEEP_TMP:-}" ] && KEEP=1
 
 # --- the cluster -----------------------------------------------------------
-mkdir -p "$PG_DIR"
-[ "$(id -u)" -eq 0 ] && chown postgres "$PG_DIR"
-as_pg "$PG_BIN/initdb" -D "$PG_DIR/data" -U owner -A trust -E UTF8 --locale=C.UTF-8 --no-sync \
-    > "$TMP/initdb.log" 2>&1 || { cat "$TMP/initdb.log" >&2; die "initdb failed"; }
-PGPORT=$(free_port)
-as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -w -l "$PG_DIR/log" \
-    -o "-p $PGPORT -k $PG_DIR -c listen_addresses=''" start > /dev/null 2>&1 ||
-    { cat "$PG_DIR/log" >&2; die "PostgreSQL did not start"; }
-export PGHOST=$PG_DIR PGPORT PGUSER=owner PGDATABASE=bench
-sql() { PGOPTIONS='-c client_min_messages=warning' "$PSQL" -X -q -v ON_ERROR_STOP=1 -At -d "${2:-bench}" -c "$1"; }
+bench_cluster_start
+export PGDATABASE=bench
+DB=bench
 
 # The migrated schema, once; each run gets a fresh copy of it.
 sql "CREATE DATABASE bench_tpl" postgres
@@ -107,7 +64,7 @@ fresh_db() {
 
 # --- the input -------------------------------------------------------------
 CSV=$TMP/contacts.csv
-/usr/bin/python3 "$BENCH/gen-contacts.py" "$N" > "$CSV"
+/usr/bin/python3 "$BENCH_DIR/gen-contacts.py" "$N" > "$CSV"
 # rows with an IDN domain: each must end up as an A-label (xn--) in contacts.email_norm
 N_IDN=$(/usr/bin/python3 -c 'import csv, sys
 print(sum(not r["email"].split("@")[1].isascii() for r in csv.DictReader(open(sys.argv[1], encoding="utf-8"))))' "$CSV")
@@ -197,7 +154,7 @@ src_rev() {
     echo "$rev"
 }
 
-OUTDIR=$BENCH/out
+OUTDIR=$BENCH_DIR/out
 mkdir -p "$OUTDIR"
 STAMP=$(date -u +%Y-%m-%dT%H%M%SZ)
 OUTFILE=$OUTDIR/import-$STAMP.txt
