@@ -392,6 +392,27 @@ static const struct cli_command commands[] = {
      "--json: {\"campaign\": NAME, \"runs\": [{\"run\", \"state\", \"recipients\",\n"
      "\"queued\", \"sent\", \"failed\", \"uncertain\", \"excluded\", \"cancelled\",\n"
      "\"deferred\", \"in_flight\", \"created_at\", \"finished_at\"}]}.\n"},
+    /* issue 10: h-webhook */
+    {"webhook", "status", cmd_webhook_status, "webhook status [--json]",
+     "CRM webhook outbox: pending, delivered, dead letters",
+     "Counts the consent changes queued for the CRM webhook (webhook_url): pending\n"
+     "(not yet delivered; how many are being sent now and the age of the oldest),\n"
+     "delivered, dead letters and failed attempts, then lists up to 20 dead letters\n"
+     "(id, event, contact id, attempts, last HTTP status or error).  Writes nothing.\n"
+     "--json: {\"configured\", \"pending\", \"in_flight\", \"delivered\", \"dead\",\n"
+     "\"failed_attempts\", \"oldest_pending_seconds\" (null when none),\n"
+     "\"dead_letters\": [{\"id\", \"event\", \"contact_id\", \"attempts\", \"last_status\",\n"
+     "\"last_error\", \"dead_at\"}]}.\n"},
+    {"webhook", "retry", cmd_webhook_retry, "webhook retry [--id ID]",
+     "send the CRM webhook's dead letters again",
+     "Queues every dead letter (or only outbox row ID) again with a fresh round of\n"
+     "webhook_max_attempts attempts; `serve` delivers them.  A dead letter does not\n"
+     "hold back its contact's later events, so a retried one may arrive after\n"
+     "them: receivers apply an event only if its id is higher than the last one\n"
+     "they applied for that contact.  Prints how many were queued.  An ID that is\n"
+     "no dead letter exits 66.  Audited (webhook.retry, with the ids).\n"
+     "\n"
+     "  -i, --id ID   only this outbox row\n"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -262,6 +262,26 @@ int cmd_contact_show(struct cli *cli, int argc, char **argv, struct mo_err *err)
             printf(" note \"%s\"", s);
         putchar('\n');
     }
+    /* issue 10: h-webhook */
+    json_t *hooks = json_object_get(c, "webhooks");
+    if (json_array_size(hooks))
+        printf("webhooks:\n");
+    json_array_foreach(hooks, i, v)
+    {
+        const json_t *st = json_object_get(v, "last_status");
+        const char *at = json_string_value(json_object_get(v, "delivered_at"));
+        printf("  #%lld %s %s, %lld attempt%s",
+               (long long)json_integer_value(json_object_get(v, "id")),
+               json_string_value(json_object_get(v, "event")),
+               json_string_value(json_object_get(v, "state")),
+               (long long)json_integer_value(json_object_get(v, "attempts")),
+               cli_plural((long)json_integer_value(json_object_get(v, "attempts"))));
+        if (json_is_integer(st))
+            printf(", last status %lld", (long long)json_integer_value(st));
+        if (at)
+            printf(", delivered %s", at);
+        putchar('\n');
+    }
     json_decref(c);
     return 0;
 }

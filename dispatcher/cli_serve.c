@@ -26,6 +26,7 @@
 #include "log.h"
 #include "monotime.h"
 #include "suppress.h"
+#include "webhook.h"
 
 /* How long a stop waits for a sender inside an SMTP session before leaving it. */
 #define SERVE_STOP_WAIT_MS    3000
@@ -71,12 +72,45 @@ static void stop_sender(struct doi_mail_worker *w, int wait_ms, const struct mo_
     _exit(err && err->code ? mo_err_exit_code(err->code) : 0);
 }
 
+/* What is left of SERVE_STOP_WAIT_MS since t0. */
+static int stop_wait_left(long long t0)
+{
+    long spent = (long)(monotime_ms() - t0);
+    return spent < SERVE_STOP_WAIT_MS ? SERVE_STOP_WAIT_MS - (int)spent : 0;
+}
+
+/*
+ * Stops the confirmation sender and the webhook deliverer (issue 10:
+ * h-webhook) within what is left of SERVE_STOP_WAIT_MS since t0.  A webhook
+ * POST in flight has until the grace given at its stop request, then it is
+ * cut short and its event is due again.  When a thread is still stuck, the
+ * process ends here (stop_sender), with err's exit code when err is set.
+ */
+static void stop_workers(struct doi_mail_worker *w, struct webhook_worker *hw, long long t0,
+                         const struct mo_err *err)
+{
+    doi_mail_worker_request_stop(w);
+    webhook_worker_request_stop(hw, SERVE_STOP_WAIT_MS - 1500);
+    int stuck = webhook_worker_stop(hw, stop_wait_left(t0));
+    stop_sender(w, stop_wait_left(t0), err);
+    if (!stuck)
+        return;
+    if (err && err->code)
+        fprintf(stderr, "mailout: %s\n", err->msg);
+    else
+        mo_log(MO_LOG_INFO, "stopped");
+    fflush(stdout);
+    fflush(stderr);
+    _exit(err && err->code ? mo_err_exit_code(err->code) : 0);
+}
+
 int cmd_serve(struct cli *cli, int argc, char **argv, struct mo_err *err)
 {
     int first, rc;
     sigset_t set;
     struct http_server *s;
     struct doi_mail_worker *w;
+    struct webhook_worker *hw = NULL;
 
     rc = cli_getopt(cli, argc, argv, "", NULL, NULL, NULL, &first, err);
     if (rc != 0)
@@ -99,12 +133,17 @@ int cmd_serve(struct cli *cli, int argc, char **argv, struct mo_err *err)
     if (filled)
         mo_log(MO_LOG_INFO, "stored the keyed hash of %ld older contacts", filled);
     block_stop_signals(&set); /* before MHD and the sender start their threads */
-    w = doi_mail_worker_start(&cli->cfg, cli->data_dir, err);
-    if (w == NULL)
+    /* the deliverer reads its secret first: a bad one stops serve before anything runs */
+    if (*cli->cfg.webhook_url && (hw = webhook_worker_start(&cli->cfg, err)) == NULL)
         return -1;
+    w = doi_mail_worker_start(&cli->cfg, cli->data_dir, err);
+    if (w == NULL) {
+        stop_workers(NULL, hw, monotime_ms(), err);
+        return -1;
+    }
     s = http_start(&cli->cfg, cli->data_dir, err);
     if (s == NULL) {
-        stop_sender(w, SERVE_STOP_WAIT_MS, err);
+        stop_workers(w, hw, monotime_ms(), err);
         return -1;
     }
     mo_log(MO_LOG_INFO, "listening on http://%s (public base %s)", cli->cfg.listen,
@@ -120,12 +159,12 @@ int cmd_serve(struct cli *cli, int argc, char **argv, struct mo_err *err)
             purge(cli);
     }
     mo_log(MO_LOG_INFO, "stopping");
-    /* the sender first: it finishes its batch while HTTP drains */
+    /* the senders first: they finish their work while HTTP drains */
     long long t0 = monotime_ms();
     doi_mail_worker_request_stop(w);
+    webhook_worker_request_stop(hw, SERVE_STOP_WAIT_MS - 1500);
     http_stop(s);
-    long spent = (long)(monotime_ms() - t0);
-    stop_sender(w, spent < SERVE_STOP_WAIT_MS ? SERVE_STOP_WAIT_MS - (int)spent : 0, NULL);
+    stop_workers(w, hw, t0, NULL);
     mo_log(MO_LOG_INFO, "stopped");
     return 0;
 }

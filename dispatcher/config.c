@@ -19,6 +19,7 @@
 #include "buf.h"
 #include "fileio.h"
 #include "utf8.h"
+#include "webhook.h"
 #include "xalloc.h"
 
 enum cfg_type {
@@ -84,6 +85,10 @@ static const struct cfg_key cfg_keys[] = {
     K(webhook_url, CFG_URL, ""),
     K(webhook_secret_file, CFG_PATH, ""),
     K(log_level, CFG_LOGLEVEL, "info"),
+    /* issue 10: h-webhook */
+    K(webhook_timeout, CFG_DURATION, "10s"),
+    K(webhook_max_attempts, CFG_INT, "12"),
+    K(webhook_backoff_base, CFG_DURATION, "10s"),
 };
 
 #define NKEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))
@@ -723,12 +728,49 @@ static int validate_dkim(const struct config *cfg, const char *name, const unsig
     return 0;
 }
 
+/* issue 10: h-webhook.  The webhook: https (http only to loopback), signed, bounded. */
+static int validate_webhook(const struct config *cfg, const char *name, const unsigned *lines,
+                            struct mo_err *err)
+{
+    char where[600], sv[108], why[256];
+
+    key_where(where, sizeof(where), name, lines, "webhook_max_attempts");
+    if (cfg->webhook_max_attempts < 1 || cfg->webhook_max_attempts > 100)
+        return mo_err_set(err, MO_E_INPUT,
+                          "invalid value '%lld' for key webhook_max_attempts: expected 1 to 100 "
+                          "(%s)",
+                          cfg->webhook_max_attempts, where);
+    key_where(where, sizeof(where), name, lines, "webhook_timeout");
+    if (cfg->webhook_timeout > 600)
+        return mo_err_set(
+            err, MO_E_INPUT,
+            "invalid value '%llds' for key webhook_timeout: expected at most 10m (%s)",
+            cfg->webhook_timeout, where);
+    if (!*cfg->webhook_url)
+        return 0;
+    key_where(where, sizeof(where), name, lines, "webhook_url");
+    if (webhook_url_check(cfg->webhook_url, why, sizeof(why)) < 0) {
+        /* a URL with credentials is not repeated */
+        if (strchr(cfg->webhook_url, '@'))
+            return mo_err_set(err, MO_E_INPUT, "invalid value for key webhook_url: %s (%s)", why,
+                              where);
+        return mo_err_set(err, MO_E_INPUT, "invalid value '%s' for key webhook_url: %s (%s)",
+                          shown(cfg->webhook_url, sv), why, where);
+    }
+    if (!*cfg->webhook_secret_file)
+        return mo_err_set(err, MO_E_INPUT,
+                          "webhook_url needs webhook_secret_file, the file whose first line "
+                          "signs every request (%s, key webhook_secret_file)",
+                          where);
+    return 0;
+}
+
 /* Cross-key checks once the whole file is read; lines[i]: where key i was set, 0 = default. */
 static int validate(struct config *cfg, const char *name, const unsigned *lines, struct mo_err *err)
 {
     char where[600], sv[108];
 
-    if (validate_dkim(cfg, name, lines, err) < 0)
+    if (validate_dkim(cfg, name, lines, err) < 0 || validate_webhook(cfg, name, lines, err) < 0)
         return -1;
     if (cfg->transport_kind == TRANSPORT_SMTP) {
         const struct cfg_key *k = find_key("smtp_starttls");

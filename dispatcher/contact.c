@@ -27,6 +27,7 @@
 #include "suppress.h"
 #include "topic.h"
 #include "utf8.h"
+#include "webhook.h"
 #include "xalloc.h"
 
 enum col {
@@ -633,6 +634,12 @@ json_t *contact_show(struct db *db, const char *email, struct mo_err *err)
     }
     json_object_set_new(c, "history", hist);
     PQclear(r);
+
+    /* issue 10: h-webhook - what the CRM was told, and whether it heard */
+    json_t *hooks = webhook_contact_deliveries(db, id, err);
+    if (hooks == NULL)
+        goto fail;
+    json_object_set_new(c, "webhooks", hooks);
     return c;
 fail:
     json_decref(c);

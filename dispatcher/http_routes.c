@@ -20,6 +20,7 @@
 #include "log.h"
 #include "tmplfile.h"
 #include "topic.h"
+#include "webhook.h"
 
 #define TOPICS_MAX DOI_MAX_TOPICS
 #define EMAIL_MAX  320
@@ -311,8 +312,14 @@ static enum MHD_Result do_metrics(struct http_call *call)
     db_ok = db != NULL && campaign_totals_read(db, &t, &err) == 0;
     if (!db_ok)
         mo_log(MO_LOG_WARN, "metrics: campaign mail not read: %s", err.msg);
+    /* issue 10: h-webhook - the CRM webhook outbox, whoever delivers it */
+    struct webhook_totals wt;
+    int hook_ok = db_ok && webhook_totals_read(db, &wt, &err) == 0;
+    if (db_ok && !hook_ok)
+        mo_log(MO_LOG_WARN, "metrics: webhook outbox not read: %s", err.msg);
     if (metrics_render(call->s->metrics, &b) < 0 ||
-        metrics_render_campaign(db_ok ? &t : NULL, &b) < 0)
+        metrics_render_campaign(db_ok ? &t : NULL, &b) < 0 ||
+        (hook_ok && webhook_metrics_render(&wt, &b) < 0))
         mo_log(MO_LOG_WARN, "metrics: output cut at %zu bytes", b.len);
     return http_text(call, MHD_HTTP_OK, "text/plain; version=0.0.4", &b);
 }

@@ -807,6 +807,70 @@ static const struct query queries[Q__COUNT] = {
     /* issue 10: pause and the engine (h-pause) */
     /* issue 10: inbound mail, bounces, complaints (h-inbound) */
     /* issue 10: webhooks (h-webhook) */
+    /* one due row whose contact has no older open row (order per contact), leased */
+    Q(Q_WEBHOOK_CLAIM,
+      "WITH due AS (SELECT o.id FROM webhook_outbox o"
+      "  WHERE o.delivered_at IS NULL AND o.dead_at IS NULL AND o.next_attempt_at <= now()"
+      "   AND (o.locked_until IS NULL OR o.locked_until <= now())"
+      "   AND NOT EXISTS (SELECT 1 FROM webhook_outbox p WHERE p.contact_id = o.contact_id"
+      "    AND p.id < o.id AND p.delivered_at IS NULL AND p.dead_at IS NULL)"
+      "  ORDER BY o.next_attempt_at, o.id LIMIT $1::integer FOR UPDATE OF o SKIP LOCKED)"
+      " UPDATE webhook_outbox o SET locked_until = now() + $2::interval, locked_by = $3"
+      " FROM due WHERE o.id = due.id"
+      " RETURNING o.id, o.event, o.contact_id, o.attempts,"
+      "  (o.payload || jsonb_build_object('id', o.id))::text AS body",
+      3),
+    /* a 2xx is a fact whoever holds the lease now */
+    Q(Q_WEBHOOK_DELIVERED,
+      "UPDATE webhook_outbox SET delivered_at = now(), attempts = attempts + 1,"
+      " last_status = $2::integer, last_error = NULL, last_attempt_at = now(),"
+      " locked_until = NULL, locked_by = NULL WHERE id = $1::bigint AND delivered_at IS NULL",
+      2),
+    Q(Q_WEBHOOK_FAILED,
+      "UPDATE webhook_outbox SET attempts = attempts + 1, failures = failures + 1,"
+      " last_status = $2::integer, last_error = $3, last_attempt_at = now(),"
+      " next_attempt_at = now() + $4::interval, locked_until = NULL, locked_by = NULL,"
+      " dead_at = CASE WHEN $6::boolean OR attempts + 1 >= $5::integer THEN now() END"
+      " WHERE id = $1::bigint AND locked_by = $7 AND delivered_at IS NULL"
+      " RETURNING attempts, dead_at IS NOT NULL AS dead",
+      7),
+    /* an attempt cut short by a stop: not counted, due again at once */
+    Q(Q_WEBHOOK_RELEASE,
+      "UPDATE webhook_outbox SET locked_until = NULL, locked_by = NULL"
+      " WHERE id = $1::bigint AND locked_by = $2",
+      2),
+    Q(Q_WEBHOOK_RELEASE_OWNER,
+      "UPDATE webhook_outbox SET locked_until = NULL, locked_by = NULL WHERE locked_by = $1", 1),
+    Q(Q_WEBHOOK_TOTALS,
+      "SELECT count(*) FILTER (WHERE delivered_at IS NULL AND dead_at IS NULL) AS pending,"
+      " count(*) FILTER (WHERE delivered_at IS NULL AND dead_at IS NULL"
+      "  AND locked_until > now()) AS in_flight,"
+      " count(*) FILTER (WHERE delivered_at IS NOT NULL) AS delivered,"
+      " count(*) FILTER (WHERE delivered_at IS NULL AND dead_at IS NOT NULL) AS dead,"
+      " COALESCE(sum(failures), 0) AS failed_attempts,"
+      " COALESCE(floor(extract(epoch FROM now() - min(created_at)"
+      "  FILTER (WHERE delivered_at IS NULL AND dead_at IS NULL))), -1)::bigint AS oldest_age"
+      " FROM webhook_outbox",
+      0),
+    Q(Q_WEBHOOK_DEAD_LIST,
+      "SELECT id, event, contact_id, attempts, last_status, COALESCE(last_error, '') AS last_error,"
+      " iso_utc(dead_at) AS dead_at FROM webhook_outbox"
+      " WHERE dead_at IS NOT NULL AND delivered_at IS NULL ORDER BY id LIMIT $1::integer",
+      1),
+    /* dead letters (all, or the one with id $1) due again with a fresh round of attempts */
+    Q(Q_WEBHOOK_RETRY,
+      "WITH u AS (UPDATE webhook_outbox SET dead_at = NULL, attempts = 0, next_attempt_at = now(),"
+      "  locked_until = NULL, locked_by = NULL WHERE dead_at IS NOT NULL AND delivered_at IS NULL"
+      "  AND ($1::bigint IS NULL OR id = $1::bigint) RETURNING id)"
+      " SELECT id FROM u ORDER BY id",
+      1),
+    Q(Q_WEBHOOK_CONTACT,
+      "SELECT id, event, CASE WHEN delivered_at IS NOT NULL THEN 'delivered'"
+      "  WHEN dead_at IS NOT NULL THEN 'dead' WHEN locked_until > now() THEN 'sending'"
+      "  ELSE 'pending' END AS state, attempts, last_status, last_error,"
+      " iso_utc(created_at) AS created_at, iso_utc(delivered_at) AS delivered_at,"
+      " iso_utc(dead_at) AS dead_at FROM webhook_outbox WHERE contact_id = $1::bigint ORDER BY id",
+      1),
     /* issue 10: consent receipt, admin opt-out (h-admin) */
 };
 

@@ -104,5 +104,8 @@ int cmd_campaign_resume(struct cli *cli, int argc, char **argv, struct mo_err *e
 int cmd_campaign_cancel(struct cli *cli, int argc, char **argv, struct mo_err *err);
 int cmd_campaign_status(struct cli *cli, int argc, char **argv, struct mo_err *err);
 int cmd_doctor(struct cli *cli, int argc, char **argv, struct mo_err *err);
+/* issue 10: h-webhook */
+int cmd_webhook_status(struct cli *cli, int argc, char **argv, struct mo_err *err);
+int cmd_webhook_retry(struct cli *cli, int argc, char **argv, struct mo_err *err);
 
 #endif

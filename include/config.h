@@ -80,6 +80,10 @@ struct config {
     char *webhook_url;
     char *webhook_secret_file;
     char *log_level;
+    /* issue 10: h-webhook */
+    long long webhook_timeout;      /* seconds one POST may take */
+    long long webhook_max_attempts; /* failed attempts before a dead letter (1..100) */
+    long long webhook_backoff_base; /* seconds before the first retry, doubling */
 };
 
 /*

@@ -57,7 +57,8 @@ int contact_import(struct db *db, const struct config *cfg, const char *path,
 
 /*
  * Builds the whole record of one contact: attributes, consent state per
- * topic, objection, and the ledger with its proof.  Caller frees with
+ * topic, objection, the ledger with its proof, and its CRM webhook
+ * deliveries ("webhooks": webhook_contact_deliveries()).  Caller frees with
  * json_decref().  MO_E_NOTFOUND when unknown.
  */
 json_t *contact_show(struct db *db, const char *email, struct mo_err *err);

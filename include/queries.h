@@ -160,6 +160,15 @@ enum query_id {
     /* issue 10: pause and the engine (h-pause) */
     /* issue 10: inbound mail, bounces, complaints (h-inbound) */
     /* issue 10: webhooks (h-webhook) */
+    Q_WEBHOOK_CLAIM,
+    Q_WEBHOOK_DELIVERED,
+    Q_WEBHOOK_FAILED,
+    Q_WEBHOOK_RELEASE,
+    Q_WEBHOOK_RELEASE_OWNER,
+    Q_WEBHOOK_TOTALS,
+    Q_WEBHOOK_DEAD_LIST,
+    Q_WEBHOOK_RETRY,
+    Q_WEBHOOK_CONTACT,
     /* issue 10: consent receipt, admin opt-out (h-admin) */
     Q__COUNT
 };
