@@ -704,7 +704,12 @@ static const struct query queries[Q__COUNT] = {
       ", u.rec, NULLIF(u.code, 0), u.reply FROM u WHERE u.rec IS NOT NULL),"
       " sup AS (INSERT INTO suppression (addr_hmac, reason) SELECT DISTINCT c.addr_hmac, 'hard_bounce'"
       "  FROM u JOIN contacts c ON c.id = u.contact_id WHERE u.bounce AND c.addr_hmac IS NOT NULL"
-      "  ON CONFLICT DO NOTHING RETURNING addr_hmac)"
+      "  ON CONFLICT DO NOTHING RETURNING addr_hmac),"
+      /* the CRM hears of each new suppression, as suppress_add() tells it */
+      " ob AS (INSERT INTO webhook_outbox (event, contact_id, payload)"
+      "  SELECT 'suppressed', c.id, jsonb_build_object('event', 'suppressed', 'contact_id', c.id,"
+      "   'email', c.email, 'reason', 'hard_bounce', 'at', iso_utc(now()))"
+      "  FROM sup JOIN contacts c ON c.addr_hmac = sup.addr_hmac RETURNING 1)"
       " SELECT u.id, u.contact_id, u.run_id, u.bounce, (SELECT count(*) FROM sup) AS suppressed"
       " FROM u",
       9),

@@ -12,7 +12,7 @@
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 start_pg
 start_smtp --refuse refused@example.com --tempfail-rcpt 1
-plan 42
+plan 43
 
 K=$TMP/keys
 mkdir -p "$K"
@@ -161,6 +161,9 @@ is "$(sql "SELECT r.status || ' ' || r.smtp_code FROM send_records r JOIN contac
 is "$(sql "SELECT s.reason FROM suppression s JOIN contacts c ON c.addr_hmac = s.addr_hmac
            WHERE c.email_norm = 'refused@example.com'")" "hard_bounce" "and the address suppressed as a hard bounce"
 is "$(sql "SELECT count(*) FROM audit_log WHERE action = 'dispatch.hard_bounce'")" 1 "the suppression is in the audit log"
+is "$(sql "SELECT o.payload->>'reason' FROM webhook_outbox o JOIN contacts c ON c.id = o.contact_id
+           WHERE o.event = 'suppressed' AND c.email_norm = 'refused@example.com'")" "hard_bounce" \
+    "and the CRM webhook outbox tells of the suppression (R-GDPR-10)"
 
 # 451: deferred, then sent by a later dispatch
 is "$(sql "SELECT q.attempts || ' ' || q.last_code || ' ' || (q.due_at > now())::text FROM send_queue q
