@@ -57,7 +57,9 @@ int contact_import(struct db *db, const struct config *cfg, const char *path,
 
 /*
  * Builds the whole record of one contact: attributes, consent state per
- * topic, objection, and the ledger with its proof.  Caller frees with
+ * topic, objection, the latest pause of all marketing ("pause": running,
+ * until, since, consent_event; null when never paused), and the ledger with
+ * its proof (a paused event with its paused_until).  Caller frees with
  * json_decref().  MO_E_NOTFOUND when unknown.
  */
 json_t *contact_show(struct db *db, const char *email, struct mo_err *err);
