@@ -157,6 +157,20 @@ static const struct cli_command commands[] = {
      "\n"
      "  -t, --topic T       withdraw only this topic\n"
      "  -r, --reason TEXT   note kept with the event\n"},
+    {"pause", NULL, cmd_pause, "pause EMAIL --months N [--reason TEXT]",
+     "pause all marketing to a contact for N months (0: resume)",
+     "Records a 'paused' ledger event for all marketing that ends N calendar\n"
+     "months from now (UTC); until then the legal-basis engine excludes the\n"
+     "contact with the reason paused (after suppressed, objected and\n"
+     "unsubscribed, before minor), at once and at every later claim.  A pause is\n"
+     "no opt-out: it withdraws no consent, lifts no objection, and confirmations\n"
+     "still work.  The latest pause decides: --months 0 ends a running pause now.\n"
+     "A pause already running at least as long changes nothing (still audited).\n"
+     "The CRM webhook outbox gets a 'paused' event.  Only for a known address\n"
+     "(unknown: exit 66); N outside 0-24 exits 65; nothing is written then.\n"
+     "\n"
+     "  -m, --months N      1 to 24 months; 0 resumes\n"
+     "  -r, --reason TEXT   note kept with the event\n"},
     /* segments (issue 8) */
     {"segment", "create", cmd_segment_create, "segment create NAME --where EXPR",
      "store a named recipient condition",
@@ -311,7 +325,7 @@ static const struct cli_command commands[] = {
      "who may be mailed and why: counts per basis and reason, or one contact's path",
      "Runs the legal-basis engine over the campaign's segment and prints the\n"
      "number of contacts per basis (consent, existing_customer, opt_out_regime)\n"
-     "and per exclusion reason (suppressed, objected, unsubscribed, minor,\n"
+     "and per exclusion reason (suppressed, objected, unsubscribed, paused, minor,\n"
      "frequency_cap, consent_expired, unrelated_purchase, purchase_too_old,\n"
      "different_legal_entity, not_collected_in_sale, no_opt_out_offered,\n"
      "no_basis); the total is the segment's size.  Writes nothing: a lapsed\n"

@@ -233,6 +233,11 @@ int cmd_contact_show(struct cli *cli, int argc, char **argv, struct mo_err *err)
     if (json_is_string(json_object_get(c, "objected_since")))
         printf("  objected to all marketing since %s\n",
                json_string_value(json_object_get(c, "objected_since")));
+    json_t *pause = json_object_get(c, "pause");
+    if (json_is_true(json_object_get(pause, "running")))
+        printf("  all marketing paused until %s (since %s)\n",
+               json_string_value(json_object_get(pause, "until")),
+               json_string_value(json_object_get(pause, "since")));
     printf("topics:\n");
     json_object_foreach(json_object_get(c, "topics"), k, v)
         printf("  %-20s %-10s since %s\n", k, json_string_value(json_object_get(v, "state")),
@@ -258,6 +263,8 @@ int cmd_contact_show(struct cli *cli, int argc, char **argv, struct mo_err *err)
                    (long long)json_integer_value(json_object_get(v, "consent_text_version")), s);
         if ((s = json_string_value(json_object_get(v, "user_agent"))) && *s)
             printf(" ua \"%s\"", s);
+        if ((s = json_string_value(json_object_get(v, "paused_until"))))
+            printf(" until %s", s);
         if ((s = json_string_value(json_object_get(v, "note"))))
             printf(" note \"%s\"", s);
         putchar('\n');

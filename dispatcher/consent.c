@@ -94,6 +94,84 @@ out:
     return rc;
 }
 
+/* --- pause (issue 10: h-pause) ------------------------------------------- */
+
+/* Fills st from the contact's latest pause, inside the caller's transaction. */
+static int pause_state(struct db *db, const char *cid, struct consent_pause_state *st,
+                       struct mo_err *err)
+{
+    const char *p[] = {cid};
+    PGresult *r = db_exec(db, Q_CONTACT_PAUSES, p, 1, err);
+    int n;
+
+    if (r == NULL)
+        return -1;
+    n = PQntuples(r);
+    st->running = n > 0 && db_bool(r, n - 1, "running");
+    st->until[0] = '\0';
+    if (n > 0 && snprintf(st->until, sizeof(st->until), "%s", db_val(r, n - 1, "until")) >=
+                     (int)sizeof(st->until)) {
+        PQclear(r);
+        return mo_err_set(err, MO_E_INTERNAL, "pause end of contact %s does not fit", cid);
+    }
+    PQclear(r);
+    return 0;
+}
+
+int consent_pause(struct db *db, const struct consent_pause_req *o, struct consent_pause_state *st,
+                  struct mo_err *err)
+{
+    char *norm = NULL;
+    char cid[24], obj[32];
+    long long id = 0;
+    int found, rc = -1;
+
+    memset(st, 0, sizeof(*st));
+    if (o->months < 0 || o->months > LEDGER_PAUSE_MONTHS_MAX)
+        return mo_err_set(err, MO_E_INPUT, "invalid pause of %d months (1 to %d, or 0 to resume)",
+                          o->months, LEDGER_PAUSE_MONTHS_MAX);
+    if (address_normalize(o->email, &norm, err) < 0)
+        return -1;
+    if (db_begin(db, err) < 0)
+        goto out;
+    if ((found = contact_find_id(db, norm, &id, err)) < 0)
+        goto fail;
+    if (!found) {
+        mo_err_set(err, MO_E_NOTFOUND, "no contact with the address %s", norm);
+        goto fail;
+    }
+    if (snprintf(cid, sizeof(cid), "%lld", id) >= (int)sizeof(cid) ||
+        snprintf(obj, sizeof(obj), "contact:%lld", id) >= (int)sizeof(obj)) {
+        mo_err_set(err, MO_E_INTERNAL, "contact id %lld does not fit", id);
+        goto fail;
+    }
+    struct ledger_revocation rv = {.contact_id = id,
+                                   .channel = o->channel,
+                                   .source = o->source ? o->source : o->channel,
+                                   .actor = o->actor,
+                                   .note = o->reason,
+                                   .skip_if_same = 1};
+    if (ledger_pause(db, &rv, o->months, &st->changed, err) < 0 ||
+        pause_state(db, cid, st, err) < 0)
+        goto fail;
+    if (audit_append_json(db, o->actor, o->months ? "consent.pause" : "consent.resume", obj,
+                          json_pack("{s:i, s:s?, s:s, s:b}", "months", o->months, "paused_until",
+                                    st->until[0] ? st->until : NULL, "channel", o->channel,
+                                    "changed", st->changed),
+                          err) < 0 ||
+        db_commit(db, err) < 0)
+        goto fail;
+    st->contact_id = id;
+    rc = 0;
+    goto out;
+fail:
+    db_rollback(db);
+    memset(st, 0, sizeof(*st));
+out:
+    free(norm);
+    return rc;
+}
+
 /* --- by token ------------------------------------------------------------ */
 
 int consent_token_lookup(struct db *db, const char *token, struct consent_token_info *info,

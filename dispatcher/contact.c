@@ -562,7 +562,7 @@ json_t *contact_show(struct db *db, const char *email, struct mo_err *err)
 {
     char *norm = NULL;
     PGresult *r = NULL;
-    json_t *c = NULL, *topics, *hist;
+    json_t *c = NULL, *topics, *hist, *pause_ends = NULL;
     char idbuf[24];
     long long id;
 
@@ -611,6 +611,21 @@ json_t *contact_show(struct db *db, const char *email, struct mo_err *err)
     json_object_set_new(c, "objected_since", PQntuples(r) ? val(r, 0, "since") : json_null());
     PQclear(r);
 
+    /* the latest pause decides (issue 10: h-pause); each paused event's end goes to history */
+    if ((r = db_exec(db, Q_CONTACT_PAUSES, q, 1, err)) == NULL)
+        goto fail;
+    pause_ends = json_object();
+    int np = PQntuples(r);
+    for (int i = 0; i < np; i++)
+        json_object_set_new(pause_ends, db_val(r, i, "id"), val(r, i, "until"));
+    json_object_set_new(
+        c, "pause",
+        np == 0 ? json_null()
+                : json_pack("{s:b, s:o, s:o, s:I}", "running", db_bool(r, np - 1, "running"),
+                            "until", val(r, np - 1, "until"), "since", val(r, np - 1, "since"),
+                            "consent_event", (json_int_t)db_int(r, np - 1, "id")));
+    PQclear(r);
+
     if ((r = db_exec(db, Q_CONTACT_HISTORY, q, 1, err)) == NULL)
         goto fail;
     hist = json_array();
@@ -630,9 +645,13 @@ json_t *contact_show(struct db *db, const char *email, struct mo_err *err)
             else
                 json_object_set_new(ev, name, val(r, i, name));
         }
+        json_t *end = json_object_get(pause_ends, db_val(r, i, "id"));
+        if (end)
+            json_object_set(ev, "paused_until", end);
         json_array_append_new(hist, ev);
     }
     json_object_set_new(c, "history", hist);
+    json_decref(pause_ends);
     PQclear(r);
 
     /* issue 10: h-webhook - what the CRM was told, and whether it heard */
@@ -642,6 +661,7 @@ json_t *contact_show(struct db *db, const char *email, struct mo_err *err)
     json_object_set_new(c, "webhooks", hooks);
     return c;
 fail:
+    json_decref(pause_ends);
     json_decref(c);
     return NULL;
 }

@@ -96,12 +96,41 @@ int ledger_revoke(struct db *db, const struct ledger_revocation *rv, int *change
 int ledger_pause(struct db *db, const struct ledger_revocation *rv, int months, int *changed,
                  struct mo_err *err)
 {
-    /* placeholder until the pause lands (issue 10: h-pause) */
-    (void)db;
-    (void)rv;
-    (void)months;
+    char cid[24], mon[12];
+    PGresult *r;
+
     *changed = 0;
-    return mo_err_set(err, MO_E_INTERNAL, "pausing is not built yet");
+    if (months < 0 || months > LEDGER_PAUSE_MONTHS_MAX)
+        return mo_err_set(err, MO_E_INPUT, "invalid pause of %d months (1 to %d, or 0 to resume)",
+                          months, LEDGER_PAUSE_MONTHS_MAX);
+    if (rv->contact_id <= 0)
+        return mo_err_set(err, MO_E_INTERNAL, "pause: no contact");
+    if (snprintf(cid, sizeof(cid), "%lld", rv->contact_id) >= (int)sizeof(cid) ||
+        snprintf(mon, sizeof(mon), "%d", months) >= (int)sizeof(mon))
+        return mo_err_set(err, MO_E_INTERNAL, "pause: number does not fit");
+    if (rv->skip_if_same) {
+        const char *p[] = {cid, mon};
+        if ((r = db_exec(db, Q_PAUSE_SAME, p, 2, err)) == NULL)
+            return -1;
+        int same = db_bool(r, 0, "same");
+        PQclear(r);
+        if (same)
+            return 0;
+    }
+    const char *p[] = {cid,
+                       mon,
+                       rv->ip,
+                       rv->user_agent,
+                       rv->source ? rv->source : "unknown",
+                       rv->channel ? rv->channel : "cli",
+                       rv->actor ? rv->actor : "system",
+                       rv->message_id,
+                       rv->note};
+    if ((r = db_exec(db, Q_LEDGER_PAUSE, p, 9, err)) == NULL)
+        return -1;
+    PQclear(r);
+    *changed = 1;
+    return 0;
 }
 
 int ledger_import_proofs(struct db *db, const char *file_label, long *n, struct mo_err *err)

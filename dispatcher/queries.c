@@ -810,6 +810,33 @@ static const struct query queries[Q__COUNT] = {
       3),
     /* issue 10: unsubscribe pages, one-click, preferences (h-web) */
     /* issue 10: pause and the engine (h-pause) */
+    /* the pause already in force says the same: one running until at least now + $2
+       months, or for a resume ($2 = 0) none running */
+    Q(Q_PAUSE_SAME,
+      "SELECT COALESCE((SELECT CASE WHEN $2::integer = 0 THEN e.paused_until <= now()"
+      "   ELSE e.paused_until >= pause_end($2::integer) END"
+      "  FROM consent_events e WHERE e.contact_id = $1::bigint AND e.kind = 'paused'"
+      "  ORDER BY e.id DESC LIMIT 1), $2::integer = 0) AS same",
+      2),
+    /* the paused event and its webhook outbox entry (a resume: paused_until = now) */
+    Q(Q_LEDGER_PAUSE,
+      "WITH ev AS (INSERT INTO consent_events (contact_id, topic_id, kind, ip, user_agent, source,"
+      "   channel, actor, message_id, note, paused_until)"
+      "  VALUES ($1::bigint, NULL, 'paused', $3::inet, $4, $5, $6, $7, $8, $9,"
+      "   pause_end($2::integer)) RETURNING id, contact_id, paused_until),"
+      " ob AS (INSERT INTO webhook_outbox (event, contact_id, payload)"
+      "  SELECT 'paused', c.id, jsonb_build_object('event', 'paused', 'contact_id', c.id,"
+      "   'email', c.email, 'topics', '[\"*\"]'::jsonb, 'paused_until', iso_utc(ev.paused_until),"
+      "   'resumed', $2::integer = 0, 'at', iso_utc(now()))"
+      "  FROM ev JOIN contacts c ON c.id = ev.contact_id RETURNING 1)"
+      " SELECT id, iso_utc(paused_until) AS paused_until FROM ev",
+      9),
+    /* every pause of a contact, oldest first; the last one decides */
+    Q(Q_CONTACT_PAUSES,
+      "SELECT id, iso_utc(occurred_at) AS since, iso_utc(paused_until) AS until,"
+      " paused_until > now() AS running FROM consent_events"
+      " WHERE contact_id = $1::bigint AND kind = 'paused' ORDER BY id",
+      1),
     /* issue 10: inbound mail, bounces, complaints (h-inbound) */
     /* issue 10: webhooks (h-webhook) */
     /* one due row whose contact has no older open row (order per contact), leased */

@@ -80,6 +80,7 @@ int cmd_contact_import(struct cli *cli, int argc, char **argv, struct mo_err *er
 int cmd_contact_show(struct cli *cli, int argc, char **argv, struct mo_err *err);
 int cmd_subscribe(struct cli *cli, int argc, char **argv, struct mo_err *err);
 int cmd_unsubscribe(struct cli *cli, int argc, char **argv, struct mo_err *err);
+int cmd_pause(struct cli *cli, int argc, char **argv, struct mo_err *err); /* h-pause */
 int cmd_maintenance(struct cli *cli, int argc, char **argv, struct mo_err *err);
 int cmd_serve(struct cli *cli, int argc, char **argv, struct mo_err *err);
 int cmd_dispatch(struct cli *cli, int argc, char **argv, struct mo_err *err);

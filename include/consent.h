@@ -43,6 +43,41 @@ struct consent_optout {
 int consent_unsubscribe(struct db *db, const struct config *cfg, const struct consent_optout *o,
                         long long *contact_id, int *changed, struct mo_err *err);
 
+/* --- pause of all marketing (issue 10: h-pause) ------------------------- */
+
+#define CONSENT_TIME_MAX 32 /* an ISO 8601 UTC time as iso_utc() prints it, with room */
+
+/* One pause (or resume) of all marketing received by an admin. */
+struct consent_pause_req {
+    const char *email;   /* as received; surrounding spaces and tabs are trimmed */
+    int months;          /* 1..24: pause until now + months; 0: end a running pause */
+    const char *channel; /* ledger channel, e.g. "admin" */
+    const char *source;  /* source of the event, e.g. "pause command" */
+    const char *actor;   /* "cli:USER", "admin:NAME" */
+    const char *reason;  /* note kept with the ledger event, or NULL */
+};
+
+/* The pause after consent_pause(). */
+struct consent_pause_state {
+    long long contact_id;
+    int changed;                  /* an event was written */
+    int running;                  /* a pause is in force now */
+    char until[CONSENT_TIME_MAX]; /* its end (or the last pause's end); "" when never paused */
+};
+
+/*
+ * Pauses all marketing to a known contact for o->months, or resumes it
+ * (months 0), through ledger_pause() with skip_if_same, and writes the audit
+ * entry consent.pause or consent.resume (object "contact:ID", detail months,
+ * paused_until, channel and changed; no address, no reason), in one
+ * transaction of its own.  A repeat that changes nothing is still audited.
+ * Errors: MO_E_INPUT for months outside 0..24 or an invalid address,
+ * MO_E_NOTFOUND for an address no contact has (a pause is never the first
+ * record of a person); then nothing is written.
+ */
+int consent_pause(struct db *db, const struct consent_pause_req *o, struct consent_pause_state *st,
+                  struct mo_err *err);
+
 /* --- opt-outs by unsubscribe token (pages, one-click, mailto) ------------ */
 
 #define CONSENT_TOPIC_MAX      64

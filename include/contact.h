@@ -57,7 +57,9 @@ int contact_import(struct db *db, const struct config *cfg, const char *path,
 
 /*
  * Builds the whole record of one contact: attributes, consent state per
- * topic, objection, the ledger with its proof, and its CRM webhook
+ * topic, objection, the latest pause of all marketing ("pause": running,
+ * until, since, consent_event; null when never paused), the ledger with
+ * its proof (a paused event with its paused_until), and its CRM webhook
  * deliveries ("webhooks": webhook_contact_deliveries()).  Caller frees with
  * json_decref().  MO_E_NOTFOUND when unknown.
  */

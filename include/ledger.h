@@ -60,12 +60,22 @@ struct ledger_revocation {
 int ledger_revoke(struct db *db, const struct ledger_revocation *rv, int *changed,
                   struct mo_err *err);
 
+/* The longest pause ledger_pause() records, in months. */
+#define LEDGER_PAUSE_MONTHS_MAX 24
+
 /*
- * Records a pause of all marketing until now + months (1..24) inside the
- * caller's transaction: a 'paused' ledger event with paused_until, which the
- * legal-basis engine reads as the exclusion reason 'paused' until then.
- * months 0 ends a pause at once (resume).  Provenance as in rv (topic_id
- * ignored).  *changed as ledger_revoke().  (issue 10: h-pause)
+ * Records a pause of all marketing until now + months (1..24, UTC calendar
+ * months, to the second: SQL pause_end()) inside the caller's transaction: a
+ * 'paused' ledger event (topic NULL) with paused_until, which the legal-basis
+ * engine reads as the exclusion reason 'paused' until then, and a 'paused'
+ * CRM webhook outbox entry (payload: paused_until, resumed).  months 0 ends a
+ * pause at once (resume: paused_until = now).  The
+ * latest paused event decides; a pause withdraws no consent and lifts no
+ * opt-out.  Provenance as in rv (topic_id ignored).  With skip_if_same
+ * nothing is written when the pause in force already says as much: one
+ * running until at least now + months, or for a resume none running.
+ * *changed as ledger_revoke().  Errors: MO_E_INPUT for months outside
+ * 0..24 (nothing written).  (issue 10: h-pause)
  */
 int ledger_pause(struct db *db, const struct ledger_revocation *rv, int months, int *changed,
                  struct mo_err *err);

@@ -158,6 +158,9 @@ enum query_id {
     Q_SUPPRESSION_ADD,
     /* issue 10: unsubscribe pages, one-click, preferences (h-web) */
     /* issue 10: pause and the engine (h-pause) */
+    Q_PAUSE_SAME,
+    Q_LEDGER_PAUSE,
+    Q_CONTACT_PAUSES,
     /* issue 10: inbound mail, bounces, complaints (h-inbound) */
     /* issue 10: webhooks (h-webhook) */
     Q_WEBHOOK_CLAIM,

@@ -1,13 +1,13 @@
 #!/bin/bash
 # engine.sh - the legal-basis engine, table-driven: one crafted contact per
 # basis and per exclusion reason (DESIGN.md "Legal-basis engine", RULES.md
-# R-EP-1..3, R-GDPR-2, R-GDPR-6, R-GDPR-11, R-CA-3, R-CA-6, R-DOI-1), checked
-# through `campaign explain --contact --json`; then the counts against
+# R-EP-1..3, R-GDPR-2, R-GDPR-6, R-GDPR-11, R-CA-3, R-CA-6, R-DOI-1; the pause
+# of issue 10), checked through `campaign explain --contact --json`; then the counts against
 # `segment count`, that explain writes nothing, `--since-last-run`, and that
 # building a run records a lapsed consent once.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 start_pg
-plan 97
+plan 105
 
 AT=2026-11-24T12:00:00Z
 write_conf "suppression_key_file = $TMP/supp.key" "legal_entity = ACME GmbH" \
@@ -63,6 +63,8 @@ cap@example.com,Capped,AT,,news,2026-06-01T10:00:00Z,form,$news_text,192.0.2.1
 lapsed@example.com,Lapsed,DE,,news,2024-06-01T10:00:00Z,form,$news_text,192.0.2.1
 nobasis@example.com,Nobody,DE,,,,,,
 outside@example.com,Outside,JP,,news,2026-06-01T10:00:00Z,form,$news_text,192.0.2.1
+paused@example.com,Paused,DE,,news,2026-06-01T10:00:00Z,form,$news_text,192.0.2.1
+pausedminor@example.com,Paused minor,DE,2011-06-01,news,2026-06-01T10:00:00Z,form,$news_text,192.0.2.1
 EOF
 run "$MAILOUT" contact import "$TMP/contacts.csv"
 is "$RC" 0 "contacts imported"
@@ -84,6 +86,7 @@ order_id,email,sku,ordered_at,legal_entity,collected_in_sale,opt_out_offered
 1013,cain@example.com,P-1,2024-12-01T09:00:00Z,ACME GmbH,true,true
 1014,caout@example.com,P-1,2024-11-01T09:00:00Z,ACME GmbH,true,true
 1015,minor@example.com,P-1,2026-05-01T09:00:00Z,ACME GmbH,true,true
+1016,paused@example.com,P-1,2026-05-01T09:00:00Z,ACME GmbH,true,true
 EOF
 run "$MAILOUT" order import "$TMP/orders.csv"
 is "$RC" 0 "orders imported"
@@ -91,6 +94,10 @@ is "$RC" 0 "orders imported"
 # revocations after the purchase, a suppression, a send for the frequency cap
 "$MAILOUT" unsubscribe optedout@example.com --topic news > /dev/null
 "$MAILOUT" unsubscribe objected@example.com > /dev/null
+# pauses of all marketing, as ledger_pause() writes them (until three months after AT)
+sql "INSERT INTO consent_events (contact_id, kind, source, channel, actor, paused_until)
+     SELECT id, 'paused', 'engine.sh', 'admin', 'test', timestamptz '$AT' + interval '3 months'
+       FROM contacts WHERE email_norm IN ('paused@example.com', 'pausedminor@example.com', 'objected@example.com')" > /dev/null
 sql "INSERT INTO suppression (addr_hmac, reason)
      SELECT addr_hmac, 'admin' FROM contacts WHERE email_norm = 'suppressed@example.com'" > /dev/null
 run "$MAILOUT" policy set AT frequency_cap_week 1
@@ -133,7 +140,9 @@ notcollected@example.com|excluded - not_collected_in_sale 1007 category pumps -|
 nooptout@example.com|excluded - no_opt_out_offered 1008 category pumps -|R-EP-2: no opt-out offered at collection
 otherentity@example.com|excluded - different_legal_entity 1009 category pumps -|R-EP-3: another legal entity of the group
 optedout@example.com|excluded - unsubscribed - - -|opted out of the topic after the purchase
-objected@example.com|excluded - objected - - -|R-GDPR-11: an objection beats both consent and purchase
+objected@example.com|excluded - objected - - -|R-GDPR-11: an objection beats both consent and purchase, and a pause
+paused@example.com|excluded - paused - - -|a running pause of all marketing beats both consent and purchase
+pausedminor@example.com|excluded - paused - - -|a pause is named before minor (the person's own choice first)
 minor@example.com|excluded - minor - - -|R-GDPR-6: 15 years old in DE (consent age 16), customer or not
 minorfr@example.com|basis consent - - - event|R-GDPR-6: 15 years old in FR (consent age 15) consents alone
 suppressed@example.com|excluded - suppressed - - -|a suppressed address is excluded whatever its consent
@@ -154,6 +163,12 @@ is "$RC" 0 "explain --contact prints a path"
 like "$OUT" "existing_customer +fail +order 1009 \(sku P-1, 2026-05-01T09:00:00Z, sold by ACME Retail SAS\): category pumps, but the campaign is sent by ACME GmbH" \
     "the path names the order, the seller and the campaign's legal entity"
 like "$OUT" "evidence: order 1009, category pumps" "evidence line"
+run "$MAILOUT" campaign explain pumps --contact paused@example.com --at "$AT"
+like "$OUT" "paused +fail +all marketing paused until 20[0-9-]+T[0-9:]+Z \(consent event [0-9]+\)" \
+    "the path of a paused contact names the pause, its end and its event"
+unlike "$OUT" "[0-9]\. +(minor|frequency_cap|consent) " "and stops there"
+run "$MAILOUT" campaign explain pumps --contact consent@example.com --at "$AT"
+like "$OUT" "paused +pass +no pause of marketing" "every path has the paused step"
 run "$MAILOUT" campaign explain pumps --contact cain@example.com --at "$AT" --json
 like "$OUT" '"order_id": "1013"' "R-CA-6: a CA recipient's explain names the order relied on"
 like "$OUT" '"rule": "segment"' "the path starts with the segment"
@@ -184,16 +199,19 @@ print(d["total"], sum(d["basis"].values()) + sum(d["excluded"].values()),
       len(d["basis"]) + len(d["excluded"]), d["basis"]["consent"], d["basis"]["existing_customer"])' "$TMP/explain.json")
 is "$total" "$segcount" "explain total equals segment count"
 is "$sum" "$total" "the basis and reason counts add up to the total"
-is "$keys" 15 "every basis and every reason is a key"
+is "$keys" 16 "every basis and every reason is a key (paused included)"
 is "$consent" 2 "two contacts by consent (consent@, minorfr@)"
 is "$ec" 6 "six existing customers"
-for k in suppressed objected unsubscribed minor frequency_cap consent_expired unrelated_purchase \
+for k in suppressed objected unsubscribed paused minor frequency_cap consent_expired unrelated_purchase \
     purchase_too_old different_legal_entity not_collected_in_sale no_opt_out_offered no_basis opt_out_regime; do
     n=$(/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print({**d["basis"], **d["excluded"]}[sys.argv[2]])' "$TMP/explain.json" "$k")
     ok "$([ "$n" -ge 1 ] && echo 0 || echo 1)" "count of $k is at least 1 ($n)"
 done
 run "$MAILOUT" campaign explain pumps --at "$AT"
 like "$OUT" "consent +2" "text output lists the counts"
+is "$("$MAILOUT" campaign explain pumps --at "$AT" --json | /usr/bin/python3 -c 'import json,sys; print(" ".join(json.load(sys.stdin)["excluded"]))')" \
+    "suppressed objected unsubscribed paused minor frequency_cap consent_expired unrelated_purchase purchase_too_old different_legal_entity not_collected_in_sale no_opt_out_offered no_basis" \
+    "the reasons in the engine's order: paused after unsubscribed, before minor"
 
 # explain writes nothing: the whole database is the same before and after
 dump() { pg_dump --data-only mailout | grep -Ev "^(--|\\\\(un)?restrict )"; }
@@ -217,8 +235,12 @@ is "$(sql "SELECT count(*) FROM send_queue WHERE run_id = $run_id")" \
     "$(sql "SELECT count(*) FROM campaign_run_decisions WHERE run_id = $run_id AND basis IS NOT NULL")" \
     "one queue row per contact with a basis"
 is "$(sql "SELECT count(*) FROM send_queue q JOIN contacts c ON c.id = q.contact_id
-           WHERE q.run_id = $run_id AND c.email_norm IN ('objected@example.com', 'suppressed@example.com', 'outside@example.com')")" 0 \
-    "no queue row for the objected, the suppressed or a contact outside the segment"
+           WHERE q.run_id = $run_id AND c.email_norm IN ('objected@example.com', 'suppressed@example.com', 'outside@example.com',
+                                                         'paused@example.com', 'pausedminor@example.com')")" 0 \
+    "no queue row for the objected, the suppressed, the paused or a contact outside the segment"
+is "$(sql "SELECT string_agg(d.reason, ' ' ORDER BY c.email_norm) FROM campaign_run_decisions d JOIN contacts c ON c.id = d.contact_id
+           WHERE d.run_id = $run_id AND c.email_norm IN ('paused@example.com', 'pausedminor@example.com')")" "paused paused" \
+    "campaign send records the reason paused"
 is "$(sql "SELECT basis || ' ' || order_id || ' ' || relation FROM send_queue q JOIN contacts c ON c.id = q.contact_id
            WHERE q.run_id = $run_id AND c.email_norm = 'relsku@example.com'")" "existing_customer 1002 related sku X-1" \
     "the queue row keeps the basis and its evidence"
