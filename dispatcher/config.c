@@ -84,6 +84,8 @@ static const struct cfg_key cfg_keys[] = {
     K(webhook_url, CFG_URL, ""),
     K(webhook_secret_file, CFG_PATH, ""),
     K(log_level, CFG_LOGLEVEL, "info"),
+    /* issue 10: soft bounces in 30 days that suppress an address, 0 never (h-inbound) */
+    K(bounce_soft_limit, CFG_INT, "5"),
 };
 
 #define NKEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))

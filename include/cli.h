@@ -104,5 +104,7 @@ int cmd_campaign_resume(struct cli *cli, int argc, char **argv, struct mo_err *e
 int cmd_campaign_cancel(struct cli *cli, int argc, char **argv, struct mo_err *err);
 int cmd_campaign_status(struct cli *cli, int argc, char **argv, struct mo_err *err);
 int cmd_doctor(struct cli *cli, int argc, char **argv, struct mo_err *err);
+/* issue 10: inbound mail (h-inbound) */
+int cmd_inbound(struct cli *cli, int argc, char **argv, struct mo_err *err);
 
 #endif

@@ -80,6 +80,8 @@ struct config {
     char *webhook_url;
     char *webhook_secret_file;
     char *log_level;
+    long long
+        bounce_soft_limit; /* soft bounces within 30 days that suppress; 0 never (h-inbound) */
 };
 
 /*

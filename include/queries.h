@@ -159,6 +159,10 @@ enum query_id {
     /* issue 10: unsubscribe pages, one-click, preferences (h-web) */
     /* issue 10: pause and the engine (h-pause) */
     /* issue 10: inbound mail, bounces, complaints (h-inbound) */
+    Q_INBOUND_CONTACT_NORM,
+    Q_INBOUND_CONTACT_BY_MESSAGE,
+    Q_INBOUND_BOUNCE_ADD,
+    Q_INBOUND_SOFT_COUNT,
     /* issue 10: webhooks (h-webhook) */
     /* issue 10: consent receipt, admin opt-out (h-admin) */
     Q__COUNT
