@@ -63,7 +63,7 @@ struct campaign_mail {
     char *footer_text;
     char *footer_html;       /* NULL when the template has no HTML part */
     char *base_url;          /* without a trailing '/' */
-    char *mailto;            /* ", <mailto:...?subject=unsubscribe>" or "" */
+    char *mailto;            /* unsubscribe_mailto, or NULL when unset */
     char *list_id;           /* topic.from-domain */
     char *postal_html;       /* the postal address as the HTML part shows it */
     struct ad_label *labels; /* policy.opt_out_label per country */
@@ -253,13 +253,7 @@ int campaign_mail_load(struct db *db, const struct config *cfg, const char *data
     while (n > 0 && cfg->base_url[n - 1] == '/')
         n--;
     cm->base_url = xstrndup(cfg->base_url, n);
-    if (*cfg->unsubscribe_mailto) {
-        struct buf b;
-        buf_init(&b, 0);
-        buf_printf(&b, ", <mailto:%s?subject=unsubscribe>", cfg->unsubscribe_mailto);
-        cm->mailto = buf_detach(&b);
-    } else
-        cm->mailto = xstrdup("");
+    cm->mailto = *cfg->unsubscribe_mailto ? xstrdup(cfg->unsubscribe_mailto) : NULL;
     cm->list_id = make_list_id(cm->topic, cfg->from_addr);
     cm->postal_html = html_escaped(cfg->postal_address);
     if ((cm->footer_text = tmplfile_load(data_dir, cm->locale, "footer.txt", 0, err)) == NULL ||
@@ -424,8 +418,15 @@ int campaign_mail_render(const struct campaign_mail *cm, const struct campaign_m
                    "the contact's name has a line break and cannot go into the To header");
         goto out;
     }
+    /*
+     * The mailto carries the message's token in its subject ("%20" is the
+     * space), so a reply names the recipient and topic as the link does
+     * (`mailout inbound`); the token and the checked address are URL-safe.
+     */
     if (buf_printf(&url, "%s/u/%s", cm->base_url, r->token) < 0 ||
-        buf_printf(&lu, "<%s>%s", url.s, cm->mailto) < 0 ||
+        buf_printf(&lu, "<%s>", url.s) < 0 ||
+        (cm->mailto &&
+         buf_printf(&lu, ", <mailto:%s?subject=unsubscribe%%20%s>", cm->mailto, r->token) < 0) ||
         tmpl_html_escape(url.s, &url_html) < 0) {
         mo_err_set(err, MO_E_INPUT, "unsubscribe address too long");
         goto out;

@@ -427,6 +427,43 @@ static const struct cli_command commands[] = {
      "no dead letter exits 66.  Audited (webhook.retry, with the ids).\n"
      "\n"
      "  -i, --id ID   only this outbox row\n"},
+    /* issue 10: inbound mail (h-inbound) */
+    {"inbound", NULL, cmd_inbound, "inbound [--dry-run]",
+     "read one mail message on stdin: mailto unsubscribe, bounce or complaint",
+     "Reads one RFC 5322 message from standard input, as an MTA's pipe delivers it,\n"
+     "and acts on it in one transaction:\n"
+     "  - an ARF complaint (RFC 5965; also Microsoft JMRP): the person, found by the\n"
+     "    returned message's unsubscribe token, its Message-ID or the reported\n"
+     "    recipient, objects to all marketing (channel complaint) and the address\n"
+     "    is suppressed;\n"
+     "  - a bounce, a DSN (RFC 3464) or a plain-text one (qmail, Postfix, Exim,\n"
+     "    Sendmail, Exchange, ...): each recipient is matched on its normalised\n"
+     "    address and recorded in the bounces table; a permanent failure (Action\n"
+     "    failed, Status 5.x.x) suppresses the address, delays (4.x.x) are counted\n"
+     "    and bounce_soft_limit of them within 30 days suppress it;\n"
+     "  - mail to unsubscribe_mailto (or its local part +TOKEN): the token of the\n"
+     "    address or of the Subject ('unsubscribe TOKEN', as the List-Unsubscribe\n"
+     "    mailto writes it) withdraws that message's topic for its recipient\n"
+     "    (channel mailto); without a known token the From address, when it is a\n"
+     "    known contact, objects to all marketing.\n"
+     "Anything else that is mail (an auto-reply, a positive delivery report) is\n"
+     "recognised and ignored.  Exit 0 when handled or ignored (a bounce or\n"
+     "complaint about an address that is no contact is ignored, said on stderr);\n"
+     "65 when the input is not a mail message (empty, binary, NUL bytes, cut off)\n"
+     "or nobody can be attributed (an unknown From without a token): the MTA then\n"
+     "returns it and does not retry; 75 only when the database cannot be reached,\n"
+     "so the MTA retries.  Prints what was done (--json: one document).\n"
+     "\n"
+     "Postfix: in master.cf\n"
+     "  mailout unix - n n - - pipe flags=Rq user=mailout\n"
+     "    argv=/usr/bin/mailout --config /etc/mailout.conf inbound\n"
+     "and route the unsubscribe and bounce addresses to it, e.g. transport_maps:\n"
+     "  unsubscribe@example.com  mailout:\n"
+     "  bounces@example.com      mailout:\n"
+     "(or an alias: bounces: \"|/usr/bin/mailout --config /etc/mailout.conf inbound\").\n"
+     "Send complaint feedback loops (ARF) to one of them too.\n"
+     "\n"
+     "  -n, --dry-run   classify and print, touch no database\n"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

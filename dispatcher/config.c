@@ -89,6 +89,8 @@ static const struct cfg_key cfg_keys[] = {
     K(webhook_timeout, CFG_DURATION, "10s"),
     K(webhook_max_attempts, CFG_INT, "12"),
     K(webhook_backoff_base, CFG_DURATION, "10s"),
+    /* issue 10: soft bounces in 30 days that suppress an address, 0 never (h-inbound) */
+    K(bounce_soft_limit, CFG_INT, "5"),
 };
 
 #define NKEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))

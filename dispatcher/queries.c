@@ -838,6 +838,22 @@ static const struct query queries[Q__COUNT] = {
       " WHERE contact_id = $1::bigint AND kind = 'paused' ORDER BY id",
       1),
     /* issue 10: inbound mail, bounces, complaints (h-inbound) */
+    Q(Q_INBOUND_CONTACT_NORM, "SELECT email_norm FROM contacts WHERE id = $1::bigint", 1),
+    /* the recipient of a message we sent, by its Message-ID (a complaint's returned message) */
+    Q(Q_INBOUND_CONTACT_BY_MESSAGE,
+      "SELECT contact_id FROM unsubscribe_tokens WHERE message_id = $1"
+      " ORDER BY created_at DESC LIMIT 1",
+      1),
+    /* once per contact and report: a report piped twice is not counted twice */
+    Q(Q_INBOUND_BOUNCE_ADD,
+      "INSERT INTO bounces (contact_id, kind, status, diagnostic, message_id, report_id,"
+      " report_format, reporting_mta) VALUES ($1::bigint, $2, $3, $4, $5, $6, $7, $8)"
+      " ON CONFLICT DO NOTHING RETURNING id",
+      8),
+    Q(Q_INBOUND_SOFT_COUNT,
+      "SELECT count(*) AS n FROM bounces WHERE contact_id = $1::bigint AND kind = 'soft'"
+      " AND received_at > now() - interval '30 days'",
+      1),
     /* issue 10: webhooks (h-webhook) */
     /* one due row whose contact has no older open row (order per contact), leased */
     Q(Q_WEBHOOK_CLAIM,

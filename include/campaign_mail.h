@@ -9,9 +9,10 @@
  * the configuration and the advertisement labels of the jurisdiction
  * policies.  campaign_mail_render() then builds one recipient's message
  * through compose.h: From, To, Subject, Date, Message-ID, List-Unsubscribe
- * (<base_url/u/TOKEN>, <mailto:unsubscribe_mailto>), List-Unsubscribe-Post,
- * List-Id, the body link (verbatim in the text part), the postal address,
- * and the advertisement label where the basis is opt_out_regime.
+ * (<base_url/u/TOKEN>, <mailto:unsubscribe_mailto?subject=unsubscribe%20TOKEN>:
+ * the same token in both), List-Unsubscribe-Post, List-Id, the body link
+ * (verbatim in the text part), the postal address, and the advertisement
+ * label where the basis is opt_out_regime.
  *
  * Every message has its way out whatever the template did: when a rendered
  * part lacks the unsubscribe URL (verbatim; HTML-escaped in the HTML part)

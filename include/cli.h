@@ -108,5 +108,7 @@ int cmd_doctor(struct cli *cli, int argc, char **argv, struct mo_err *err);
 /* issue 10: h-webhook */
 int cmd_webhook_status(struct cli *cli, int argc, char **argv, struct mo_err *err);
 int cmd_webhook_retry(struct cli *cli, int argc, char **argv, struct mo_err *err);
+/* issue 10: inbound mail (h-inbound) */
+int cmd_inbound(struct cli *cli, int argc, char **argv, struct mo_err *err);
 
 #endif

@@ -162,6 +162,10 @@ enum query_id {
     Q_LEDGER_PAUSE,
     Q_CONTACT_PAUSES,
     /* issue 10: inbound mail, bounces, complaints (h-inbound) */
+    Q_INBOUND_CONTACT_NORM,
+    Q_INBOUND_CONTACT_BY_MESSAGE,
+    Q_INBOUND_BOUNCE_ADD,
+    Q_INBOUND_SOFT_COUNT,
     /* issue 10: webhooks (h-webhook) */
     Q_WEBHOOK_CLAIM,
     Q_WEBHOOK_DELIVERED,

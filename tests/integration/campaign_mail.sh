@@ -169,8 +169,8 @@ is "$?|$(cat "$TMP/e1")" "0|" "preview of a contact with consent: exit 0, nothin
 P=$(parse "$TMP/m1")
 is "$(fact single)" "From=1 To=1 Subject=1 Date=1 Message-ID=1" "From, To, Subject, Date, Message-ID once each (R-MBP-7)"
 is "$(fact lu-count)" 1 "exactly one List-Unsubscribe (R-2369-1)"
-is "$(fact lu)" "<$BASE/u/PREVIEW.not-a-token>, <mailto:unsubscribe@shop.example?subject=unsubscribe>" \
-    "List-Unsubscribe: the https URI with the placeholder token, then the mailto"
+is "$(fact lu)" "<$BASE/u/PREVIEW.not-a-token>, <mailto:unsubscribe@shop.example?subject=unsubscribe%20PREVIEW.not-a-token>" \
+    "List-Unsubscribe: the https URI with the placeholder token, then the mailto with the same token"
 is "$(fact lu-https)" "1 http 0" "one https URI and no http one (R-8058-1)"
 is "$(fact lu-form)" True "the R-2369-1 form: angle brackets, no white space inside"
 is "$(fact lup)" "1 List-Unsubscribe=One-Click" "List-Unsubscribe-Post exactly once, exact value (R-8058-1)"

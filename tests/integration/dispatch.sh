@@ -91,9 +91,11 @@ elif mode == 'lists':
     for m in msgs:
         lu = m.get_all('List-Unsubscribe') or []
         lup = m.get_all('List-Unsubscribe-Post') or []
-        rx = r'^<(https://shop\.example/mail/u/[A-Za-z0-9_-]{43})>, <mailto:unsubscribe@shop\.example[^>]*>$'
+        rx = (r'^<(https://shop\.example/mail/u/([A-Za-z0-9_-]{43}))>, '
+              r'<mailto:unsubscribe@shop\.example\?subject=unsubscribe%20([A-Za-z0-9_-]{43})>$')
         mm = re.match(rx, str(lu[0])) if len(lu) == 1 else None
-        ok = (mm is not None and len(lup) == 1 and str(lup[0]) == 'List-Unsubscribe=One-Click'
+        ok = (mm is not None and mm.group(2) == mm.group(3)
+              and len(lup) == 1 and str(lup[0]) == 'List-Unsubscribe=One-Click'
               and mm.group(1) in body(m) and 'ACME GmbH, Hauptstr. 1, 10115 Berlin' in body(m))
         if not ok:
             bad.append('%s: %r %r' % (m['X-Sink-Rcpt'], lu, lup))
@@ -121,7 +123,7 @@ deferred=$(sql "SELECT c.email_norm FROM send_queue q JOIN contacts c ON c.id = 
 like "$deferred" "^(anna|bob|carol)@example\.com$|^frank@example\.org$" "one recipient with a basis is deferred (the sink's one 451)"
 want=$(printf '%s\n' anna@example.com bob@example.com carol@example.com frank@example.org | grep -vx "$deferred" | paste -sd ' ')
 is "$(check_mail rcpts)" "$want" "only recipients with a basis, not refused, not deferred, got mail (one each)"
-is "$(check_mail lists)" ok "each message has one List-Unsubscribe (https + mailto), List-Unsubscribe-Post, the body link and the postal address"
+is "$(check_mail lists)" ok "each message has one List-Unsubscribe (https + mailto with the same token), List-Unsubscribe-Post, the body link and the postal address"
 ids_mail=$(check_mail ids | sort)
 ids_db=$(sql "SELECT message_id FROM send_records WHERE run_id = $run_id AND status = 'sent' ORDER BY 1")
 is "$ids_mail" "$ids_db" "every received message has a send record (status sent) with its Message-ID"
