@@ -30,7 +30,7 @@
 #define POLICY_KEYS                                                                                \
     "consent_age, existing_customer_months, inquiry_months, opt_out_regime, double_opt_in,"        \
     " consent_lapse_months, frequency_cap_day, frequency_cap_week, frequency_cap_month,"           \
-    " opt_out_label, charity_soft_opt_in"
+    " opt_out_label, charity_soft_opt_in, one_click_scope"
 #define POLICY_COLUMNS "country, " POLICY_KEYS ", note"
 
 #define BAD_PROOF_WHERE                                                                            \
