@@ -258,6 +258,8 @@ int cmd_contact_show(struct cli *cli, int argc, char **argv, struct mo_err *err)
                    (long long)json_integer_value(json_object_get(v, "consent_text_version")), s);
         if ((s = json_string_value(json_object_get(v, "user_agent"))) && *s)
             printf(" ua \"%s\"", s);
+        if ((s = json_string_value(json_object_get(v, "message_id"))))
+            printf(" message %s", s);
         if ((s = json_string_value(json_object_get(v, "note"))))
             printf(" note \"%s\"", s);
         putchar('\n');
