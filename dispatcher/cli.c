@@ -254,7 +254,9 @@ static const struct cli_command commands[] = {
      "  frequency_cap_day, frequency_cap_week, frequency_cap_month\n"
      "                            0 or more messages (0: no cap)\n"
      "  opt_out_label             1-200 characters, no control characters\n"
-     "  charity_soft_opt_in       true or false (UK PECR reg. 22(3A))\n"},
+     "  charity_soft_opt_in       true or false (UK PECR reg. 22(3A))\n"
+     "  one_click_scope           topic or all (what a one-click unsubscribe\n"
+     "                            withdraws: the message's topic, or all marketing)\n"},
     {"template", "add", cmd_template_add,
      "template add NAME --subject TEXT --text FILE [--html FILE] [--locale L]",
      "add a marketing template",

@@ -265,6 +265,8 @@ int cmd_contact_show(struct cli *cli, int argc, char **argv, struct mo_err *err)
             printf(" ua \"%s\"", s);
         if ((s = json_string_value(json_object_get(v, "paused_until"))))
             printf(" until %s", s);
+        if ((s = json_string_value(json_object_get(v, "message_id"))))
+            printf(" message %s", s);
         if ((s = json_string_value(json_object_get(v, "note"))))
             printf(" note \"%s\"", s);
         putchar('\n');

@@ -34,24 +34,26 @@ static void print_policy_table(const json_t *rows)
     size_t i;
     const json_t *o;
 
-    printf("%-7s %3s %8s %7s %-7s %-5s %5s %7s %8s %9s %-7s %s\n", "COUNTRY", "AGE", "CUSTOMER",
-           "INQUIRY", "OPT-OUT", "DOI", "LAPSE", "CAP/DAY", "CAP/WEEK", "CAP/MONTH", "CHARITY",
-           "LABEL");
+    printf("%-7s %3s %8s %7s %-7s %-5s %5s %7s %8s %9s %-7s %-9s %s\n", "COUNTRY", "AGE",
+           "CUSTOMER", "INQUIRY", "OPT-OUT", "DOI", "LAPSE", "CAP/DAY", "CAP/WEEK", "CAP/MONTH",
+           "CHARITY", "ONE-CLICK", "LABEL");
     json_array_foreach(rows, i, o)
     {
-        printf("%-7s %3lld %8lld %7lld %-7s %-5s %5lld %7lld %8lld %9lld %-7s %s\n",
+        printf("%-7s %3lld %8lld %7lld %-7s %-5s %5lld %7lld %8lld %9lld %-7s %-9s %s\n",
                json_string_value(json_object_get(o, "country")), jint(o, "consent_age"),
                jint(o, "existing_customer_months"), jint(o, "inquiry_months"),
                jbool(o, "opt_out_regime"), jbool(o, "double_opt_in"),
                jint(o, "consent_lapse_months"), jint(o, "frequency_cap_day"),
                jint(o, "frequency_cap_week"), jint(o, "frequency_cap_month"),
                jbool(o, "charity_soft_opt_in"),
+               json_string_value(json_object_get(o, "one_click_scope")),
                json_string_value(json_object_get(o, "opt_out_label")));
     }
     printf("\nAGE consent_age, CUSTOMER existing_customer_months (0: no existing-customer\n"
            "exception), INQUIRY inquiry_months, OPT-OUT opt_out_regime, DOI double_opt_in,\n"
            "LABEL opt_out_label, LAPSE consent_lapse_months (0: never), CAP/DAY, CAP/WEEK,\n"
-           "CAP/MONTH frequency_cap_day, _week, _month (0: none), CHARITY charity_soft_opt_in.\n"
+           "CAP/MONTH frequency_cap_day, _week, _month (0: none), CHARITY charity_soft_opt_in,\n"
+           "ONE-CLICK one_click_scope (topic: the message's topic; all: all marketing).\n"
            "'*' applies to every country without a row of its own.\n");
 }
 

@@ -426,3 +426,153 @@ int http_form_parse(const char *content_type, const char *body, size_t len, stru
         http_form_release(f);
     return rc;
 }
+
+/* --- RFC 8058 one-click, read leniently ----------------------------------- */
+
+static const char oneclick_name[] = "List-Unsubscribe";
+static const char oneclick_value[] = "One-Click";
+
+/* Whether the n bytes at s are lit, ASCII case-insensitive. */
+static int form_ieq(const char *s, size_t n, const char *lit)
+{
+    return n == strlen(lit) && strncasecmp(s, lit, n) == 0;
+}
+
+static int form_is_white(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* s without spaces, tabs, CRs and LFs at either end: the new start, *n its length. */
+static const char *form_trim(const char *s, size_t *n)
+{
+    while (*n && form_is_white(*s)) {
+        s++;
+        (*n)--;
+    }
+    while (*n && form_is_white(s[*n - 1]))
+        (*n)--;
+    return s;
+}
+
+/*
+ * The next line of s (len bytes) from *pos: *line and *n (without its LF or
+ * CRLF); *pos moves past it.  0 when *pos is at the end.
+ */
+static int form_line(const char *s, size_t len, size_t *pos, const char **line, size_t *n)
+{
+    const char *lf;
+
+    if (*pos >= len)
+        return 0;
+    *line = s + *pos;
+    lf = memchr(*line, '\n', len - *pos);
+    *n = lf ? (size_t)(lf - *line) : len - *pos;
+    *pos += *n + (lf ? 1 : 0);
+    if (*n && (*line)[*n - 1] == '\r')
+        (*n)--;
+    return 1;
+}
+
+/* Whether f is exactly the one pair. */
+static int oneclick_fields(const struct http_form *f)
+{
+    return f->n == 1 && form_ieq(f->fields[0].name, strlen(f->fields[0].name), oneclick_name) &&
+           form_ieq(f->fields[0].value, strlen(f->fields[0].value), oneclick_value);
+}
+
+static int oneclick_urlencoded(const char *body, size_t len)
+{
+    struct http_form f;
+    struct mo_err err;
+    int yes;
+
+    body = form_trim(body, &len);
+    http_form_init(&f);
+    mo_err_init(&err);
+    yes = form_parse_urlencoded(body, len, &f, &err) == 0 && oneclick_fields(&f);
+    http_form_release(&f);
+    return yes;
+}
+
+static int oneclick_multipart(const char *ct, const char *body, size_t len)
+{
+    char boundary[HTTP_FORM_BOUNDARY_MAX + 1];
+    const char *delim, *line, *name = NULL, *value;
+    size_t dn, n, bl, nlen = 0, vlen, pos = 0;
+    int ok;
+
+    /* the first line is the delimiter */
+    if (!form_line(body, len, &pos, &delim, &dn))
+        return 0;
+    while (dn && form_is_space(delim[dn - 1]))
+        dn--; /* transport padding */
+    if (form_boundary(ct, boundary) == 0) {
+        bl = strlen(boundary);
+        ok = (dn == bl + 2 && delim[0] == '-' && delim[1] == '-' &&
+              memcmp(delim + 2, boundary, bl) == 0) ||
+             (dn == bl && memcmp(delim, boundary, bl) == 0);
+    } else {
+        ok = dn > 2 && delim[0] == '-' && delim[1] == '-';
+    }
+    if (!ok)
+        return 0;
+    /* the part's header lines, up to an empty line */
+    for (;;) {
+        const char *colon;
+        if (!form_line(body, len, &pos, &line, &n))
+            return 0;
+        if (n == 0)
+            break;
+        colon = memchr(line, ':', n);
+        if (colon && form_ieq(line, (size_t)(colon - line), "Content-Disposition") &&
+            (name != NULL ||
+             form_disposition_name(colon + 1, n - (size_t)(colon - line) - 1, &name, &nlen) < 0))
+            return 0;
+    }
+    if (name == NULL || !form_ieq(name, nlen, oneclick_name))
+        return 0;
+    /* the content: up to the closing delimiter, or the end when that is missing */
+    value = body + pos;
+    vlen = len - pos;
+    while (form_line(body, len, &pos, &line, &n)) {
+        if (n < dn || memcmp(line, delim, dn) != 0)
+            continue;
+        vlen = (size_t)(line - value);
+        line += dn;
+        n -= dn;
+        while (n && form_is_space(line[n - 1]))
+            n--;
+        if (n != 2 || line[0] != '-' || line[1] != '-')
+            return 0; /* another part: more than the one pair */
+        break;        /* what follows the closing delimiter is an epilogue */
+    }
+    value = form_trim(value, &vlen);
+    return form_ieq(value, vlen, oneclick_value);
+}
+
+int http_form_oneclick(const char *content_type, const char *body, size_t len)
+{
+    const char *ct = content_type ? content_type : "";
+
+    if (len > HTTP_FORM_BODY_MAX || (len > 0 && memchr(body, '\0', len)))
+        return 0;
+    while (form_is_space(*ct))
+        ct++;
+    if (form_media_type(ct, multipart_type)) {
+        struct http_form f;
+        struct mo_err err;
+        int yes;
+        if (oneclick_multipart(ct, body, len))
+            return 1;
+        /* a well-formed body the lenient reading does not take, e.g. with a preamble */
+        http_form_init(&f);
+        mo_err_init(&err);
+        yes = form_parse_multipart(ct, body, len, &f, &err) == 0 && oneclick_fields(&f);
+        http_form_release(&f);
+        return yes;
+    }
+    if (*ct == '\0' || form_media_type(ct, urlencoded_type))
+        return oneclick_urlencoded(body, len);
+    return 0;
+}

@@ -5,8 +5,9 @@
  * Owns: which fields each form route reads and the answer each outcome
  * gets (page, status, metric).  Does not own: reading requests, framing,
  * limits and dispatch (http.c), form syntax (http_form.c), rendering
- * (page.c, templates/), the consent logic and its SQL (doi.c, topic.c), or
- * client keys (ipnet.c).  No SQL and no HTML is written here.
+ * (page.c, templates/), the consent logic and its SQL (doi.c, topic.c,
+ * consent.c), one-click syntax (http_form.c), or client keys (ipnet.c).
+ * No SQL and no HTML is written here.
  */
 #include "http_impl.h"
 
@@ -15,6 +16,8 @@
 #include <string.h>
 
 #include "campaign_ctl.h"
+#include "consent.h"
+#include "crypto.h"
 #include "doi.h"
 #include "ipnet.h"
 #include "log.h"
@@ -286,6 +289,305 @@ static enum MHD_Result do_confirm_post(struct http_call *call)
     return confirm(call, 1);
 }
 
+/* --- GET and POST /u/TOKEN ------------------------------------------------- */
+
+#define PREF_MAX HTTP_FORM_FIELDS_MAX
+
+/* What a POST to /u/TOKEN asks for. */
+enum unsub_kind {
+    UNSUB_INVALID = 0, /* neither one-click nor the page's own form: 400 */
+    UNSUB_ONE_CLICK,   /* List-Unsubscribe=One-Click (RFC 8058) */
+    UNSUB_TOPIC,       /* the page's button for the message's topic */
+    UNSUB_ALL,         /* the page's "all marketing" button */
+    UNSUB_PAUSE,       /* the page's pause */
+    UNSUB_PREFS,       /* the page's preference switches */
+};
+
+/* The page's forms, borrowed from the parsed form. */
+struct unsub_form {
+    enum unsub_kind kind;
+    int months;
+    const char *on[PREF_MAX]; /* topic=NAME: switched on */
+    size_t non;
+    const char *text_topic[PREF_MAX]; /* consent_text.NAME=ID */
+    long long text_id[PREF_MAX];
+    size_t ntext;
+    int age_confirmed;
+};
+
+/* Sets the form's kind once; -1 when it names a second one. */
+static int unsub_kind_set(struct unsub_form *u, enum unsub_kind k)
+{
+    if (u->kind != UNSUB_INVALID && u->kind != k)
+        return -1;
+    u->kind = k;
+    return 0;
+}
+
+/*
+ * Reads the page's own forms: unsubscribe=topic|all, pause=1|3|6|12, or
+ * save=preferences with topic, consent_text.NAME and age_confirmed.  Any
+ * other field, or fields of two forms, is not the page's form: -1.
+ */
+static int unsub_read(const struct http_form *f, struct unsub_form *u)
+{
+    int pref_fields = 0;
+
+    memset(u, 0, sizeof(*u));
+    for (size_t i = 0; i < f->n; i++) {
+        const char *k = f->fields[i].name, *v = f->fields[i].value;
+        if (strcmp(k, "unsubscribe") == 0) {
+            enum unsub_kind want = strcmp(v, "topic") == 0 ? UNSUB_TOPIC
+                                   : strcmp(v, "all") == 0 ? UNSUB_ALL
+                                                           : UNSUB_INVALID;
+            if (want == UNSUB_INVALID || unsub_kind_set(u, want) < 0)
+                return -1;
+        } else if (strcmp(k, "pause") == 0) {
+            if (unsub_kind_set(u, UNSUB_PAUSE) < 0)
+                return -1;
+            u->months = strcmp(v, "1") == 0    ? 1
+                        : strcmp(v, "3") == 0  ? 3
+                        : strcmp(v, "6") == 0  ? 6
+                        : strcmp(v, "12") == 0 ? 12
+                                               : 0;
+            if (u->months == 0)
+                return -1;
+        } else if (strcmp(k, "save") == 0) {
+            if (strcmp(v, "preferences") != 0 || unsub_kind_set(u, UNSUB_PREFS) < 0)
+                return -1;
+        } else if (strcmp(k, "topic") == 0) {
+            if (u->non == PREF_MAX)
+                return -1;
+            u->on[u->non++] = v;
+            pref_fields = 1;
+        } else if (strncmp(k, "consent_text.", 13) == 0) {
+            char *end = NULL;
+            long long id = strtoll(v, &end, 10);
+            if (u->ntext == PREF_MAX || end == v || *end != '\0' || id <= 0)
+                return -1;
+            u->text_topic[u->ntext] = k + 13;
+            u->text_id[u->ntext++] = id;
+            pref_fields = 1;
+        } else if (strcmp(k, "age_confirmed") == 0) {
+            u->age_confirmed = strcmp(v, "yes") == 0;
+            pref_fields = 1;
+        } else {
+            return -1;
+        }
+    }
+    if (u->kind == UNSUB_INVALID || (pref_fields && u->kind != UNSUB_PREFS))
+        return -1;
+    return 0;
+}
+
+/*
+ * The variables every /u/ page has: where its forms post (the token's own
+ * address, relative, in the page's language), the language links and the
+ * sender's legal entity, privacy and imprint links.
+ */
+static struct tmpl_vars *unsub_vars(struct http_call *call)
+{
+    const struct config *cfg = call->s->cfg;
+    struct tmpl_vars *v = tmpl_vars_new();
+    struct buf b;
+
+    buf_init(&b, 256);
+    /* a well-formed token: 43 base64url characters */
+    if (buf_printf(&b, "%s?lang=%s", call->rest, call->lang) == 0)
+        tmpl_vars_set(v, "action", b.s);
+    buf_reset(&b);
+    if (buf_printf(&b, "%s?lang=en", call->rest) == 0)
+        tmpl_vars_set(v, "link_en", b.s);
+    buf_reset(&b);
+    if (buf_printf(&b, "%s?lang=de", call->rest) == 0)
+        tmpl_vars_set(v, "link_de", b.s);
+    buf_release(&b);
+    tmpl_vars_set(v, "legal_entity", cfg->legal_entity);
+    tmpl_vars_set(v, "privacy_url", cfg->privacy_url);
+    tmpl_vars_set(v, "imprint_url", cfg->imprint_url);
+    return v;
+}
+
+static enum MHD_Result unsub_notfound(struct http_call *call)
+{
+    http_count(call, METRIC_UNSUBSCRIBE_UNKNOWN);
+    return http_page(call, MHD_HTTP_NOT_FOUND, call->lang, "page_notfound.html", tmpl_vars_new());
+}
+
+static enum MHD_Result unsub_failed(struct http_call *call, const char *msg)
+{
+    http_count(call, METRIC_UNSUBSCRIBE_ERRORS);
+    http_count(call, METRIC_HTTP_INTERNAL_ERRORS);
+    return http_unavailable(call, "unsubscribe", msg);
+}
+
+/* GET: the topics, the two buttons, the switches and the pause; changes nothing (R-8058-5). */
+static enum MHD_Result do_unsub_page(struct http_call *call)
+{
+    struct consent_preferences p;
+    struct tmpl_vars *v;
+    struct mo_err err;
+    struct db *db;
+    int rc, receiving = 0;
+
+    mo_err_init(&err);
+    if (!crypto_token_wellformed(call->rest))
+        return unsub_notfound(call);
+    if ((db = http_db(call, &err)) == NULL)
+        return unsub_failed(call, err.msg);
+    rc = consent_preferences_read(db, call->rest, call->lang, &p, &err);
+    if (rc < 0)
+        return unsub_failed(call, err.msg);
+    if (rc == 0)
+        return unsub_notfound(call);
+    v = unsub_vars(call);
+    for (size_t i = 0; i < p.n; i++) {
+        const struct consent_pref_topic *t = &p.topics[i];
+        int on = consent_pref_on(t), confirmed = strcmp(t->state, "confirmed") == 0;
+        struct tmpl_vars *item;
+        char num[24];
+        if (t->message_topic)
+            tmpl_vars_set(v, "topic_title", t->title);
+        if (confirmed) {
+            item = tmpl_vars_list_add(v, "receiving");
+            tmpl_vars_set(item, "title", t->title);
+            tmpl_vars_set(item, "this_message", t->message_topic ? "1" : "");
+            receiving = 1;
+        }
+        /* a switch that is off and has no consent text cannot be turned on: not shown */
+        if (!on && t->consent_text == NULL)
+            continue;
+        item = tmpl_vars_list_add(v, "topics");
+        tmpl_vars_set(item, "name", t->name);
+        tmpl_vars_set(item, "title", t->title);
+        tmpl_vars_set(item, "on", on ? "1" : "");
+        tmpl_vars_set(item, "pending", strcmp(t->state, "pending") == 0 ? "1" : "");
+        tmpl_vars_set(item, "this_message", t->message_topic ? "1" : "");
+        if (!on) {
+            if (snprintf(num, sizeof(num), "%lld", t->consent_text_id) >= (int)sizeof(num))
+                num[0] = '\0';
+            tmpl_vars_set(item, "consent_text", t->consent_text);
+            tmpl_vars_set(item, "consent_text_id", num);
+        }
+    }
+    tmpl_vars_set(v, "has_receiving", receiving ? "1" : "");
+    consent_preferences_release(&p);
+    return http_page(call, MHD_HTTP_OK, call->lang, "page_unsubscribe.html", v);
+}
+
+/*
+ * POST: one-click or the page's forms.  The token decides first: a bad one
+ * is 404 whatever the body (and a malformed one never reaches the
+ * database); only then does the body count (413, 400).  The body is
+ * classified before the database is asked - that reading has no effect -
+ * so a valid one-click costs one transaction and nothing more.
+ */
+static enum MHD_Result do_unsub_post(struct http_call *call)
+{
+    struct http_server *s = call->s;
+    const char *token = call->rest;
+    const char *ct = MHD_lookup_connection_value(call->c, MHD_HEADER_KIND, "Content-Type");
+    char ip[IPNET_ADDR_MAX], ua[512], num[8];
+    struct unsub_form u;
+    struct http_form f;
+    struct mo_err err;
+    struct tmpl_vars *v;
+    struct db *db;
+    int rc;
+
+    if (!crypto_token_wellformed(token))
+        return unsub_notfound(call);
+    mo_err_init(&err);
+    http_form_init(&f);
+    memset(&u, 0, sizeof(u));
+    if (!call->body_too_large) {
+        if (http_form_oneclick(ct, call->body.s, call->body.len))
+            u.kind = UNSUB_ONE_CLICK;
+        else if (http_form_parse(ct, call->body.s, call->body.len, &f, &err) < 0 ||
+                 unsub_read(&f, &u) < 0)
+            u.kind = UNSUB_INVALID;
+    }
+    if ((db = http_db(call, &err)) == NULL) {
+        http_form_release(&f);
+        return unsub_failed(call, err.msg);
+    }
+    if (u.kind == UNSUB_INVALID) {
+        struct consent_token_info info;
+        http_form_release(&f);
+        rc = consent_token_lookup(db, token, &info, &err);
+        if (rc < 0)
+            return unsub_failed(call, err.msg);
+        if (rc == 0)
+            return unsub_notfound(call);
+        http_count(call, METRIC_UNSUBSCRIBE_INVALID);
+        if (call->body_too_large)
+            return http_error(call, MHD_HTTP_CONTENT_TOO_LARGE, "Request too large",
+                              "The form is larger than allowed.");
+        return http_error(call, MHD_HTTP_BAD_REQUEST, "Bad request",
+                          "This is neither a one-click unsubscribe nor this page's form.");
+    }
+    http_client_ip(call, ip, sizeof(ip));
+    http_user_agent(call, ua, sizeof(ua));
+    v = unsub_vars(call);
+    if (u.kind == UNSUB_PREFS) {
+        size_t withdrawn = 0, requested = 0;
+        struct consent_pref_choice in = {.token = token,
+                                         .on = u.on,
+                                         .non = u.non,
+                                         .text_topic = u.text_topic,
+                                         .text_id = u.text_id,
+                                         .ntext = u.ntext,
+                                         .age_attested = u.age_confirmed,
+                                         .lang = call->lang,
+                                         .ip = ip,
+                                         .user_agent = ua};
+        rc = consent_preferences_apply(db, s->cfg, s->data_dir, &in, &withdrawn, &requested, &err);
+        http_form_release(&f);
+        if (rc < 0 &&
+            (err.code == MO_E_INPUT || err.code == MO_E_NOTFOUND || err.code == MO_E_USAGE)) {
+            tmpl_vars_free(v);
+            http_count(call, METRIC_UNSUBSCRIBE_INVALID);
+            return http_error(call, MHD_HTTP_BAD_REQUEST, "Please check your choice", err.msg);
+        }
+        tmpl_vars_set(v, "saved", "1");
+        tmpl_vars_set(v, "requested", requested ? "1" : "");
+    } else {
+        struct consent_token_outcome out;
+        struct consent_token_request rq = {
+            .token = token,
+            .action = u.kind == UNSUB_ONE_CLICK ? CONSENT_ONE_CLICK
+                      : u.kind == UNSUB_TOPIC   ? CONSENT_PAGE_TOPIC
+                      : u.kind == UNSUB_ALL     ? CONSENT_PAGE_ALL
+                                                : CONSENT_PAGE_PAUSE,
+            .months = u.months,
+            .ip = ip,
+            .user_agent = ua,
+        };
+        http_form_release(&f);
+        rc = consent_token_apply(db, &rq, &out, &err);
+        if (rc > 0) {
+            mo_log(MO_LOG_DEBUG, "unsubscribe contact=%lld topic=%s all=%d changed=%d",
+                   out.info.contact_id, out.info.topic, out.all, out.changed);
+            tmpl_vars_set(v, "topic_title", out.topic_title);
+            if (u.kind == UNSUB_PAUSE) {
+                if (snprintf(num, sizeof(num), "%d", u.months) >= (int)sizeof(num))
+                    num[0] = '\0';
+                tmpl_vars_set(v, "paused", "1");
+                tmpl_vars_set(v, "months", num);
+            } else {
+                tmpl_vars_set(v, out.all ? "objected" : "unsubscribed", "1");
+            }
+        }
+    }
+    if (rc <= 0) {
+        tmpl_vars_free(v);
+        return rc == 0 ? unsub_notfound(call) : unsub_failed(call, err.msg);
+    }
+    http_count(call, METRIC_UNSUBSCRIBE_SUCCESS);
+    /* 200, never a redirect (R-8058-4) */
+    return http_page(call, MHD_HTTP_OK, call->lang, "page_unsubscribed.html", v);
+}
+
 /* --- GET /healthz, GET /metrics ------------------------------------------- */
 
 static enum MHD_Result do_healthz(struct http_call *call)
@@ -331,6 +633,8 @@ const struct http_route http_routes[] = {
     {"POST", "/subscribe", HTTP_ROUTE_EXACT, HTTP_ROUTE_FORM, do_subscribe},
     {"GET", "/confirm/", HTTP_ROUTE_PREFIX, 0, do_confirm_get},
     {"POST", "/confirm/", HTTP_ROUTE_PREFIX, 0, do_confirm_post},
+    {"GET", "/u/", HTTP_ROUTE_PREFIX, 0, do_unsub_page},
+    {"POST", "/u/", HTTP_ROUTE_PREFIX, HTTP_ROUTE_BODY, do_unsub_post},
     {"GET", "/healthz", HTTP_ROUTE_EXACT, 0, do_healthz},
     {"GET", "/metrics", HTTP_ROUTE_EXACT, HTTP_ROUTE_METRICS, do_metrics},
 };

@@ -49,6 +49,17 @@ static const struct metric_def metric_defs[METRIC__COUNT] = {
     [METRIC_HTTP_SLOW_CLOSED] = {"mailout_http_slow_closed_total", "counter",
                                  "Connections closed because a request was not complete in time."},
     [METRIC_UP] = {"mailout_up", "gauge", "1 while the server runs."},
+    /* issue 10: h-web */
+    [METRIC_UNSUBSCRIBE_SUCCESS] = {"mailout_unsubscribe_success_total", "counter",
+                                    "Unsubscribe requests (one-click and page), objections and "
+                                    "preference changes recorded, repeats included."},
+    [METRIC_UNSUBSCRIBE_UNKNOWN] = {"mailout_unsubscribe_unknown_total", "counter",
+                                    "Unsubscribe pages and requests with an unknown token."},
+    [METRIC_UNSUBSCRIBE_INVALID] = {"mailout_unsubscribe_invalid_total", "counter",
+                                    "Unsubscribe requests refused for their body (neither "
+                                    "one-click nor the page's form, or too large)."},
+    [METRIC_UNSUBSCRIBE_ERRORS] = {"mailout_unsubscribe_errors_total", "counter",
+                                   "Unsubscribe pages and requests that failed inside the server."},
 };
 
 struct metrics {

@@ -21,13 +21,13 @@
 #include "utf8.h"
 #include "xalloc.h"
 
-enum policy_type { POLICY_INT, POLICY_BOOL, POLICY_TEXT };
+enum policy_type { POLICY_INT, POLICY_BOOL, POLICY_TEXT, POLICY_ENUM };
 
 struct policy_key {
     const char *name;
     enum policy_type type;
     long min, max;   /* POLICY_INT: the range; POLICY_TEXT: length in characters */
-    const char *why; /* appended to the range in errors, or NULL */
+    const char *why; /* appended to the range in errors, or NULL; POLICY_ENUM: "a|b", the values */
 };
 
 /* In display order; the columns of table policy (sql/0005, sql/0010). */
@@ -45,15 +45,24 @@ static const struct policy_key keys[] = {
     {"frequency_cap_month", POLICY_INT, 0, 2147483647, "0: no cap"},
     {"opt_out_label", POLICY_TEXT, 1, 200, NULL},
     {"charity_soft_opt_in", POLICY_BOOL, 0, 1, NULL},
+    /* issue 10: h-web (RULES.md 10.1) */
+    {"one_click_scope", POLICY_ENUM, 0, 0, "topic|all"},
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
-static const char *const key_names[] = {"consent_age",         "existing_customer_months",
-                                        "inquiry_months",      "opt_out_regime",
-                                        "double_opt_in",       "consent_lapse_months",
-                                        "frequency_cap_day",   "frequency_cap_week",
-                                        "frequency_cap_month", "opt_out_label",
-                                        "charity_soft_opt_in", NULL};
+static const char *const key_names[] = {"consent_age",
+                                        "existing_customer_months",
+                                        "inquiry_months",
+                                        "opt_out_regime",
+                                        "double_opt_in",
+                                        "consent_lapse_months",
+                                        "frequency_cap_day",
+                                        "frequency_cap_week",
+                                        "frequency_cap_month",
+                                        "opt_out_label",
+                                        "charity_soft_opt_in",
+                                        "one_click_scope",
+                                        NULL};
 
 /* ISO 3166-1 alpha-2, the officially assigned codes, plus XK (Kosovo). */
 static const char iso3166[] =
@@ -179,6 +188,31 @@ int policy_value_parse(const char *key, const char *value, char *out, size_t n, 
                               "invalid value for %s: %ld to %ld characters of UTF-8 text without "
                               "control characters",
                               k->name, k->min, k->max);
+        w = snprintf(out, n, "%s", value);
+        break;
+    }
+    case POLICY_ENUM: {
+        const char *p = k->why;
+        size_t vl = strlen(value), l;
+        while (l = strcspn(p, "|"), l != vl || strncmp(p, value, vl) != 0) {
+            if (p[l] == '\0') {
+                /* "a|b" reads "a or b" */
+                char list[64];
+                size_t used = 0;
+                for (const char *q = k->why; *q && used + 5 < sizeof(list); q++) {
+                    if (*q == '|') {
+                        memcpy(list + used, " or ", 4);
+                        used += 4;
+                    } else {
+                        list[used++] = *q;
+                    }
+                }
+                list[used] = '\0';
+                return mo_err_set(err, MO_E_INPUT, "invalid value '%.64s' for %s: %s", shown,
+                                  k->name, list);
+            }
+            p += l + 1;
+        }
         w = snprintf(out, n, "%s", value);
         break;
     }

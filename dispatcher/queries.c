@@ -30,7 +30,7 @@
 #define POLICY_KEYS                                                                                \
     "consent_age, existing_customer_months, inquiry_months, opt_out_regime, double_opt_in,"        \
     " consent_lapse_months, frequency_cap_day, frequency_cap_week, frequency_cap_month,"           \
-    " opt_out_label, charity_soft_opt_in"
+    " opt_out_label, charity_soft_opt_in, one_click_scope"
 #define POLICY_COLUMNS "country, " POLICY_KEYS ", note"
 
 #define BAD_PROOF_WHERE                                                                            \
@@ -809,6 +809,46 @@ static const struct query queries[Q__COUNT] = {
       " SELECT addr_hmac FROM ins",
       3),
     /* issue 10: unsubscribe pages, one-click, preferences (h-web) */
+    /* a token's recipient, locked for one change, with the one-click scope of the contact's
+       country (else '*') */
+    Q(Q_UNSUB_TOKEN_LOCK,
+      "SELECT u.contact_id, u.topic_id, t.name AS topic, t.title AS topic_title, u.run_id,"
+      " COALESCE(u.message_id, '') AS message_id,"
+      " COALESCE((SELECT p.one_click_scope FROM policy p WHERE p.country IN (c.country, '*')"
+      "   ORDER BY p.country = '*' LIMIT 1), 'topic') AS one_click_scope"
+      " FROM unsubscribe_tokens u JOIN topics t ON t.id = u.topic_id"
+      " JOIN contacts c ON c.id = u.contact_id"
+      " WHERE u.token_sha256 = $1 FOR NO KEY UPDATE OF c",
+      1),
+    /*
+     * The preference page of a token in one statement: one row per topic that has a consent
+     * text, that the contact has an event for, or that the token names, with the contact's
+     * state (as consent_current derives it, read per topic through the ledger's index) and
+     * the newest consent text in $2, else English, else any.  No rows: unknown token.
+     */
+    Q(Q_UNSUB_PAGE,
+      "SELECT u.contact_id, u.topic_id AS token_topic_id, t.id AS topic_id, t.name, t.title,"
+      " CASE WHEN d.kind IN ('confirmed', 'granted') THEN 'confirmed'"
+      "  WHEN EXISTS (SELECT 1 FROM consent_events r WHERE r.contact_id = u.contact_id"
+      "   AND r.topic_id = t.id AND r.kind = 'requested' AND r.id > COALESCE(d.id, 0))"
+      "   THEN 'pending'"
+      "  ELSE COALESCE(d.kind, '') END AS state,"
+      " tx.id AS consent_text_id, tx.body AS consent_text"
+      " FROM unsubscribe_tokens u CROSS JOIN topics t"
+      " LEFT JOIN LATERAL (SELECT e.id, e.kind::text AS kind FROM consent_events e"
+      "  WHERE e.contact_id = u.contact_id AND ((e.topic_id = t.id"
+      "   AND e.kind IN ('confirmed', 'granted', 'withdrawn', 'expired')) OR e.kind = 'objected')"
+      "  ORDER BY e.id DESC LIMIT 1) d ON true"
+      " LEFT JOIN LATERAL (SELECT ct.id, ct.body FROM consent_texts ct WHERE ct.topic_id = t.id"
+      "  ORDER BY (ct.locale = $2) DESC, (ct.locale = 'en') DESC, ct.version DESC LIMIT 1) tx"
+      "  ON true"
+      " WHERE u.token_sha256 = $1"
+      "  AND (tx.id IS NOT NULL OR t.id = u.topic_id"
+      "   OR EXISTS (SELECT 1 FROM consent_events r WHERE r.contact_id = u.contact_id"
+      "    AND r.topic_id = t.id))"
+      " ORDER BY t.reserved, t.name",
+      2),
+    Q(Q_UNSUB_CONTACT_EMAIL, "SELECT email FROM contacts WHERE id = $1::bigint", 1),
     /* issue 10: pause and the engine (h-pause) */
     /* the pause already in force says the same: one running until at least now + $2
        months, or for a resume ($2 = 0) none running */

@@ -121,4 +121,108 @@ struct consent_token_optout {
 int consent_token_unsubscribe(struct db *db, const struct consent_token_optout *o,
                               struct consent_token_info *info, int *changed, struct mo_err *err);
 
+/* --- the unsubscribe page, one-click and preferences (issue 10: h-web) ---- */
+
+#define CONSENT_TITLE_MAX 256
+#define CONSENT_STATE_MAX 16
+
+enum consent_token_action {
+    CONSENT_ONE_CLICK,  /* RFC 8058 POST: the token's topic (one_click_scope all: all marketing) */
+    CONSENT_PAGE_TOPIC, /* the page's topic button: the token's topic */
+    CONSENT_PAGE_ALL,   /* the page's "all marketing" button: an objection (GDPR Art. 21) */
+    CONSENT_PAGE_PAUSE, /* the page's pause: all marketing for months */
+};
+
+struct consent_token_request {
+    const char *token;
+    enum consent_token_action action;
+    int months;             /* CONSENT_PAGE_PAUSE: 1 to 24 */
+    const char *ip;         /* NULL when none */
+    const char *user_agent; /* NULL when none */
+};
+
+struct consent_token_outcome {
+    struct consent_token_info info;
+    char topic_title[CONSENT_TITLE_MAX];
+    int all;     /* 1: recorded as an objection to all marketing */
+    int changed; /* 0: it was so already (a repeat wrote nothing) */
+};
+
+/*
+ * The subject's own change through a token, for the token's recipient only,
+ * in one transaction: locks the contact (concurrent repeats cannot both
+ * write), reads the one_click_scope of the contact's country (else '*'),
+ * and records through ledger_revoke() or ledger_pause() with time, IP, user
+ * agent, the token's message and channel one_click (CONSENT_ONE_CLICK) or
+ * page.  Idempotent: a repeat writes nothing (out->changed 0).  No audit
+ * entry: the ledger event is the record, and this path stays free of the
+ * audit chain's global lock.
+ * 1 done (*out filled), 0 unknown token (nothing written), -1 with err
+ * (MO_E_INPUT for months out of range, else from the database or the ledger).
+ */
+int consent_token_apply(struct db *db, const struct consent_token_request *rq,
+                        struct consent_token_outcome *out, struct mo_err *err);
+
+/* One topic of the preference page. */
+struct consent_pref_topic {
+    long long id;
+    char name[CONSENT_TOPIC_MAX];
+    char title[CONSENT_TITLE_MAX];
+    char state[CONSENT_STATE_MAX]; /* confirmed, pending, withdrawn, objected, expired; "": never */
+    long long consent_text_id;     /* the newest text in the page's language; 0: none */
+    char *consent_text;            /* its body; NULL when none */
+    int message_topic;             /* the token's own topic */
+};
+
+/* What a token's preference page shows; release with consent_preferences_release(). */
+struct consent_preferences {
+    long long contact_id;
+    struct consent_pref_topic *topics;
+    size_t n;
+};
+
+/* 1 when the person receives the topic or awaits its confirmation (switch on). */
+int consent_pref_on(const struct consent_pref_topic *t);
+
+/*
+ * Reads a token's preference page in one statement, changing nothing: the
+ * topics with a consent text, those the contact has an event for and the
+ * token's own, each with the contact's state and the newest consent text in
+ * lang (else English, else any).  1 filled, 0 unknown token (p empty), -1
+ * with err (p empty).
+ */
+int consent_preferences_read(struct db *db, const char *token, const char *lang,
+                             struct consent_preferences *p, struct mo_err *err);
+/* Frees what consent_preferences_read() filled; safe on an empty or released one. */
+void consent_preferences_release(struct consent_preferences *p);
+
+/* The preference form as the person sent it (strings borrowed). */
+struct consent_pref_choice {
+    const char *token;
+    const char *const *on; /* the topics switched on, by name */
+    size_t non;
+    const char *const *text_topic; /* consent_text.TOPIC: the text shown beside a switch */
+    const long long *text_id;
+    size_t ntext;
+    int age_attested; /* the "I am at least N" box */
+    const char *lang;
+    const char *ip;
+    const char *user_agent;
+};
+
+/*
+ * Saves the switches.  Every topic switched on that the person neither
+ * receives nor awaits starts double opt-in through doi_subscribe() (its own
+ * transaction, audit entry and confirmation mail, to the contact's address,
+ * with the consent text shown); that runs first, so bad input (a topic not
+ * on the page, no consent text, no age attestation: MO_E_INPUT, MO_E_NOTFOUND
+ * or MO_E_USAGE) writes nothing.  Then every topic on whose switch is off is
+ * withdrawn (channel page) in one transaction as consent_token_apply().
+ * *withdrawn and *requested (may be NULL) get the counts.
+ * 1 done, 0 unknown token (nothing written), -1 with err.
+ */
+int consent_preferences_apply(struct db *db, const struct config *cfg, const char *data_dir,
+                              const struct consent_pref_choice *in, size_t *withdrawn,
+                              size_t *requested, struct mo_err *err);
+
 #endif

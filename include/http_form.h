@@ -69,4 +69,23 @@ int http_form_parse(const char *content_type, const char *body, size_t len, stru
 /* The value of the first field called name, borrowed from f; NULL if none. */
 const char *http_form_get(const struct http_form *f, const char *name);
 
+/*
+ * Whether body (len bytes, need not be NUL-terminated) sent with
+ * content_type (NULL for none) is the RFC 8058 one-click request, read
+ * leniently as mail systems send it: 1 yes, 0 no.  Never fails.
+ * - application/x-www-form-urlencoded, or no Content-Type: the body, less
+ *   spaces, tabs, CRs and LFs around it, is the single pair
+ *   List-Unsubscribe=One-Click (names and values case-insensitive, percent
+ *   escapes decoded, empty pairs skipped).
+ * - multipart/form-data: one part, Content-Disposition: form-data;
+ *   name="List-Unsubscribe", whose content less surrounding white space is
+ *   One-Click.  The delimiter is the body's first line, "--" boundary as
+ *   RFC 2046 says or the boundary parameter itself as RFC 8058 section 8.3
+ *   prints it (no usable parameter: any first line starting with "--");
+ *   lines may end in LF or CRLF, and the closing delimiter may be missing.
+ * Any other field or part, another type, a NUL byte or more than
+ * HTTP_FORM_BODY_MAX bytes is no.
+ */
+int http_form_oneclick(const char *content_type, const char *body, size_t len);
+
 #endif

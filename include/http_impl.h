@@ -6,8 +6,9 @@
  *
  * A new endpoint is one handler and one row of http_routes[]: the server
  * derives 404 and 405 (with Allow) from the table, reads and parses the
- * body of form routes, and hides HTTP_ROUTE_METRICS rows from clients
- * outside metrics_allow (they get 404 like an unknown path).
+ * body of form routes, keeps the raw body of HTTP_ROUTE_BODY routes, and
+ * hides HTTP_ROUTE_METRICS rows from clients outside metrics_allow (they
+ * get 404 like an unknown path).
  */
 #ifndef MAILOUT_HTTP_IMPL_H
 #define MAILOUT_HTTP_IMPL_H
@@ -48,6 +49,15 @@ enum http_route_match {
 #define HTTP_ROUTE_FORM 0x1u
 /* HTTP_ROUTE_METRICS: only for metrics_allow clients; anyone else gets 404 */
 #define HTTP_ROUTE_METRICS 0x2u
+/*
+ * HTTP_ROUTE_BODY: the POST body is kept raw in call->body (at most
+ * HTTP_FORM_BODY_MAX bytes), neither parsed nor refused for its type, so
+ * the handler can check what must come first (a token in the path) before
+ * it reads the body.  A body over the limit is not refused here either:
+ * the handler gets call->body_too_large and answers 413 itself - at once,
+ * before the body is read, when Content-Length announces it.
+ */
+#define HTTP_ROUTE_BODY 0x4u
 
 struct http_route {
     const char *method; /* "GET" (which answers HEAD too) or "POST" */
@@ -69,8 +79,9 @@ struct http_call {
     const struct http_route *route; /* NULL until matched */
     const char *rest;               /* the path after a prefix route's path, borrowed from MHD */
     char lang[8];                   /* en or de, from ?lang= or Accept-Language */
-    struct buf body;                /* a form route's body, at most HTTP_FORM_BODY_MAX */
+    struct buf body;                /* a form or body route's body, at most HTTP_FORM_BODY_MAX */
     size_t body_seen;               /* bytes of body received, kept or not */
+    int body_too_large;             /* HTTP_ROUTE_BODY: the body is (or will be) over the limit */
     struct http_form form;          /* form routes: the parsed body when form_ok */
     int form_ok;
     char form_error[128]; /* why the form was refused, for the log */

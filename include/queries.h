@@ -157,6 +157,9 @@ enum query_id {
     Q_UNSUB_TOKEN_LOOKUP,
     Q_SUPPRESSION_ADD,
     /* issue 10: unsubscribe pages, one-click, preferences (h-web) */
+    Q_UNSUB_TOKEN_LOCK,
+    Q_UNSUB_PAGE,
+    Q_UNSUB_CONTACT_EMAIL,
     /* issue 10: pause and the engine (h-pause) */
     Q_PAUSE_SAME,
     Q_LEDGER_PAUSE,

@@ -5,7 +5,7 @@
 # copied from '*'.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 start_pg
-plan 66
+plan 69
 
 write_conf "suppression_key_file = $TMP/supp.key"
 "$MAILOUT" db migrate > /dev/null 2>&1
@@ -28,7 +28,7 @@ run "$MAILOUT" policy show
 is "$RC" 0 "policy show exits 0"
 rows=$(sql "SELECT count(*) FROM policy")
 is "$(printf '%s\n' "$OUT" | grep -cE '^([A-Z]{2}|\*) ')" "$rows" "one table row per country"
-like "$(printf '%s\n' "$OUT" | sed -n 2p)" '^\* +16 +24 +0 +false +true +24 +0 +0 +0 +false +Advertisement$' \
+like "$(printf '%s\n' "$OUT" | sed -n 2p)" '^\* +16 +24 +0 +false +true +24 +0 +0 +0 +false +topic +Advertisement$' \
     "the '*' row comes first with its values"
 like "$OUT" '^US +13 +24 +0 +false ' "the US row: consent age 13, opt-out regime off"
 like "$(printf '%s\n' "$OUT" | head -n1)" '^COUNTRY +AGE +CUSTOMER' "a header names the columns"
@@ -57,7 +57,7 @@ run "$MAILOUT" policy show --json
 is "$RC" 0 "policy show --json exits 0"
 is "$(printf '%s' "$OUT" | json 'len(d)')" "$rows" "--json: one object per row"
 is "$(printf '%s' "$OUT" | json '",".join(d[0].keys())')" \
-    "country,consent_age,existing_customer_months,inquiry_months,opt_out_regime,double_opt_in,consent_lapse_months,frequency_cap_day,frequency_cap_week,frequency_cap_month,opt_out_label,charity_soft_opt_in,note" \
+    "country,consent_age,existing_customer_months,inquiry_months,opt_out_regime,double_opt_in,consent_lapse_months,frequency_cap_day,frequency_cap_week,frequency_cap_month,opt_out_label,charity_soft_opt_in,one_click_scope,note" \
     "--json: every key, in order"
 is "$(printf '%s' "$OUT" | json '[ (o["consent_age"], o["opt_out_regime"], o["opt_out_label"]) for o in d if o["country"] == "CA"]')" \
     "[(16, False, 'Advertisement')]" "--json: typed values (numbers, booleans, strings)"
@@ -84,7 +84,7 @@ is "$(audit_is "$me|policy.set|policy:US" '{"key": "opt_out_label", "old": "Adve
 
 for kv in "existing_customer_months 0" "inquiry_months 6" "double_opt_in false" \
     "consent_lapse_months 120" "frequency_cap_day 2" "frequency_cap_week 5" \
-    "frequency_cap_month 12" "charity_soft_opt_in true"; do
+    "frequency_cap_month 12" "charity_soft_opt_in true" "one_click_scope all"; do
     set -- $kv
     run "$MAILOUT" policy set GB "$1" "$2"
     is "$RC|$(col GB "$1")" "0|$2" "set GB $1 $2"
@@ -111,6 +111,7 @@ bad 65 "inquiry_months: an integer from 0 to 6" CA inquiry_months 7
 bad 65 "opt_out_regime: true or false" US opt_out_regime yes
 bad 65 "frequency_cap_week: an integer from 0" DE frequency_cap_week 1.5
 bad 65 "opt_out_label: 1 to 200 characters" US opt_out_label "$(printf 'two\nlines')"
+bad 65 "one_click_scope: topic or all" DE one_click_scope everything
 bad 65 "unknown policy key 'note'" DE note x
 bad 65 "invalid country 'XX'" XX consent_age 16
 is "$(printf '%s\n' "$ERR" | head -n1 | grep -c .)" 1 "the error is one line"

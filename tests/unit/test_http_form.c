@@ -288,6 +288,119 @@ START_TEST(get_first)
 }
 END_TEST
 
+/* ---- RFC 8058 one-click, read leniently ------------------------------------ */
+
+#define RFC_CT   "multipart/form-data; boundary=---FormBoundaryjWmhtjORrn"
+#define RFC_PART "Content-Disposition: form-data; name=\"List-Unsubscribe\"\r\n\r\nOne-Click\r\n"
+/* RFC 8058 section 8.3 exactly as printed: 124 bytes, its delimiter lacks the "--" */
+#define RFC_BODY "---FormBoundaryjWmhtjORrn\r\n" RFC_PART "---FormBoundaryjWmhtjORrn--"
+#define CURL_B   "------------------------d74496d66958873e"
+#define LU_PART  "Content-Disposition: form-data; name=\"List-Unsubscribe\"\r\n\r\n"
+
+struct oneclick_case {
+    const char *ct;
+    const char *body;
+    int want;
+};
+
+static const struct oneclick_case oneclick_cases[] = {
+    /* urlencoded: Gmail's request, a trailing CRLF, case, escapes, no Content-Type */
+    {URL, "List-Unsubscribe=One-Click", 1},
+    {URL, "List-Unsubscribe=One-Click\r\n", 1},
+    {URL, "  List-Unsubscribe=One-Click\n", 1},
+    {"application/x-www-form-urlencoded; charset=UTF-8", "List-Unsubscribe=One-Click", 1},
+    {URL, "list-unsubscribe=one-click", 1},
+    {URL, "List-Unsubscribe=One%2dClick", 1},
+    {URL, "List-Unsubscribe=One-Click&", 1},
+    {NULL, "List-Unsubscribe=One-Click", 1},
+    {"", "List-Unsubscribe=One-Click\r\n", 1},
+    {URL, "List-Unsubscribe=One-Click&unsubscribe=all", 0},
+    {URL, "List-Unsubscribe=One-Click\r\nx=1", 0},
+    {URL, "List-Unsubscribe=One-Click%0D%0Ax=1", 0},
+    {URL, "List-Unsubscribe=One-Click%00", 0},
+    {URL, "List-Unsubscribe=One-Clicks", 0},
+    {URL, "List-Unsubscribe", 0},
+    {URL, "One-Click", 0},
+    {URL, "unsubscribe=topic", 0},
+    {URL, "", 0},
+    {URL, "\r\n", 0},
+    {URL, "List-Unsubscribe=One-Click%", 0},
+    {"text/plain", "List-Unsubscribe=One-Click", 0},
+    {"application/json", "List-Unsubscribe=One-Click", 0},
+    /* multipart: RFC 8058 8.3 verbatim and with a final CRLF, curl -F, LF only */
+    {RFC_CT, RFC_BODY, 1},
+    {RFC_CT, RFC_BODY "\r\n", 1},
+    {"multipart/form-data; boundary=" CURL_B,
+     "--" CURL_B "\r\n" LU_PART "One-Click\r\n--" CURL_B "--\r\n", 1},
+    {MP, "--XYZ\n" LU_PART "One-Click\n--XYZ--\n", 1},
+    {MP, "--XYZ  \r\n" LU_PART "One-Click\r\n--XYZ--  \r\nepilogue", 1},
+    {"multipart/form-data; boundary=\"XYZ\"", "--XYZ\r\n" LU_PART "One-Click\r\n--XYZ--", 1},
+    {MP,
+     "--XYZ\r\ncontent-disposition: FORM-DATA; NAME=list-unsubscribe\r\n\r\none-click\r\n--XYZ--",
+     1},
+    /* the closing delimiter missing, with or without the CRLF before it */
+    {MP, "--XYZ\r\n" LU_PART "One-Click\r\n", 1},
+    {MP, "--XYZ\r\n" LU_PART "One-Click", 1},
+    {RFC_CT, "---FormBoundaryjWmhtjORrn\r\n" RFC_PART, 1},
+    /* no usable boundary parameter: the first line names the delimiter */
+    {"multipart/form-data", "--abc\r\n" LU_PART "One-Click\r\n--abc--", 1},
+    /* a preamble: the strict reading takes it */
+    {MP, "preamble\r\n--XYZ\r\n" LU_PART "One-Click\r\n--XYZ--", 1},
+    {MP,
+     "--XYZ\r\n" LU_PART "One-Click\r\n--XYZ\r\n"
+     "Content-Disposition: form-data; name=\"x\"\r\n\r\n1\r\n--XYZ--",
+     0},
+    {MP,
+     "--XYZ\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n1\r\n--XYZ\r\n" LU_PART
+     "One-Click\r\n--XYZ--",
+     0},
+    {MP,
+     "--XYZ\r\nContent-Disposition: form-data; name=\"unsubscribe\"\r\n\r\nOne-Click\r\n--XYZ--",
+     0},
+    {MP, "--XYZ\r\n" LU_PART "One-Click now\r\n--XYZ--", 0},
+    {MP, "--XYZ\r\n" LU_PART "\r\n--XYZ--", 0},
+    {MP, "--OTHER\r\n" LU_PART "One-Click\r\n--OTHER--", 0},
+    {MP, "--XYZ\r\nContent-Type: text/plain\r\n\r\nOne-Click\r\n--XYZ--", 0},
+    {MP,
+     "--XYZ\r\nContent-Disposition: attachment; name=\"List-Unsubscribe\"\r\n\r\nOne-Click\r\n--XYZ--",
+     0},
+    {MP, "--XYZ\r\n" LU_PART, 0},
+    {MP, "--XYZ\r\nContent-Disposition: form-data; name=\"List-Unsubscribe\"\r\n", 0},
+    {MP, "", 0},
+    {MP, "List-Unsubscribe=One-Click", 0},
+    {"multipart/form-data", "-abc\r\n" LU_PART "One-Click\r\n-abc--", 0},
+    {"multipart/mixed; boundary=XYZ", "--XYZ\r\n" LU_PART "One-Click\r\n--XYZ--", 0},
+};
+
+START_TEST(oneclick_table)
+{
+    const struct oneclick_case *c = &oneclick_cases[_i];
+
+    ck_assert_msg(http_form_oneclick(c->ct, c->body, strlen(c->body)) == c->want, "case %d: '%s'",
+                  _i, c->body);
+}
+END_TEST
+
+/* Lengths, not NUL terminators, bound the body; a NUL or an oversized body is never one-click. */
+START_TEST(oneclick_bytes)
+{
+    static const char rfc[] = RFC_BODY;
+    static const char nul[] = "List-Unsubscribe=One-Click\0";
+    struct buf b;
+
+    ck_assert_uint_eq(sizeof(rfc) - 1, 124);
+    ck_assert_int_eq(http_form_oneclick(URL, "List-Unsubscribe=One-ClickXX", 26), 1);
+    ck_assert_int_eq(http_form_oneclick(URL, nul, sizeof(nul) - 1), 0);
+    ck_assert_int_eq(http_form_oneclick(RFC_CT, rfc, 100), 0); /* cut inside the content */
+    buf_init(&b, 0);
+    buf_puts(&b, "List-Unsubscribe=One-Click");
+    while (b.len <= HTTP_FORM_BODY_MAX)
+        buf_putc(&b, '\n');
+    ck_assert_int_eq(http_form_oneclick(URL, b.s, b.len), 0);
+    buf_release(&b);
+}
+END_TEST
+
 #define NCASES(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 static Suite *http_form_suite(void)
@@ -298,6 +411,8 @@ static Suite *http_form_suite(void)
     tcase_add_loop_test(tc, kind_table, 0, NCASES(kind_cases));
     tcase_add_loop_test(tc, body_table, 0, NCASES(body_cases));
     tcase_add_test(tc, body_by_length);
+    tcase_add_loop_test(tc, oneclick_table, 0, NCASES(oneclick_cases));
+    tcase_add_test(tc, oneclick_bytes);
     tcase_add_test(tc, limits);
     tcase_add_test(tc, get_first);
     suite_add_tcase(s, tc);

@@ -48,6 +48,10 @@ START_TEST(names_are_kept)
         {METRIC_HTTP_RESPONSES_4XX, "mailout_http_responses_4xx_total"},
         {METRIC_HTTP_RESPONSES_5XX, "mailout_http_responses_5xx_total"},
         {METRIC_UP, "mailout_up"},
+        {METRIC_UNSUBSCRIBE_SUCCESS, "mailout_unsubscribe_success_total"},
+        {METRIC_UNSUBSCRIBE_UNKNOWN, "mailout_unsubscribe_unknown_total"},
+        {METRIC_UNSUBSCRIBE_INVALID, "mailout_unsubscribe_invalid_total"},
+        {METRIC_UNSUBSCRIBE_ERRORS, "mailout_unsubscribe_errors_total"},
     };
 
     for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
