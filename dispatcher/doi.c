@@ -338,6 +338,20 @@ int doi_subscribe(struct db *db, const struct config *cfg, const char *data_dir,
     suppress_hash(&skey, norm, addr_hmac);
     doi_mail_key_derive(&skey, &key);
     explicit_bzero(&skey, sizeof(skey));
+    /* an admin's suppression: never mailed again, not even to ask (nothing stored) */
+    {
+        const char *p[] = {addr_hmac};
+        if ((r = db_exec(db, Q_SUPPRESSION_REASON, p, 1, err)) == NULL)
+            goto out;
+        int admin = PQntuples(r) > 0 && strcmp(db_val(r, 0, "reason"), "admin") == 0;
+        PQclear(r);
+        if (admin) {
+            *outcome = DOI_SUPPRESSED;
+            mo_log(MO_LOG_INFO, "double opt-in not started: address suppressed by an admin");
+            rc = 0;
+            goto out;
+        }
+    }
 
     if (db_begin(db, err) < 0)
         goto out;

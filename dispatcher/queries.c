@@ -808,6 +808,7 @@ static const struct query queries[Q__COUNT] = {
     /* issue 10: inbound mail, bounces, complaints (h-inbound) */
     /* issue 10: webhooks (h-webhook) */
     /* issue 10: consent receipt, admin opt-out (h-admin) */
+    Q(Q_SUPPRESSION_REASON, "SELECT reason FROM suppression WHERE addr_hmac = $1", 1),
 };
 
 const struct query *query_get(enum query_id id)

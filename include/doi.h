@@ -49,6 +49,7 @@ enum doi_outcome {
     DOI_QUEUED = 0, /* request stored, confirmation mail queued */
     DOI_LIMITED,    /* the address had its confirmation mails for 24 hours: nothing done */
     DOI_MINOR,      /* known to be under the consent age: nothing done */
+    DOI_SUPPRESSED, /* suppressed by an admin (unsubscribe --suppress): nothing done */
 };
 
 /*
@@ -57,7 +58,10 @@ enum doi_outcome {
  * once with a placeholder token), then in one transaction stores the
  * contact, the request, a 'requested' event per topic, the queued mail and
  * an audit entry (object contact:ID).  Sends nothing itself.  Bad input is
- * MO_E_INPUT / MO_E_NOTFOUND / MO_E_USAGE with nothing written.
+ * MO_E_INPUT / MO_E_NOTFOUND / MO_E_USAGE with nothing written.  An address
+ * an admin suppressed gets DOI_SUPPRESSED and nothing at all: other
+ * suppressions (erasure, bounce, complaint) let the person's own new double
+ * opt-in lift them (R-DOI-6).
  */
 int doi_subscribe(struct db *db, const struct config *cfg, const char *data_dir,
                   const struct doi_subscribe_in *in, enum doi_outcome *outcome, struct mo_err *err);

@@ -161,6 +161,7 @@ enum query_id {
     /* issue 10: inbound mail, bounces, complaints (h-inbound) */
     /* issue 10: webhooks (h-webhook) */
     /* issue 10: consent receipt, admin opt-out (h-admin) */
+    Q_SUPPRESSION_REASON,
     Q__COUNT
 };
 
