@@ -256,6 +256,8 @@ int cmd_contact_show(struct cli *cli, int argc, char **argv, struct mo_err *err)
             printf(" text %lld v%lld sha256 %.16s",
                    (long long)json_integer_value(json_object_get(v, "consent_text_id")),
                    (long long)json_integer_value(json_object_get(v, "consent_text_version")), s);
+        if ((s = json_string_value(json_object_get(v, "receipt_sha256"))))
+            printf(" receipt sha256 %.16s", s);
         if ((s = json_string_value(json_object_get(v, "user_agent"))) && *s)
             printf(" ua \"%s\"", s);
         if ((s = json_string_value(json_object_get(v, "note"))))

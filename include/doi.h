@@ -83,10 +83,17 @@ struct doi_view {
 /* Reads what a token stands for; changes nothing. */
 int doi_lookup(struct db *db, const char *token, enum doi_token_state *state, struct doi_view *view,
                struct mo_err *err);
-/* Confirms: appends 'confirmed' events with ip and user agent; single use. */
+/*
+ * Confirms: appends 'confirmed' events with ip and user agent; single use.
+ * In the same transaction it builds the consent receipt (receipt.h), stores
+ * the token hash of its preference link per topic, queues the receipt mail
+ * and writes the receipt's SHA-256 into every 'confirmed' event.  receipt
+ * (may be NULL) gets the receipt's exact text when confirmed (caller frees),
+ * else NULL.
+ */
 int doi_confirm(struct db *db, const struct config *cfg, const char *token, const char *ip,
                 const char *user_agent, enum doi_token_state *state, struct doi_view *view,
-                struct mo_err *err);
+                char **receipt, struct mo_err *err);
 
 /* Deletes requests expired longer than pending_retention ago; *deleted gets the count. */
 int doi_purge(struct db *db, const struct config *cfg, const char *actor, long *deleted,
