@@ -150,13 +150,20 @@ static const struct cli_command commands[] = {
      "                         birth date is known)\n"
      "  -i, --ip IP, -u, --user-agent UA, -s, --source S   proof of the request\n"
      "  -l, --locale L         language of the mail and pages (en, de)\n"},
-    {"unsubscribe", NULL, cmd_unsubscribe, "unsubscribe EMAIL [--topic T] [--reason TEXT]",
+    {"unsubscribe", NULL, cmd_unsubscribe,
+     "unsubscribe EMAIL [--topic T] [--reason TEXT] [--suppress]",
      "record an opt-out received by other means",
      "Without --topic this is an objection to all marketing (GDPR Art. 21).\n"
      "Takes effect at once; only the person's own new confirmation lifts it.\n"
+     "EMAIL must be a contact: an unknown address exits 66 and nothing is stored.\n"
+     "With --suppress the address also goes on the do-not-contact list: it is\n"
+     "never mailed again (not even a confirmation mail) and never imported again.\n"
+     "For an unknown address that stores only its keyed hash: no contact, and the\n"
+     "address nowhere in the database, the audit log included.\n"
      "\n"
      "  -t, --topic T       withdraw only this topic\n"
-     "  -r, --reason TEXT   note kept with the event\n"},
+     "  -r, --reason TEXT   note kept with the event\n"
+     "  -s, --suppress      also suppress the address (reason admin)\n"},
     {"pause", NULL, cmd_pause, "pause EMAIL --months N [--reason TEXT]",
      "pause all marketing to a contact for N months (0: resume)",
      "Records a 'paused' ledger event for all marketing that ends N calendar\n"

@@ -261,6 +261,8 @@ int cmd_contact_show(struct cli *cli, int argc, char **argv, struct mo_err *err)
             printf(" text %lld v%lld sha256 %.16s",
                    (long long)json_integer_value(json_object_get(v, "consent_text_id")),
                    (long long)json_integer_value(json_object_get(v, "consent_text_version")), s);
+        if ((s = json_string_value(json_object_get(v, "receipt_sha256"))))
+            printf(" receipt sha256 %.16s", s);
         if ((s = json_string_value(json_object_get(v, "user_agent"))) && *s)
             printf(" ua \"%s\"", s);
         if ((s = json_string_value(json_object_get(v, "paused_until"))))
@@ -356,6 +358,9 @@ static int report_subscribe(struct cli *cli, const char *email, enum doi_outcome
     } else if (outcome == DOI_MINOR) {
         what = "not sent: the contact is under the consent age";
         key = "minor";
+    } else if (outcome == DOI_SUPPRESSED) {
+        what = "not sent: the address is suppressed (unsubscribe --suppress)";
+        key = "suppressed";
     } else if (st->claimed == 0) {
         what = "confirmation mail queued";
         key = "queued";
@@ -376,7 +381,7 @@ static int report_subscribe(struct cli *cli, const char *email, enum doi_outcome
         printf("%s: %s\n", email, what);
     if (outcome == DOI_LIMITED)
         return mo_err_set(err, MO_E_TEMPFAIL, "%s", what);
-    if (outcome == DOI_MINOR)
+    if (outcome == DOI_MINOR || outcome == DOI_SUPPRESSED)
         return mo_err_set(err, MO_E_INPUT, "%s", what);
     if (st->claimed == 0 || m->result == TRANSPORT_SENT)
         return 0;
@@ -463,6 +468,7 @@ int cmd_subscribe(struct cli *cli, int argc, char **argv, struct mo_err *err)
 struct unsub_opts {
     const char *topic;
     const char *reason;
+    int suppress;
 };
 
 static int unsub_opt(int c, const char *arg, void *ctx, struct mo_err *err)
@@ -473,6 +479,8 @@ static int unsub_opt(int c, const char *arg, void *ctx, struct mo_err *err)
         o->topic = arg;
     else if (c == 'r')
         o->reason = arg;
+    else if (c == 's')
+        o->suppress = 1;
     else
         return -1;
     return 0;
@@ -482,11 +490,13 @@ int cmd_unsubscribe(struct cli *cli, int argc, char **argv, struct mo_err *err)
 {
     static const struct option lo[] = {{"topic", required_argument, NULL, 't'},
                                        {"reason", required_argument, NULL, 'r'},
+                                       {"suppress", no_argument, NULL, 's'},
                                        {NULL, 0, NULL, 0}};
-    struct unsub_opts o = {NULL, NULL};
+    struct unsub_opts o = {NULL, NULL, 0};
+    long long cid;
     int first, rc, changed;
 
-    rc = cli_getopt(cli, argc, argv, "t:r:", lo, unsub_opt, &o, &first, err);
+    rc = cli_getopt(cli, argc, argv, "t:r:s", lo, unsub_opt, &o, &first, err);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
     if (argc - first != 1)
@@ -497,16 +507,22 @@ int cmd_unsubscribe(struct cli *cli, int argc, char **argv, struct mo_err *err)
                                  .source = "unsubscribe command",
                                  .actor = audit_cli_actor(),
                                  .reason = o.reason ? o.reason : "opt-out received by other means",
-                                 .message_id = NULL};
+                                 .message_id = NULL,
+                                 .suppress = o.suppress};
     struct db *db = cli_db(cli, err);
     if (db == NULL)
         return -1;
-    rc = consent_unsubscribe(db, &cli->cfg, &out, NULL, &changed, err);
+    rc = consent_unsubscribe(db, &cli->cfg, &out, &cid, &changed, err);
     db_free(db);
     if (rc < 0)
         return -1;
-    printf("%s: %s%s\n", argv[first], o.topic ? "unsubscribed from " : "objected to all marketing",
-           o.topic ? o.topic : "");
+    if (cid == 0)
+        printf("%s: suppressed (no contact: only the address's keyed hash is stored)\n",
+               argv[first]);
+    else
+        printf("%s: %s%s%s\n", argv[first],
+               o.topic ? "unsubscribed from " : "objected to all marketing", o.topic ? o.topic : "",
+               o.suppress ? "; suppressed" : "");
     if (!changed)
         fprintf(stderr, "mailout: already recorded; nothing changed\n");
     return 0;

@@ -138,7 +138,8 @@ int compose_message(const struct compose_in *in, struct compose_msg *m, struct m
     for (size_t i = 0; i < in->nheaders; i++)
         if (mime_header_raw(&mm, in->headers[i].name, in->headers[i].value, err) < 0)
             goto out;
-    if (mime_finish(&mm, text.s, in->html ? html.s : NULL, &m->data, err) < 0)
+    if (mime_finish_attach(&mm, text.s, in->html ? html.s : NULL, in->attachments,
+                           in->attachments ? in->nattachments : 0, &m->data, err) < 0)
         goto out;
     rc = 0;
 out:

@@ -2,10 +2,10 @@
  * consent.c - consent use cases that several front ends share: the
  * opt-out by address, and the recipient's own changes through an
  * unsubscribe token (one-click, the page's buttons, the preference
- * switches, the pause).  It composes contact.c (find or create the
- * contact), topic.c (the topic), ledger.c (the event and the webhook
- * entry), doi.c (a topic switched on) and audit.c, each use case in one
- * transaction.  Deciding whom a campaign may mail is the legal-basis
+ * switches, the pause).  It composes contact.c (find the contact),
+ * topic.c (the topic), ledger.c (the event and the webhook entry),
+ * suppress.c (the do-not-contact list), doi.c (a topic switched on) and
+ * audit.c, each use case in one transaction.  Deciding whom a campaign may mail is the legal-basis
  * engine's job; starting and confirming double opt-in is doi.c's.
  */
 #include "consent.h"
@@ -26,17 +26,25 @@
 #include "topic.h"
 #include "xalloc.h"
 
-/* A copy of s without surrounding spaces and tabs (caller frees). */
-static char *trimmed(const char *s)
+/* The audit entry of an admin opt-out; names no address and no reason. */
+static int audit_optout(struct db *db, const struct consent_optout *o, const struct topic *t,
+                        long long cid, int revoked, int suppressed, struct mo_err *err)
 {
-    size_t n;
+    char obj[32];
+    json_t *d;
 
-    while (*s == ' ' || *s == '\t')
-        s++;
-    n = strlen(s);
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-        n--;
-    return xstrndup(s, n);
+    if (cid == 0) /* an unknown address: only its keyed hash was listed */
+        return audit_append_json(db, o->actor, "suppression.add", "suppression",
+                                 json_pack("{s:s, s:s, s:b, s:b}", "reason", "admin", "channel",
+                                           o->channel, "known_contact", 0, "changed", suppressed),
+                                 err);
+    snprintf(obj, sizeof(obj), "contact:%lld", cid); /* fits: at most 28 characters */
+    d = json_pack("{s:s?, s:s, s:b}", "topic", o->topic ? t->name : NULL, "channel", o->channel,
+                  "changed", revoked || suppressed);
+    if (d && o->suppress)
+        json_object_set_new(d, "suppressed", json_boolean(suppressed));
+    return audit_append_json(db, o->actor, o->topic ? "consent.withdraw" : "consent.object", obj, d,
+                             err);
 }
 
 int consent_unsubscribe(struct db *db, const struct config *cfg, const struct consent_optout *o,
@@ -44,16 +52,17 @@ int consent_unsubscribe(struct db *db, const struct config *cfg, const struct co
 {
     struct topic t = {0};
     struct suppress_key key;
-    char *norm = NULL, *email = NULL;
-    char obj[32], addr_hmac[65];
+    char *norm = NULL;
+    char addr_hmac[65];
     long long cid = 0;
-    int created, rc = -1;
+    int found, revoked = 0, suppressed = 0, rc = -1;
     const char *source = o->source ? o->source : o->channel;
 
     *changed = 0;
+    if (contact_id)
+        *contact_id = 0;
     if (address_normalize(o->email, &norm, err) < 0)
         return -1;
-    email = trimmed(o->email);
     if (suppress_key_load(db, cfg, &key, err) < 0)
         goto out;
     suppress_hash(&key, norm, addr_hmac);
@@ -66,34 +75,41 @@ int consent_unsubscribe(struct db *db, const struct config *cfg, const struct co
         goto out;
     if (o->topic && topic_find(db, o->topic, &t, err) < 0)
         goto fail;
-    if (contact_ensure(db, email, norm, addr_hmac, source, &cid, &created, err) < 0)
+    if ((found = contact_find_id(db, norm, &cid, err)) < 0)
         goto fail;
-    struct ledger_revocation rv = {.contact_id = cid,
-                                   .topic_id = o->topic ? t.id : 0,
-                                   .channel = o->channel,
-                                   .source = source,
-                                   .actor = o->actor,
-                                   .note = o->reason,
-                                   .message_id = o->message_id,
-                                   .skip_if_same = 1};
-    if (ledger_revoke(db, &rv, changed, err) < 0)
+    if (!found && !o->suppress) {
+        /* no contact is created for an address we never had (data minimisation) */
+        mo_err_set(err, MO_E_NOTFOUND,
+                   "no contact with the address '%s': nothing to record (with --suppress only "
+                   "its keyed hash goes on the do-not-contact list)",
+                   norm);
         goto fail;
-    snprintf(obj, sizeof(obj), "contact:%lld", cid); /* fits: at most 28 characters */
-    if (audit_append_json(db, o->actor, o->topic ? "consent.withdraw" : "consent.object", obj,
-                          json_pack("{s:s?, s:s, s:b}", "topic", o->topic ? t.name : NULL,
-                                    "channel", o->channel, "changed", *changed),
-                          err) < 0 ||
-        db_commit(db, err) < 0)
+    }
+    if (found) {
+        struct ledger_revocation rv = {.contact_id = cid,
+                                       .topic_id = o->topic ? t.id : 0,
+                                       .channel = o->channel,
+                                       .source = source,
+                                       .actor = o->actor,
+                                       .note = o->reason,
+                                       .message_id = o->message_id,
+                                       .skip_if_same = 1};
+        if (ledger_revoke(db, &rv, &revoked, err) < 0)
+            goto fail;
+    }
+    /* the address may never be mailed or imported again: its keyed hash, no address */
+    if (o->suppress && suppress_add(db, addr_hmac, cid, "admin", &suppressed, err) < 0)
         goto fail;
+    if (audit_optout(db, o, &t, cid, revoked, suppressed, err) < 0 || db_commit(db, err) < 0)
+        goto fail;
+    *changed = revoked || suppressed;
     if (contact_id)
         *contact_id = cid;
     rc = 0;
     goto out;
 fail:
     db_rollback(db);
-    *changed = 0;
 out:
-    free(email);
     free(norm);
     return rc;
 }

@@ -22,6 +22,8 @@
 #include "htmlsafe.h"
 #include "ledger.h"
 #include "log.h"
+#include "mime.h"
+#include "receipt.h"
 #include "suppress.h"
 #include "tmpl.h"
 #include "tmplfile.h"
@@ -338,6 +340,20 @@ int doi_subscribe(struct db *db, const struct config *cfg, const char *data_dir,
     suppress_hash(&skey, norm, addr_hmac);
     doi_mail_key_derive(&skey, &key);
     explicit_bzero(&skey, sizeof(skey));
+    /* an admin's suppression: never mailed again, not even to ask (nothing stored) */
+    {
+        const char *p[] = {addr_hmac};
+        if ((r = db_exec(db, Q_SUPPRESSION_REASON, p, 1, err)) == NULL)
+            goto out;
+        int admin = PQntuples(r) > 0 && strcmp(db_val(r, 0, "reason"), "admin") == 0;
+        PQclear(r);
+        if (admin) {
+            *outcome = DOI_SUPPRESSED;
+            mo_log(MO_LOG_INFO, "double opt-in not started: address suppressed by an admin");
+            rc = 0;
+            goto out;
+        }
+    }
 
     if (db_begin(db, err) < 0)
         goto out;
@@ -475,15 +491,106 @@ int doi_lookup(struct db *db, const char *token, enum doi_token_state *state, st
     return 0;
 }
 
+/*
+ * Inside doi_confirm's transaction, before the 'confirmed' events: builds
+ * the consent receipt, stores the token hash of each preference link
+ * (unsubscribe_tokens, run NULL) and queues the receipt mail.  *text gets the
+ * receipt (caller frees), sha its SHA-256; *topics the request's topics
+ * with their consent texts (caller clears).
+ */
+static int confirm_receipt(struct db *db, const struct config *cfg, const char *cid,
+                           const char *rid, const struct doi_view *view, const char *ip,
+                           const struct doi_mail_key *key, PGresult **topics, char **text,
+                           char sha[CRYPTO_SHA256_HEX_LEN + 1], struct mo_err *err)
+{
+    struct receipt_topic *rt = NULL;
+    char nonce[CRYPTO_TOKEN_LEN + 1], token[CRYPTO_TOKEN_LEN + 1], hash[CRYPTO_SHA256_HEX_LEN + 1];
+    char lang[8], receipt_id[37];
+    char *draft = NULL;
+    json_t *r = NULL;
+    PGresult *req = NULL;
+    int n, rc = -1;
+
+    *text = NULL;
+    const char *p[] = {rid};
+    if ((req = db_exec(db, Q_RECEIPT_REQUEST, p, 1, err)) == NULL ||
+        (*topics = db_exec(db, Q_RECEIPT_TOPICS, p, 1, err)) == NULL)
+        goto out;
+    n = PQntuples(*topics);
+    rt = xcalloc((size_t)n + 1, sizeof(*rt));
+    for (int i = 0; i < n; i++) {
+        rt[i].name = db_val(*topics, i, "name");
+        rt[i].title = db_val(*topics, i, "title");
+        rt[i].text = db_val(*topics, i, "body");
+        rt[i].text_sha256 = db_val(*topics, i, "sha256");
+        rt[i].text_version = db_int(*topics, i, "version");
+        rt[i].text_locale = db_val(*topics, i, "locale");
+    }
+    tmplfile_lang(view->locale, lang);
+    mime_uuid(receipt_id);
+    struct receipt_in in = {
+        .receipt_id = receipt_id,
+        .language = lang,
+        .jurisdiction = db_isnull(req, 0, "country") ? NULL : db_val(req, 0, "country"),
+        .legal_entity = cfg->legal_entity,
+        .postal_address = cfg->postal_address,
+        .privacy_url = cfg->privacy_url,
+        .unsubscribe_mailto = cfg->unsubscribe_mailto,
+        .base_url = cfg->base_url,
+        .email = view->email,
+        .requested_at = db_val(req, 0, "requested_at"),
+        .confirmed_at = db_val(req, 0, "confirmed_at"),
+        .ip = ip,
+        .topics = rt,
+        .ntopics = (size_t)n,
+    };
+    if ((r = receipt_new(&in, err)) == NULL)
+        goto out;
+    draft = receipt_draft(r);
+    if (crypto_random_token(nonce, err) < 0)
+        goto out;
+    for (int i = 0; i < n; i++) {
+        doi_mail_receipt_token(key, view->request_id, rt[i].name, nonce, token);
+        crypto_sha256_hex(token, strlen(token), hash);
+        int bad = receipt_set_link(r, (size_t)i, token, err) < 0;
+        explicit_bzero(token, sizeof(token));
+        const char *q[] = {hash, cid, db_val(*topics, i, "topic_id")};
+        if (bad || db_run(db, Q_RECEIPT_TOKEN_INSERT, q, 3, err) < 0)
+            goto out;
+    }
+    if ((*text = receipt_text(r, err)) == NULL)
+        goto out;
+    crypto_sha256_hex(*text, strlen(*text), sha);
+    if (doi_mail_enqueue_receipt(db, view->request_id, nonce, draft, err) < 0)
+        goto out;
+    rc = 0;
+out:
+    if (rc < 0 && *text) {
+        explicit_bzero(*text, strlen(*text));
+        free(*text);
+        *text = NULL;
+    }
+    json_decref(r);
+    free(draft);
+    free(rt);
+    PQclear(req);
+    return rc;
+}
+
 int doi_confirm(struct db *db, const struct config *cfg, const char *token, const char *ip,
                 const char *user_agent, enum doi_token_state *state, struct doi_view *view,
-                struct mo_err *err)
+                char **receipt, struct mo_err *err)
 {
-    char hash[CRYPTO_SHA256_HEX_LEN + 1], rid[24], cid[24];
-    char *norm = NULL;
+    char hash[CRYPTO_SHA256_HEX_LEN + 1], rid[24], cid[24], h[65];
+    char receipt_sha[CRYPTO_SHA256_HEX_LEN + 1];
+    char *norm = NULL, *text = NULL;
+    struct doi_mail_key key;
     PGresult *r = NULL;
     int rc = -1;
 
+    if (receipt)
+        *receipt = NULL;
+    memset(&key, 0, sizeof(key));
     if (db_begin(db, err) < 0)
         return -1;
     r = token_row(db, token, Q_DOI_LOOKUP_FOR_UPDATE, hash, state, err);
@@ -497,15 +604,29 @@ int doi_confirm(struct db *db, const struct config *cfg, const char *token, cons
     char source[256];
     snprintf(source, sizeof(source), "%s", db_val(r, 0, "source"));
     PQclear(r);
+    r = NULL;
     snprintf(rid, sizeof(rid), "%lld", view->request_id);
+    /* one key: the address's keyed hash, and the key the receipt's tokens are derived with */
+    if (address_normalize(view->email, &norm, err) < 0)
+        goto out;
+    {
+        struct suppress_key skey;
+        if (suppress_key_load(db, cfg, &skey, err) < 0)
+            goto out;
+        suppress_hash(&skey, norm, h);
+        doi_mail_key_derive(&skey, &key);
+        explicit_bzero(&skey, sizeof(skey));
+    }
     {
         const char *p[] = {rid};
         if ((r = db_exec(db, Q_DOI_MARK_CONFIRMED, p, 1, err)) == NULL)
             goto out;
         PQclear(r);
-        if ((r = db_exec(db, Q_DOI_REQUEST_TOPICS, p, 1, err)) == NULL)
-            goto out;
+        r = NULL;
     }
+    /* the ledger is append-only: the receipt's hash goes into the events as they are written */
+    if (confirm_receipt(db, cfg, cid, rid, view, ip, &key, &r, &text, receipt_sha, err) < 0)
+        goto out;
     for (int i = 0; i < PQntuples(r); i++) {
         struct ledger_event ev = {
             .contact_id = strtoll(cid, NULL, 10),
@@ -524,6 +645,7 @@ int doi_confirm(struct db *db, const struct config *cfg, const char *token, cons
             .request_id = view->request_id,
             .token_sha256 = hash,
             .age_attested = age_attested ? 1 : -1,
+            .receipt_sha256 = receipt_sha,
         };
         if (ledger_append(db, &ev, NULL, err) < 0)
             goto out;
@@ -531,15 +653,7 @@ int doi_confirm(struct db *db, const struct config *cfg, const char *token, cons
     PQclear(r);
     r = NULL;
     /* the person's own confirmation lifts a suppression of the address (R-DOI-6) */
-    if (address_normalize(view->email, &norm, err) < 0)
-        goto out;
     {
-        struct suppress_key key;
-        char h[65];
-        if (suppress_key_load(db, cfg, &key, err) < 0)
-            goto out;
-        suppress_hash(&key, norm, h);
-        explicit_bzero(&key, sizeof(key));
         const char *p[] = {h};
         if (db_run(db, Q_SUPPRESSION_LIFT, p, 1, err) < 0)
             goto out;
@@ -552,10 +666,19 @@ int doi_confirm(struct db *db, const struct config *cfg, const char *token, cons
     if (db_commit(db, err) < 0)
         goto out;
     mo_log(MO_LOG_INFO, "double opt-in confirmed contact=%s request=%s", cid, rid);
+    if (receipt) {
+        *receipt = text;
+        text = NULL;
+    }
     rc = 0;
 out:
     PQclear(r);
     free(norm);
+    doi_mail_key_wipe(&key);
+    if (text) {
+        explicit_bzero(text, strlen(text));
+        free(text);
+    }
     if (rc < 0) {
         db_rollback(db);
         *state = DOI_TOKEN_UNKNOWN;

@@ -1,9 +1,10 @@
 /*
- * doi_mail.c - the confirmation mail of double opt-in and its queue.  Owns
- * the token derivation, the confirmation message (template files, variables,
+ * doi_mail.c - the mails of double opt-in and their queue.  Owns the token
+ * derivation, the confirmation message (template files, variables,
  * compose), the queue rows and the sender (one batch, or a background
- * worker thread).  It does not decide who may subscribe (doi.c) and does not
- * speak SMTP (transport.c).
+ * worker thread), which also sends the consent receipts.  It does not
+ * decide who may subscribe (doi.c), does not write the receipt (receipt.c)
+ * and does not speak SMTP (transport.c).
  */
 #include "doi_mail.h"
 #include "monotime.h"
@@ -27,6 +28,7 @@
 #include "dkim.h"
 #include "doi.h"
 #include "log.h"
+#include "receipt.h"
 #include "suppress.h"
 #include "tmpl.h"
 #include "tmplfile.h"
@@ -72,6 +74,20 @@ void doi_mail_token(const struct doi_mail_key *key, long long request_id, const 
 
     buf_init(&in, 256);
     buf_printf(&in, "doi:%lld:%s", request_id, nonce);
+    crypto_hmac_sha256(key->k, sizeof(key->k), in.s, in.len, raw);
+    crypto_token_encode(raw, token);
+    OPENSSL_cleanse(raw, sizeof(raw));
+    buf_release(&in);
+}
+
+void doi_mail_receipt_token(const struct doi_mail_key *key, long long request_id, const char *topic,
+                            const char *nonce, char token[CRYPTO_TOKEN_LEN + 1])
+{
+    unsigned char raw[CRYPTO_TOKEN_BYTES];
+    struct buf in;
+
+    buf_init(&in, 256);
+    buf_printf(&in, "receipt:%lld:%s:%s", request_id, topic, nonce); /* topic names are short */
     crypto_hmac_sha256(key->k, sizeof(key->k), in.s, in.len, raw);
     crypto_token_encode(raw, token);
     OPENSSL_cleanse(raw, sizeof(raw));
@@ -231,6 +247,18 @@ int doi_mail_enqueue(struct db *db, long long request_id, const char *nonce, con
     return owner ? 0 : db_run(db, Q_DOI_MAIL_NOTIFY, NULL, 0, err);
 }
 
+int doi_mail_enqueue_receipt(struct db *db, long long request_id, const char *nonce,
+                             const char *draft, struct mo_err *err)
+{
+    char rid[24];
+
+    snprintf(rid, sizeof(rid), "%lld", request_id);
+    const char *p[] = {rid, nonce, draft};
+    if (db_run(db, Q_RECEIPT_MAIL_QUEUE, p, 3, err) < 0)
+        return -1;
+    return db_run(db, Q_DOI_MAIL_NOTIFY, NULL, 0, err);
+}
+
 int doi_mail_release(struct db *db, const char *owner, struct mo_err *err)
 {
     const char *p[] = {owner};
@@ -240,6 +268,8 @@ int doi_mail_release(struct db *db, const char *owner, struct mo_err *err)
 /* One claimed mail. */
 struct claimed {
     long long request_id;
+    int receipt; /* the receipt mail, not the confirmation mail */
+    char *draft; /* receipt: the queued receipt without its links */
     long long contact_id;
     long attempts;
     char nonce[CRYPTO_TOKEN_LEN + 1];
@@ -268,6 +298,86 @@ static void set_reply(struct doi_mail_result *r, const char *what, const char *t
         r->reply[0] = '\0';
 }
 
+/* Signs a built message and hands it to the session; failure is recorded in c->res. */
+static void ready(const struct config *cfg, const struct dkim *dkim, struct claimed *c)
+{
+    struct mo_err err;
+
+    mo_err_init(&err);
+    if (dkim && dkim_sign(dkim, &c->msg.data, &err) < 0) {
+        /* not the message's fault: tried again later */
+        c->res.result = TRANSPORT_NOT_ATTEMPTED;
+        set_reply(&c->res, "cannot sign the message: ", err.msg);
+        return;
+    }
+    c->ready = 1;
+    c->tm.envelope_from = from_addr(cfg);
+    c->tm.rcpt = c->email;
+    c->tm.data = c->msg.data.s;
+    c->tm.len = c->msg.data.len;
+}
+
+/*
+ * Builds the receipt mail of one claimed row: the queued draft with its
+ * links derived again, sent only when it hashes to the receipt on the
+ * ledger.  Failure is recorded in c->res.
+ */
+static void prepare_receipt(struct db *db, const struct config *cfg, const char *data_dir,
+                            const struct doi_mail_key *key, const struct dkim *dkim,
+                            struct claimed *c)
+{
+    char rid[24], cid[24], token[CRYPTO_TOKEN_LEN + 1], sha[CRYPTO_SHA256_HEX_LEN + 1];
+    char *text = NULL;
+    json_t *r;
+    struct mo_err err;
+    PGresult *res = NULL;
+
+    mo_err_init(&err);
+    c->res.result = TRANSPORT_FAILED;
+    if ((r = receipt_from_draft(c->draft, &err)) == NULL) {
+        set_reply(&c->res, "cannot build the receipt: ", err.msg);
+        return;
+    }
+    for (size_t i = 0; i < receipt_ntopics(r); i++) {
+        doi_mail_receipt_token(key, c->request_id, receipt_topic(r, i), c->nonce, token);
+        int rc = receipt_set_link(r, i, token, &err);
+        OPENSSL_cleanse(token, sizeof(token));
+        if (rc < 0) {
+            set_reply(&c->res, "cannot build the receipt: ", err.msg);
+            goto out;
+        }
+    }
+    if ((text = receipt_text(r, &err)) == NULL) {
+        set_reply(&c->res, "cannot build the receipt: ", err.msg);
+        goto out;
+    }
+    crypto_sha256_hex(text, strlen(text), sha);
+    snprintf(rid, sizeof(rid), "%lld", c->request_id);
+    snprintf(cid, sizeof(cid), "%lld", c->contact_id);
+    const char *p[] = {cid, rid};
+    if ((res = db_exec(db, Q_RECEIPT_HASH, p, 2, &err)) == NULL) {
+        c->res.result = TRANSPORT_NOT_ATTEMPTED;
+        set_reply(&c->res, "database: ", err.msg);
+        goto out;
+    }
+    if (PQntuples(res) != 1 || strcmp(db_val(res, 0, "receipt_sha256"), sha) != 0) {
+        set_reply(&c->res, "", "the receipt does not hash to the receipt_sha256 on the ledger");
+        goto out;
+    }
+    if (receipt_mail_build(cfg, data_dir, r, text, c->email, &c->msg, &err) < 0) {
+        set_reply(&c->res, "cannot build the message: ", err.msg);
+        goto out;
+    }
+    c->res.result = TRANSPORT_SENT; /* reset by the session's outcome */
+    ready(cfg, dkim, c);
+out:
+    PQclear(res);
+    if (text)
+        OPENSSL_cleanse(text, strlen(text)); /* it holds the tokens */
+    free(text);
+    json_decref(r);
+}
+
 /* Builds the message of one claimed mail; failure is recorded in c->res. */
 static void prepare(struct db *db, const struct config *cfg, const char *data_dir,
                     const struct doi_mail_key *key, const struct dkim *dkim, struct claimed *c)
@@ -277,6 +387,10 @@ static void prepare(struct db *db, const struct config *cfg, const char *data_di
     struct mo_err err;
     PGresult *r;
 
+    if (c->receipt) {
+        prepare_receipt(db, cfg, data_dir, key, dkim, c);
+        return;
+    }
     mo_err_init(&err);
     snprintf(rid, sizeof(rid), "%lld", c->request_id);
     const char *p[] = {rid};
@@ -301,16 +415,8 @@ static void prepare(struct db *db, const struct config *cfg, const char *data_di
     if (build(cfg, data_dir, &content, token, &c->msg, &err) < 0) {
         c->res.result = TRANSPORT_FAILED;
         set_reply(&c->res, "cannot build the message: ", err.msg);
-    } else if (dkim && dkim_sign(dkim, &c->msg.data, &err) < 0) {
-        /* not the message's fault: tried again later */
-        c->res.result = TRANSPORT_NOT_ATTEMPTED;
-        set_reply(&c->res, "cannot sign the message: ", err.msg);
     } else {
-        c->ready = 1;
-        c->tm.envelope_from = from_addr(cfg);
-        c->tm.rcpt = c->email;
-        c->tm.data = c->msg.data.s;
-        c->tm.len = c->msg.data.len;
+        ready(cfg, dkim, c);
     }
     OPENSSL_cleanse(token, sizeof(token));
     free(titles);
@@ -324,6 +430,8 @@ static int record(struct db *db, const char *owner, struct claimed *c, struct do
     char rid[24], code[16], delay[32];
     struct doi_mail_result *res = &c->res;
     const char *codep = NULL;
+    const char *kind = c->receipt ? "receipt" : "confirm";
+    const char *what = c->receipt ? "receipt mail" : "confirmation mail";
 
     snprintf(rid, sizeof(rid), "%lld", c->request_id);
     if (res->code > 0) {
@@ -332,26 +440,25 @@ static int record(struct db *db, const char *owner, struct claimed *c, struct do
     }
     switch (res->result) {
     case TRANSPORT_SENT: {
-        const char *p[] = {rid, codep, res->reply, c->msg.message_id, owner};
-        if (db_run(db, Q_DOI_MAIL_SENT, p, 5, err) < 0)
+        const char *p[] = {rid, codep, res->reply, c->msg.message_id, owner, kind};
+        if (db_run(db, Q_DOI_MAIL_SENT, p, 6, err) < 0)
             return -1;
         st->sent++;
-        mo_log(MO_LOG_INFO,
-               "confirmation mail sent request=%lld contact=%lld code=%d message_id=%s",
+        mo_log(MO_LOG_INFO, "%s sent request=%lld contact=%lld code=%d message_id=%s", what,
                c->request_id, c->contact_id, res->code, c->msg.message_id);
         return 0;
     }
     case TRANSPORT_FAILED: {
-        const char *p[] = {rid, codep, res->reply, owner};
-        if (db_run(db, Q_DOI_MAIL_FAILED, p, 4, err) < 0)
+        const char *p[] = {rid, codep, res->reply, owner, kind};
+        if (db_run(db, Q_DOI_MAIL_FAILED, p, 5, err) < 0)
             return -1;
         st->failed++;
         if (res->code)
-            mo_log(MO_LOG_WARN, "confirmation mail refused request=%lld contact=%lld code=%d",
-                   c->request_id, c->contact_id, res->code);
+            mo_log(MO_LOG_WARN, "%s refused request=%lld contact=%lld code=%d", what, c->request_id,
+                   c->contact_id, res->code);
         else /* the reason may quote the address: it is in confirm_mail_queue.last_reply */
-            mo_log(MO_LOG_ERROR, "confirmation mail not built request=%lld contact=%lld",
-                   c->request_id, c->contact_id);
+            mo_log(MO_LOG_ERROR, "%s not built request=%lld contact=%lld", what, c->request_id,
+                   c->contact_id);
         return 0;
     }
     case TRANSPORT_DEFERRED:
@@ -360,27 +467,24 @@ static int record(struct db *db, const char *owner, struct claimed *c, struct do
     }
     long long wait = backoff_seconds(c->attempts);
     snprintf(delay, sizeof(delay), "%lld seconds", wait);
-    const char *p[] = {rid, codep, res->reply, delay, owner};
-    PGresult *r = db_exec(db, Q_DOI_MAIL_DEFER, p, 5, err);
+    const char *p[] = {rid, codep, res->reply, delay, owner, kind};
+    PGresult *r = db_exec(db, Q_DOI_MAIL_DEFER, p, 6, err);
     if (r == NULL)
         return -1;
     res->gave_up = PQntuples(r) > 0 && strcmp(db_val(r, 0, "state"), "failed") == 0;
     PQclear(r);
     if (res->gave_up) {
         st->failed++;
-        mo_log(MO_LOG_WARN,
-               "confirmation mail given up request=%lld contact=%lld code=%d attempts=%ld: the "
-               "token expires before the next attempt",
-               c->request_id, c->contact_id, res->code, c->attempts);
+        mo_log(MO_LOG_WARN, "%s given up request=%lld contact=%lld code=%d attempts=%ld: %s", what,
+               c->request_id, c->contact_id, res->code, c->attempts,
+               c->receipt ? "retried for five days" : "the token expires before the next attempt");
     } else {
         st->deferred++;
         if (res->code)
-            mo_log(MO_LOG_WARN,
-                   "confirmation mail deferred request=%lld contact=%lld code=%d retry_in=%llds",
-                   c->request_id, c->contact_id, res->code, wait);
+            mo_log(MO_LOG_WARN, "%s deferred request=%lld contact=%lld code=%d retry_in=%llds",
+                   what, c->request_id, c->contact_id, res->code, wait);
         else /* no reply: the text is the transport's error, which names no address */
-            mo_log(MO_LOG_WARN,
-                   "confirmation mail deferred request=%lld contact=%lld retry_in=%llds: %s",
+            mo_log(MO_LOG_WARN, "%s deferred request=%lld contact=%lld retry_in=%llds: %s", what,
                    c->request_id, c->contact_id, wait, res->reply);
     }
     return 0;
@@ -394,6 +498,9 @@ static int copy_claimed(PGresult *r, struct claimed **out)
     for (int i = 0; i < n; i++) {
         struct claimed *c = &cs[i];
         c->request_id = db_int(r, i, "request_id");
+        c->receipt = strcmp(db_val(r, i, "kind"), "receipt") == 0;
+        c->draft =
+            c->receipt && !db_isnull(r, i, "receipt") ? xstrdup(db_val(r, i, "receipt")) : NULL;
         c->contact_id = db_int(r, i, "contact_id");
         c->attempts = (long)db_int(r, i, "attempts");
         c->ttl_left = db_int(r, i, "ttl_left");
@@ -409,6 +516,7 @@ static int copy_claimed(PGresult *r, struct claimed **out)
         free(norm);
         compose_msg_init(&c->msg);
         c->res.request_id = c->request_id;
+        c->res.receipt = c->receipt;
         c->res.contact_id = c->contact_id;
     }
     *out = cs;
@@ -448,8 +556,12 @@ static int run_batch(struct db *db, const struct config *cfg, const char *data_d
             goto out;
         st->cancelled = PQntuples(r);
         for (int i = 0; i < PQntuples(r); i++)
-            mo_log(MO_LOG_INFO, "confirmation mail not sent request=%s contact=%s: request closed",
-                   db_val(r, i, "request_id"), db_val(r, i, "contact_id"));
+            mo_log(MO_LOG_INFO, "%s not sent request=%s contact=%s: %s",
+                   strcmp(db_val(r, i, "kind"), "receipt") == 0 ? "receipt mail"
+                                                                : "confirmation mail",
+                   db_val(r, i, "request_id"), db_val(r, i, "contact_id"),
+                   strcmp(db_val(r, i, "kind"), "receipt") == 0 ? "address suppressed"
+                                                                : "request closed");
         PQclear(r);
     }
     /* the claim is one statement, committed before any SMTP traffic */
@@ -500,8 +612,9 @@ static int run_batch(struct db *db, const struct config *cfg, const char *data_d
     rc = 0;
     for (int i = 0; i < n; i++) {
         if (record(db, o->owner, &cs[i], st, err) < 0) {
-            mo_log(MO_LOG_ERROR, "confirmation mail request=%lld: outcome not recorded: %s",
-                   cs[i].request_id, err->msg);
+            mo_log(MO_LOG_ERROR, "%s request=%lld: outcome not recorded: %s",
+                   cs[i].receipt ? "receipt mail" : "confirmation mail", cs[i].request_id,
+                   err->msg);
             rc = -1;
         }
         st->last = cs[i].res;
@@ -512,6 +625,7 @@ out:
     doi_mail_key_wipe(&key);
     for (int i = 0; i < n; i++) {
         free(cs[i].email);
+        free(cs[i].draft);
         compose_msg_release(&cs[i].msg);
     }
     free(cs);

@@ -6,8 +6,9 @@
  * gets (page, status, metric).  Does not own: reading requests, framing,
  * limits and dispatch (http.c), form syntax (http_form.c), rendering
  * (page.c, templates/), the consent logic and its SQL (doi.c, topic.c,
- * consent.c), one-click syntax (http_form.c), or client keys (ipnet.c).
- * No SQL and no HTML is written here.
+ * consent.c), the consent receipt (receipt.c), one-click syntax
+ * (http_form.c), or client keys (ipnet.c).  No SQL and no HTML is written
+ * here.
  */
 #include "http_impl.h"
 
@@ -21,6 +22,7 @@
 #include "doi.h"
 #include "ipnet.h"
 #include "log.h"
+#include "receipt.h"
 #include "tmplfile.h"
 #include "topic.h"
 #include "webhook.h"
@@ -218,6 +220,25 @@ static enum MHD_Result do_subscribe_form(struct http_call *call)
 
 /* --- GET and POST /confirm/TOKEN ----------------------------------------- */
 
+/*
+ * The consent receipt on the confirmed page: its text and the same bytes as
+ * a data: URI to download ({{receipt}}, {{receipt_data_uri}}; escaped like
+ * every value).  A receipt too large for a page is only mailed.
+ */
+static void receipt_vars(struct tmpl_vars *v, const char *receipt)
+{
+    struct buf uri;
+
+    if (receipt == NULL || strlen(receipt) > RECEIPT_PAGE_MAX)
+        return;
+    buf_init(&uri, 2 * RECEIPT_PAGE_MAX);
+    if (receipt_data_uri(receipt, &uri) == 0) {
+        tmpl_vars_set(v, "receipt", receipt);
+        tmpl_vars_set(v, "receipt_data_uri", uri.s);
+    }
+    buf_release(&uri);
+}
+
 static enum MHD_Result confirm(struct http_call *call, int post)
 {
     struct http_server *s = call->s;
@@ -228,6 +249,7 @@ static enum MHD_Result confirm(struct http_call *call, int post)
     struct tmpl_vars *v;
     struct db *db;
     char ip[IPNET_ADDR_MAX], ua[512], plang[8];
+    char *receipt = NULL;
     struct buf action;
     int rc;
 
@@ -238,7 +260,7 @@ static enum MHD_Result confirm(struct http_call *call, int post)
     if (post) {
         http_user_agent(call, ua, sizeof(ua));
         http_client_ip(call, ip, sizeof(ip));
-        rc = doi_confirm(db, s->cfg, token, ip, ua, &st, &view, &err);
+        rc = doi_confirm(db, s->cfg, token, ip, ua, &st, &view, &receipt, &err);
     } else {
         rc = doi_lookup(db, token, &st, &view, &err);
     }
@@ -265,6 +287,8 @@ static enum MHD_Result confirm(struct http_call *call, int post)
     tmpl_vars_set(v, "legal_entity", s->cfg->legal_entity);
     if (post) {
         http_count(call, METRIC_CONFIRM_SUCCESS);
+        receipt_vars(v, receipt);
+        free(receipt);
         return http_page(call, MHD_HTTP_OK, plang, "page_confirmed.html", v);
     }
     buf_init(&action, 256);

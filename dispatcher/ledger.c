@@ -43,8 +43,9 @@ int ledger_append(struct db *db, const struct ledger_event *ev, long long *id, s
                              : "false",
         ev->message_id,
         ev->note,
+        ev->receipt_sha256,
     };
-    PGresult *r = db_exec(db, Q_LEDGER_APPEND, p, 19, err);
+    PGresult *r = db_exec(db, Q_LEDGER_APPEND, p, 20, err);
     if (r == NULL)
         return -1;
     if (id)

@@ -1,6 +1,7 @@
 /*
  * mime.c - header encoding (RFC 2047), quoted-printable bodies (RFC 2045),
- * multipart/alternative assembly.  It does not render templates or sign.
+ * multipart/alternative assembly, base64 attachments in multipart/mixed.  It does not render
+ * templates or sign.
  */
 #include "mime.h"
 
@@ -336,14 +337,43 @@ static void boundary(char out[48])
     memcpy(out + 5, s, 37);
 }
 
-int mime_finish(struct mime_msg *m, const char *text, const char *html, struct buf *out,
-                struct mo_err *err)
+int mime_base64(const void *data, size_t len, int wrap, struct buf *out)
 {
-    if (!utf8_valid(text, strlen(text)) || (html && !utf8_valid(html, strlen(html))))
-        return mo_err_set(err, MO_E_INPUT, "message body is not valid UTF-8");
-    if (buf_add(out, m->head.s, m->head.len) < 0)
-        return mo_err_set(err, MO_E_INPUT, "message too large");
-    buf_puts(out, "MIME-Version: 1.0\r\n");
+    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const unsigned char *p = data;
+    size_t start = out->len, col = 0;
+    char q[4];
+
+    for (size_t i = 0; i < len; i += 3) {
+        unsigned v = (unsigned)p[i] << 16;
+        if (i + 1 < len)
+            v |= (unsigned)p[i + 1] << 8;
+        if (i + 2 < len)
+            v |= p[i + 2];
+        q[0] = abc[v >> 18 & 63];
+        q[1] = abc[v >> 12 & 63];
+        q[2] = i + 1 < len ? abc[v >> 6 & 63] : '=';
+        q[3] = i + 2 < len ? abc[v & 63] : '=';
+        if (buf_add(out, q, 4) < 0)
+            goto full;
+        col += 4;
+        if (wrap && col == MIME_LINE) {
+            if (buf_add(out, "\r\n", 2) < 0)
+                goto full;
+            col = 0;
+        }
+    }
+    if (wrap && col && buf_add(out, "\r\n", 2) < 0)
+        goto full;
+    return 0;
+full:
+    buf_truncate(out, start);
+    return -1;
+}
+
+/* Appends the text part, or the text/HTML alternative, with its MIME headers. */
+static int put_body(const char *text, const char *html, struct buf *out, struct mo_err *err)
+{
     if (html == NULL) {
         buf_puts(out, "Content-Type: text/plain; charset=utf-8\r\n"
                       "Content-Transfer-Encoding: quoted-printable\r\n\r\n");
@@ -370,4 +400,60 @@ int mime_finish(struct mime_msg *m, const char *text, const char *html, struct b
     if (buf_printf(out, "\r\n--%s--\r\n", b) < 0)
         return mo_err_set(err, MO_E_INPUT, "message too large");
     return 0;
+}
+
+static int attachment_ok(const struct mime_attachment *a, struct mo_err *err)
+{
+    const char *slash = a->content_type ? strchr(a->content_type, '/') : NULL;
+
+    if (a->filename == NULL || *a->filename == '\0' || !is_ascii_printable(a->filename) ||
+        strpbrk(a->filename, "\"\\/") != NULL)
+        return mo_err_set(err, MO_E_INPUT, "invalid attachment file name '%s'",
+                          a->filename ? a->filename : "");
+    if (slash == NULL || slash == a->content_type || slash[1] == '\0' ||
+        !is_ascii_printable(a->content_type) || strpbrk(a->content_type, " ;\"\\") != NULL)
+        return mo_err_set(err, MO_E_INPUT, "invalid attachment type '%s'",
+                          a->content_type ? a->content_type : "");
+    return 0;
+}
+
+int mime_finish_attach(struct mime_msg *m, const char *text, const char *html,
+                       const struct mime_attachment *atts, size_t natts, struct buf *out,
+                       struct mo_err *err)
+{
+    if (!utf8_valid(text, strlen(text)) || (html && !utf8_valid(html, strlen(html))))
+        return mo_err_set(err, MO_E_INPUT, "message body is not valid UTF-8");
+    for (size_t i = 0; i < natts; i++)
+        if (attachment_ok(&atts[i], err) < 0)
+            return -1;
+    if (buf_add(out, m->head.s, m->head.len) < 0)
+        return mo_err_set(err, MO_E_INPUT, "message too large");
+    buf_puts(out, "MIME-Version: 1.0\r\n");
+    if (natts == 0)
+        return put_body(text, html, out, err);
+    char b[48];
+    boundary(b);
+    buf_printf(out, "Content-Type: multipart/mixed; boundary=\"%s\"\r\n\r\n", b);
+    buf_puts(out, "This is a multi-part message in MIME format.\r\n");
+    buf_printf(out, "\r\n--%s\r\n", b);
+    if (put_body(text, html, out, err) < 0)
+        return -1;
+    for (size_t i = 0; i < natts; i++) {
+        if (buf_printf(out,
+                       "\r\n--%s\r\nContent-Type: %s; name=\"%s\"\r\n"
+                       "Content-Disposition: attachment; filename=\"%s\"\r\n"
+                       "Content-Transfer-Encoding: base64\r\n\r\n",
+                       b, atts[i].content_type, atts[i].filename, atts[i].filename) < 0 ||
+            mime_base64(atts[i].data, atts[i].len, 1, out) < 0)
+            return mo_err_set(err, MO_E_INPUT, "message too large");
+    }
+    if (buf_printf(out, "\r\n--%s--\r\n", b) < 0)
+        return mo_err_set(err, MO_E_INPUT, "message too large");
+    return 0;
+}
+
+int mime_finish(struct mime_msg *m, const char *text, const char *html, struct buf *out,
+                struct mo_err *err)
+{
+    return mime_finish_attach(m, text, html, NULL, 0, out, err);
 }

@@ -17,12 +17,26 @@
     " r.contact_id, r.age_attested, r.source"                                                      \
     " FROM doi_requests r JOIN contacts c ON c.id = r.contact_id WHERE r.token_sha256 = $1"
 
-/* A queued confirmation mail may go out: its request is still open. */
-#define DOI_MAIL_OPEN                                                                              \
-    " r.confirmed_at IS NULL AND r.expires_at > now() AND NOT doi_request_voided(r.id)"
+/*
+ * A queued mail may go out: a confirmation mail while its request is open,
+ * a receipt once the request is confirmed, unless the address was
+ * suppressed since.
+ */
+#define DOI_MAIL_OPEN                                                                                 \
+    " CASE WHEN q.kind = 'receipt' THEN r.confirmed_at IS NOT NULL AND NOT EXISTS (SELECT 1"          \
+    "  FROM contacts sc JOIN suppression s ON s.addr_hmac = sc.addr_hmac WHERE sc.id = r.contact_id)" \
+    " ELSE r.confirmed_at IS NULL AND r.expires_at > now() AND NOT doi_request_voided(r.id) END"
+
+/*
+ * A deferred mail is given up when its next attempt would come after this:
+ * a confirmation mail when its token expires, a receipt after five days
+ * (as long as a mail server keeps retrying).
+ */
+#define DOI_MAIL_HORIZON                                                                           \
+    "CASE WHEN q.kind = 'receipt' THEN q.queued_at + interval '5 days' ELSE r.expires_at END"
 
 #define DOI_MAIL_CLAIMED                                                                           \
-    " RETURNING q.request_id, r.contact_id, q.nonce, q.attempts, c.email,"                         \
+    " RETURNING q.request_id, q.kind, q.receipt, r.contact_id, q.nonce, q.attempts, c.email,"      \
     " COALESCE(r.locale, 'en') AS locale, iso_utc(r.expires_at) AS expires_at,"                    \
     " GREATEST(floor(extract(epoch FROM r.expires_at - now())), 0)::bigint AS ttl_left"
 
@@ -120,12 +134,13 @@ static const struct query queries[Q__COUNT] = {
     Q(Q_LEDGER_APPEND,
       "INSERT INTO consent_events (contact_id, topic_id, kind, occurred_at, email_entered, ip,"
       " user_agent, source, channel, actor, consent_text_id, consent_text_sha256, locale,"
-      " privacy_notice, controller, request_id, token_sha256, age_attested, message_id, note)"
+      " privacy_notice, controller, request_id, token_sha256, age_attested, message_id, note,"
+      " receipt_sha256)"
       " VALUES ($1::bigint, $2::bigint, $3::consent_event_kind, COALESCE($4::timestamptz, now()),"
       " $5, $6::inet, $7, $8, $9, $10, $11::bigint,"
       " (SELECT sha256 FROM consent_texts WHERE id = $11::bigint), $12, $13, $14, $15::bigint,"
-      " $16, $17::boolean, $18, $19) RETURNING id",
-      19),
+      " $16, $17::boolean, $18, $19, $20) RETURNING id",
+      20),
     Q(Q_LEDGER_ALREADY_REVOKED,
       "SELECT COALESCE((SELECT CASE WHEN $2::bigint IS NULL THEN kind = 'objected'"
       "   ELSE kind IN ('withdrawn', 'objected') END FROM consent_events"
@@ -234,15 +249,16 @@ static const struct query queries[Q__COUNT] = {
       " iso_utc(e.recorded_at) AS recorded_at, e.email_entered, host(e.ip) AS ip, e.user_agent,"
       " e.source, e.channel, e.actor, e.consent_text_id, ct.version AS consent_text_version,"
       " ct.locale AS consent_text_locale, e.consent_text_sha256, e.locale, e.privacy_notice,"
-      " e.controller, e.request_id, e.token_sha256, e.age_attested, e.message_id, e.note"
-      " FROM consent_events e LEFT JOIN topics t ON t.id = e.topic_id"
+      " e.controller, e.request_id, e.token_sha256, e.age_attested, e.message_id, e.note,"
+      " e.receipt_sha256 FROM consent_events e LEFT JOIN topics t ON t.id = e.topic_id"
       " LEFT JOIN consent_texts ct ON ct.id = e.consent_text_id"
       " WHERE e.contact_id = $1::bigint ORDER BY e.id",
       1),
     Q(Q_DOI_CONTACT_LOCK,
       "SELECT contact_is_minor(c.birth_date, c.country, now()) AS minor, c.birth_date,"
       " (SELECT count(*) FROM doi_requests r JOIN confirm_mail_queue q ON q.request_id = r.id"
-      "   WHERE r.contact_id = c.id AND q.queued_at > now() - $2::interval) AS recent_mails"
+      "   WHERE r.contact_id = c.id AND q.kind = 'confirm' AND q.queued_at > now() - $2::interval)"
+      " AS recent_mails"
       " FROM contacts c WHERE c.id = $1::bigint FOR UPDATE",
       2),
     Q(Q_DOI_NEXT_ID, "SELECT nextval(pg_get_serial_sequence('doi_requests', 'id')) AS id", 0),
@@ -260,10 +276,6 @@ static const struct query queries[Q__COUNT] = {
     Q(Q_DOI_MARK_CONFIRMED,
       "UPDATE doi_requests SET confirmed_at = now() WHERE id = $1::bigint AND confirmed_at IS NULL",
       1),
-    Q(Q_DOI_REQUEST_TOPICS,
-      "SELECT topic_id, consent_text_id FROM doi_request_topics WHERE request_id = $1::bigint"
-      " ORDER BY topic_id",
-      1),
     Q(Q_DOI_REQUEST_TITLES,
       "SELECT t.title FROM doi_request_topics rt JOIN topics t ON t.id = rt.topic_id"
       " WHERE rt.request_id = $1::bigint ORDER BY t.name",
@@ -277,22 +289,26 @@ static const struct query queries[Q__COUNT] = {
     Q(Q_DOI_MAIL_LISTEN, "LISTEN mailout_confirm_mail", 0),
     Q(Q_DOI_MAIL_CANCEL,
       "UPDATE confirm_mail_queue q SET state = 'cancelled', locked_until = NULL, locked_by = NULL,"
-      " last_reply = CASE WHEN r.confirmed_at IS NOT NULL THEN 'request already confirmed'"
+      " receipt = NULL, last_reply = CASE"
+      "  WHEN q.kind = 'receipt' THEN 'address suppressed before the receipt was sent'"
+      "  WHEN r.confirmed_at IS NOT NULL THEN 'request already confirmed'"
       "  WHEN r.expires_at <= now() THEN 'request expired before the mail was sent'"
       "  ELSE 'request void: withdrawn or objected to after it was made' END"
       " FROM doi_requests r WHERE r.id = q.request_id AND q.state = 'queued'"
       " AND (q.locked_until IS NULL OR q.locked_until <= now() OR q.locked_by = $1)"
-      " AND NOT (" DOI_MAIL_OPEN ") RETURNING q.request_id, r.contact_id",
+      " AND NOT (" DOI_MAIL_OPEN ") RETURNING q.request_id, q.kind, r.contact_id",
       1),
     Q(Q_DOI_MAIL_CLAIM,
-      "WITH due AS (SELECT q.request_id FROM confirm_mail_queue q"
+      "WITH due AS (SELECT q.request_id, q.kind FROM confirm_mail_queue q"
       "   JOIN doi_requests r ON r.id = q.request_id"
       "  WHERE q.state = 'queued' AND q.next_attempt_at <= now()"
       "   AND (q.locked_until IS NULL OR q.locked_until <= now()) AND" DOI_MAIL_OPEN
-      "  ORDER BY q.next_attempt_at, q.request_id LIMIT $1::integer FOR UPDATE OF q SKIP LOCKED)"
+      "  ORDER BY q.next_attempt_at, q.request_id, q.kind LIMIT $1::integer"
+      "  FOR UPDATE OF q SKIP LOCKED)"
       " UPDATE confirm_mail_queue q SET locked_until = now() + $2::interval, locked_by = $3,"
       "  attempts = q.attempts + 1 FROM due, doi_requests r, contacts c"
-      " WHERE q.request_id = due.request_id AND r.id = q.request_id AND c.id = r.contact_id" DOI_MAIL_CLAIMED,
+      " WHERE q.request_id = due.request_id AND q.kind = due.kind AND r.id = q.request_id"
+      "  AND c.id = r.contact_id" DOI_MAIL_CLAIMED,
       3),
     Q(Q_DOI_MAIL_CLAIM_OWNED,
       "UPDATE confirm_mail_queue q SET locked_until = now() + $1::interval,"
@@ -302,21 +318,24 @@ static const struct query queries[Q__COUNT] = {
       2),
     Q(Q_DOI_MAIL_SENT,
       "UPDATE confirm_mail_queue SET state = 'sent', sent_at = now(), last_code = $2::integer,"
-      " last_reply = $3, message_id = $4, locked_until = NULL, locked_by = NULL"
-      " WHERE request_id = $1::bigint AND locked_by = $5",
-      5),
+      " last_reply = $3, message_id = $4, locked_until = NULL, locked_by = NULL, receipt = NULL"
+      " WHERE request_id = $1::bigint AND kind = $6 AND locked_by = $5",
+      6),
     Q(Q_DOI_MAIL_FAILED,
       "UPDATE confirm_mail_queue SET state = 'failed', last_code = $2::integer, last_reply = $3,"
-      " locked_until = NULL, locked_by = NULL WHERE request_id = $1::bigint AND locked_by = $4",
-      4),
+      " locked_until = NULL, locked_by = NULL, receipt = NULL"
+      " WHERE request_id = $1::bigint AND kind = $5 AND locked_by = $4",
+      5),
     Q(Q_DOI_MAIL_DEFER,
-      "UPDATE confirm_mail_queue q SET state = CASE WHEN now() + $4::interval >= r.expires_at"
+      "UPDATE confirm_mail_queue q SET state = CASE WHEN now() + $4::interval >= " DOI_MAIL_HORIZON
       "  THEN 'failed'::confirm_mail_state ELSE 'queued'::confirm_mail_state END,"
+      " receipt = CASE WHEN now() + $4::interval >= " DOI_MAIL_HORIZON
+      " THEN NULL ELSE q.receipt END,"
       " next_attempt_at = now() + $4::interval, locked_until = NULL, locked_by = NULL,"
       " last_code = $2::integer, last_reply = $3 FROM doi_requests r"
-      " WHERE r.id = q.request_id AND q.request_id = $1::bigint AND q.locked_by = $5"
-      " RETURNING q.state::text AS state",
-      5),
+      " WHERE r.id = q.request_id AND q.request_id = $1::bigint AND q.kind = $6"
+      " AND q.locked_by = $5 RETURNING q.state::text AS state",
+      6),
     Q(Q_DOI_MAIL_RELEASE,
       "UPDATE confirm_mail_queue SET locked_until = NULL, locked_by = NULL"
       " WHERE locked_by = $1 AND state = 'queued'",
@@ -960,6 +979,30 @@ static const struct query queries[Q__COUNT] = {
       " iso_utc(dead_at) AS dead_at FROM webhook_outbox WHERE contact_id = $1::bigint ORDER BY id",
       1),
     /* issue 10: consent receipt, admin opt-out (h-admin) */
+    Q(Q_SUPPRESSION_REASON, "SELECT reason FROM suppression WHERE addr_hmac = $1", 1),
+    Q(Q_RECEIPT_REQUEST,
+      "SELECT iso_utc(r.created_at) AS requested_at, iso_utc(now()) AS confirmed_at, c.country"
+      " FROM doi_requests r JOIN contacts c ON c.id = r.contact_id WHERE r.id = $1::bigint",
+      1),
+    Q(Q_RECEIPT_TOPICS,
+      "SELECT rt.topic_id, t.name, t.title, rt.consent_text_id, ct.body, ct.sha256, ct.version,"
+      " ct.locale FROM doi_request_topics rt JOIN topics t ON t.id = rt.topic_id"
+      " JOIN consent_texts ct ON ct.id = rt.consent_text_id WHERE rt.request_id = $1::bigint"
+      " ORDER BY t.name",
+      1),
+    Q(Q_RECEIPT_TOKEN_INSERT,
+      "INSERT INTO unsubscribe_tokens (token_sha256, contact_id, topic_id)"
+      " VALUES ($1, $2::bigint, $3::bigint)",
+      3),
+    Q(Q_RECEIPT_MAIL_QUEUE,
+      "INSERT INTO confirm_mail_queue (request_id, kind, nonce, receipt)"
+      " VALUES ($1::bigint, 'receipt', $2, $3)",
+      3),
+    /* through the (contact_id, ...) index, not a scan of the ledger */
+    Q(Q_RECEIPT_HASH,
+      "SELECT DISTINCT receipt_sha256 FROM consent_events WHERE contact_id = $1::bigint"
+      " AND request_id = $2::bigint AND kind = 'confirmed' AND receipt_sha256 IS NOT NULL",
+      2),
 };
 
 const struct query *query_get(enum query_id id)

@@ -6,7 +6,8 @@
  * HTML template are rendered with one variable map (text and subject raw,
  * HTML escaped), headers are encoded by mime.c (CR and LF refused, non-ASCII
  * as RFC 2047 words), Date and Message-ID are added, and the whole message
- * comes back as bytes with its Message-ID.
+ * comes back as bytes with its Message-ID.  Files (a consent receipt's
+ * JSON) may follow the body as base64 attachments.
  *
  * It does not choose recipients, sign (DKIM) or send: transport.h sends the
  * bytes unchanged.
@@ -18,6 +19,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "mime.h"
 #include "tmpl.h"
 
 /* Longest Message-ID without its angle brackets: a UUID, '@' and a domain. */
@@ -48,6 +50,8 @@ struct compose_in {
     const char *list_id;        /* List-Id's identifier (RFC 2919, "news.example.com"), or NULL */
     const char *list_id_phrase; /* its description (UTF-8, quoted or encoded), or NULL */
     int prerendered;            /* 1: subject, text and html are final text, not templates */
+    const struct mime_attachment *attachments; /* files after the body (multipart/mixed), or NULL */
+    size_t nattachments;
 };
 
 struct compose_msg {

@@ -19,26 +19,31 @@ struct consent_optout {
     const char *email;      /* as received; surrounding spaces and tabs are trimmed */
     const char *topic;      /* topic name: withdraw that topic; NULL: object to all marketing */
     const char *channel;    /* ledger channel: "admin", "page", "one-click", "mailto", ... */
-    const char *source;     /* source of the event (and of a contact created here) */
+    const char *source;     /* source of the ledger event */
     const char *actor;      /* "cli:USER", "web", "inbound", "admin:NAME" */
     const char *reason;     /* note kept with the ledger event, or NULL */
     const char *message_id; /* Message-ID of the mail the opt-out answers, or NULL */
-    int suppress; /* also put the address on the do-not-contact list (issue 10: h-admin) */
+    int suppress;           /* also put the address on the do-not-contact list (reason 'admin') */
 };
 
 /*
- * Records an opt-out: finds the contact by normalised address (creating it
- * when unknown, so the opt-out is on record), appends 'withdrawn' for the
- * topic or 'objected' to all marketing through ledger_revoke(), and writes
- * the audit entry consent.withdraw or consent.object (object "contact:ID",
- * detail topic, channel and changed; no address, no reason).  A repeat
- * changes nothing in the ledger (*changed 0) but is still audited.
- * *contact_id (may be NULL) gets the contact's id.
- * The suppression key is loaded (and checked) from cfg to store the
- * contact's keyed hash.
+ * Records an opt-out by address, in one transaction: finds the contact by
+ * normalised address, appends 'withdrawn' for the topic or 'objected' to
+ * all marketing through ledger_revoke(), and with o->suppress lists the
+ * address's keyed hash (suppress_add(), reason 'admin', with the
+ * 'suppressed' webhook event), so it is never mailed nor imported again.
+ * An unknown address is no contact: without o->suppress it is
+ * MO_E_NOTFOUND with nothing written; with it only the keyed hash is
+ * stored (no contact, no event, the address nowhere).  The audit entry is
+ * consent.withdraw or consent.object (object "contact:ID", detail topic,
+ * channel, changed, and suppressed with o->suppress), or suppression.add
+ * (object "suppression") for an unknown address; it holds no address and no
+ * reason.  A repeat changes nothing (*changed 0) but is still audited.
+ * *contact_id (may be NULL) gets the contact's id, 0 for an unknown address.
+ * The suppression key is loaded (and checked) from cfg.
  * Errors: MO_E_INPUT for an invalid address, MO_E_NOTFOUND for an unknown
- * topic, MO_E_UNAVAILABLE for a missing or different key; then nothing is
- * written.
+ * topic or (without o->suppress) address, MO_E_UNAVAILABLE for a missing or
+ * different key; then nothing is written.
  */
 int consent_unsubscribe(struct db *db, const struct config *cfg, const struct consent_optout *o,
                         long long *contact_id, int *changed, struct mo_err *err);

@@ -49,6 +49,7 @@ enum doi_outcome {
     DOI_QUEUED = 0, /* request stored, confirmation mail queued */
     DOI_LIMITED,    /* the address had its confirmation mails for 24 hours: nothing done */
     DOI_MINOR,      /* known to be under the consent age: nothing done */
+    DOI_SUPPRESSED, /* suppressed by an admin (unsubscribe --suppress): nothing done */
 };
 
 /*
@@ -57,7 +58,10 @@ enum doi_outcome {
  * once with a placeholder token), then in one transaction stores the
  * contact, the request, a 'requested' event per topic, the queued mail and
  * an audit entry (object contact:ID).  Sends nothing itself.  Bad input is
- * MO_E_INPUT / MO_E_NOTFOUND / MO_E_USAGE with nothing written.
+ * MO_E_INPUT / MO_E_NOTFOUND / MO_E_USAGE with nothing written.  An address
+ * an admin suppressed gets DOI_SUPPRESSED and nothing at all: other
+ * suppressions (erasure, bounce, complaint) let the person's own new double
+ * opt-in lift them (R-DOI-6).
  */
 int doi_subscribe(struct db *db, const struct config *cfg, const char *data_dir,
                   const struct doi_subscribe_in *in, enum doi_outcome *outcome, struct mo_err *err);
@@ -79,10 +83,17 @@ struct doi_view {
 /* Reads what a token stands for; changes nothing. */
 int doi_lookup(struct db *db, const char *token, enum doi_token_state *state, struct doi_view *view,
                struct mo_err *err);
-/* Confirms: appends 'confirmed' events with ip and user agent; single use. */
+/*
+ * Confirms: appends 'confirmed' events with ip and user agent; single use.
+ * In the same transaction it builds the consent receipt (receipt.h), stores
+ * the token hash of its preference link per topic, queues the receipt mail
+ * and writes the receipt's SHA-256 into every 'confirmed' event.  receipt
+ * (may be NULL) gets the receipt's exact text when confirmed (caller frees),
+ * else NULL.
+ */
 int doi_confirm(struct db *db, const struct config *cfg, const char *token, const char *ip,
                 const char *user_agent, enum doi_token_state *state, struct doi_view *view,
-                struct mo_err *err);
+                char **receipt, struct mo_err *err);
 
 /* Deletes requests expired longer than pending_retention ago; *deleted gets the count. */
 int doi_purge(struct db *db, const struct config *cfg, const char *actor, long *deleted,

@@ -1,6 +1,7 @@
 /*
- * doi_mail.h - the confirmation mail of double opt-in: its token, its
- * message, and the queue that sends it after the subscribe answer.
+ * doi_mail.h - the mails of double opt-in: the confirmation mail (its
+ * token, its message) and, once confirmed, the consent receipt
+ * (receipt.h); and the queue that sends both after the HTTP answer.
  *
  * doi_subscribe() queues one mail per request inside its transaction
  * (doi_mail_enqueue); a sender claims due mails with a lease, commits the
@@ -14,7 +15,14 @@
  * request_id || ":" || nonce)) with a random nonce kept in the queue row and
  * K = HMAC-SHA-256(suppression key, "mailout doi token key v1"): the key
  * file stays outside the database, so a copy of the database cannot
- * confirm anything.
+ * confirm anything.  The receipt's preference links use the same key:
+ * token = base64url(HMAC-SHA-256(K, "receipt:" || request_id || ":" ||
+ * topic || ":" || nonce)), one per topic, with the receipt row's nonce.
+ *
+ * A receipt mail is sent once its request is confirmed, unless the address
+ * is suppressed by then; the sender rebuilds the receipt from the queued
+ * draft and the derived links and sends it only when its SHA-256 is the one
+ * on the ledger.  Deferred receipts are given up after five days.
  */
 #ifndef MAILOUT_DOI_MAIL_H
 #define MAILOUT_DOI_MAIL_H
@@ -48,6 +56,10 @@ void doi_mail_key_wipe(struct doi_mail_key *key);
 /* Derives the token of a request from its nonce (see the top of this file). */
 void doi_mail_token(const struct doi_mail_key *key, long long request_id, const char *nonce,
                     char token[CRYPTO_TOKEN_LEN + 1]);
+
+/* Derives the token of a receipt's preference link for one topic (see the top of this file). */
+void doi_mail_receipt_token(const struct doi_mail_key *key, long long request_id, const char *topic,
+                            const char *nonce, char token[CRYPTO_TOKEN_LEN + 1]);
 
 /* Writes a fresh sender id ("host:pid:random") for leases into out. */
 int doi_mail_owner_id(char out[DOI_MAIL_OWNER_MAX], struct mo_err *err);
@@ -83,6 +95,14 @@ int doi_mail_check(const struct config *cfg, const char *data_dir, const struct 
 int doi_mail_enqueue(struct db *db, long long request_id, const char *nonce, const char *owner,
                      struct mo_err *err);
 
+/*
+ * Queues the receipt mail of a confirmed request inside the caller's
+ * transaction (free for any sender, woken at commit): nonce is the one its
+ * links were derived from, draft the receipt without links (receipt_draft).
+ */
+int doi_mail_enqueue_receipt(struct db *db, long long request_id, const char *nonce,
+                             const char *draft, struct mo_err *err);
+
 struct doi_mail_opts {
     long max;          /* mails to claim, 1..DOI_MAIL_BATCH */
     const char *owner; /* this sender's id (doi_mail_owner_id) */
@@ -92,6 +112,7 @@ struct doi_mail_opts {
 /* The outcome of one mail. */
 struct doi_mail_result {
     long long request_id;
+    int receipt; /* 1: the receipt mail; 0: the confirmation mail */
     long long contact_id;
     enum transport_result result;
     int code;        /* SMTP reply code; 0 when there was none */
@@ -104,7 +125,7 @@ struct doi_mail_stats {
     long sent;
     long deferred;
     long failed;
-    long cancelled;              /* requests confirmed, expired or voided: not mailed */
+    long cancelled;              /* not mailed: request closed, or (receipt) address suppressed */
     struct doi_mail_result last; /* the last mail handled (for the CLI's report) */
 };
 

@@ -32,6 +32,7 @@ struct ledger_event {
     int age_attested; /* -1 unknown, 0, 1 */
     const char *message_id;
     const char *note;
+    const char *receipt_sha256; /* 'confirmed' only: hex SHA-256 of the consent receipt */
 };
 
 /* Appends one event inside the caller's transaction; *id (may be NULL) gets its id. */

@@ -50,6 +50,32 @@ int mime_header_date(struct mime_msg *m, struct mo_err *err);
 int mime_finish(struct mime_msg *m, const char *text, const char *html, struct buf *out,
                 struct mo_err *err);
 
+/* A file carried by a message (a consent receipt's JSON). */
+struct mime_attachment {
+    const char *filename;     /* printable ASCII, no quote, backslash or slash */
+    const char *content_type; /* type/subtype, printable ASCII without spaces */
+    const void *data;         /* the bytes, sent base64-encoded and unchanged */
+    size_t len;
+};
+
+/*
+ * mime_finish() with files: multipart/mixed holding the text (or the
+ * text/HTML alternative) first, then each attachment as a base64 part with
+ * Content-Disposition: attachment.  natts 0 is mime_finish().  -1 with err
+ * (MO_E_INPUT) for a bad file name or type, or a message too large.
+ */
+int mime_finish_attach(struct mime_msg *m, const char *text, const char *html,
+                       const struct mime_attachment *atts, size_t natts, struct buf *out,
+                       struct mo_err *err);
+
+/*
+ * Appends the base64 encoding (RFC 4648 section 4, with padding) of len
+ * bytes at data to out; wrap: CRLF after every 76 characters and at the end
+ * (a MIME body), else one line without a line end (a data: URI).  0, or -1
+ * when out's max would be exceeded (out then as it was).
+ */
+int mime_base64(const void *data, size_t len, int wrap, struct buf *out);
+
 /*
  * Writes a fresh random (version 4) UUID, lower case, into out: 36
  * characters and a NUL.  getrandom(2); cheaper than libuuid's per call.

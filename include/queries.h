@@ -48,7 +48,6 @@ enum query_id {
     Q_DOI_LOOKUP,
     Q_DOI_LOOKUP_FOR_UPDATE,
     Q_DOI_MARK_CONFIRMED,
-    Q_DOI_REQUEST_TOPICS,
     Q_DOI_REQUEST_TITLES,
     Q_DOI_MAIL_QUEUE,
     Q_DOI_MAIL_NOTIFY,
@@ -180,6 +179,12 @@ enum query_id {
     Q_WEBHOOK_RETRY,
     Q_WEBHOOK_CONTACT,
     /* issue 10: consent receipt, admin opt-out (h-admin) */
+    Q_SUPPRESSION_REASON,
+    Q_RECEIPT_REQUEST,
+    Q_RECEIPT_TOPICS,
+    Q_RECEIPT_TOKEN_INSERT,
+    Q_RECEIPT_MAIL_QUEUE,
+    Q_RECEIPT_HASH,
     Q__COUNT
 };
 

@@ -78,6 +78,8 @@ run "$MAILOUT" topic add x --title T --json
 is "$RC" 0 "topic add with --json after the command"
 json_ok "$OUT"
 ok $? "prints valid JSON"
+printf 'email\npat@example.com\n' > "$TMP/pat.csv"
+"$MAILOUT" contact import "$TMP/pat.csv" > /dev/null 2>&1
 "$MAILOUT" unsubscribe pat@example.com --topic x > /dev/null 2>&1
 before=$("$MAILOUT" --json contact show pat@example.com)
 run "$MAILOUT" contact show pat@example.com --json

@@ -28,7 +28,7 @@ token_of() { mailtool link "$(mailtool to "$SMTP_MAILDIR" "$1" | tail -n 1)" | s
 queue() {
     sql "SELECT q.state || '|' || q.attempts || '|' || COALESCE(q.last_code::text, '')
            FROM confirm_mail_queue q JOIN doi_requests r ON r.id = q.request_id
-           JOIN contacts c ON c.id = r.contact_id WHERE c.email_norm = '$1'
+           JOIN contacts c ON c.id = r.contact_id WHERE c.email_norm = '$1' AND q.kind = 'confirm'
           ORDER BY r.id DESC LIMIT 1"
 }
 # wait_queue ADDR REGEX: until queue ADDR matches (20 s)
@@ -176,6 +176,7 @@ is "$(mailtool header "$f" Auto-Submitted)" "auto-generated" "the mail says it i
 tok=$(token_of temp@example.com)
 post "/confirm/$tok" "confirm=yes"
 is "$CODE|$(state temp@example.com news)" "200|confirmed" "(f) the link of a retried mail confirms"
+wait_mail temp@example.com 2 # its receipt (receipt.sh), before the relay changes
 
 # 5xx: recorded as failed with code and reply, never retried
 relay --refuse-all
@@ -230,6 +231,7 @@ tok=$(token_of cli-down@example.com)
 post "/confirm/$tok" "confirm=yes"
 is "$CODE|$(state cli-down@example.com news)" "200|confirmed" \
     "(f) the link in a mail sent by dispatch confirms (the token is derived again)"
+wait_mail cli-down@example.com 2 # its receipt
 
 # dispatch without --once: a worker until SIGTERM
 serve_stop
@@ -270,6 +272,7 @@ is "$RC|$(mails_to space2@example.com)" "0|1" "CLI: ' space2@example.com' subscr
 tok=$(token_of idn@xn--bcher-kva.example)
 post "/confirm/$tok" "confirm=yes"
 is "$CODE|$(state idn@xn--bcher-kva.example news)" "200|confirmed" "the IDN subscriber can confirm"
+wait_mail idn@xn--bcher-kva.example 2 # its receipt
 
 before=$(stored)
 subscribe "not-an-address"
@@ -329,6 +332,7 @@ tok=$(token_of void3@example.com)
 post "/confirm/$tok" "confirm=yes"
 is "$CODE|$(state void3@example.com news)" "200|confirmed" \
     "a withdrawal of another topic does not void the request"
+wait_mail void3@example.com 2 # its receipt
 
 serve_stop
 no_relay

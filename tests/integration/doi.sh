@@ -197,7 +197,7 @@ is "$RC" 65 "without a birth date the CLI needs --age-confirmed"
 is "$(state alice@example.com news)" "objected" "alice objected to all marketing"
 post /subscribe "email=alice@example.com&topic=news&consent_text=$news&age_confirmed=yes"
 is "$(state alice@example.com news)" "pending" "subscribing again starts a new double opt-in"
-wait_mail alice@example.com 2
+wait_mail alice@example.com 3 # the first confirmation mail, its receipt, the new confirmation mail
 atok=$(token_of "$(link_for alice@example.com)")
 post "/confirm/$atok" "confirm=yes"
 is "$(state alice@example.com news)|$(state alice@example.com offers)" "confirmed|objected" \

@@ -225,6 +225,106 @@ START_TEST(multipart_alternative)
 }
 END_TEST
 
+/* RFC 4648 section 10 test vectors, one line and wrapped */
+START_TEST(base64_vectors)
+{
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"", ""},
+        {"f", "Zg=="},
+        {"fo", "Zm8="},
+        {"foo", "Zm9v"},
+        {"foob", "Zm9vYg=="},
+        {"fooba", "Zm9vYmE="},
+        {"foobar", "Zm9vYmFy"},
+        {"\xff\xfe\x3e", "//4+"},
+    };
+    struct buf b;
+    buf_init(&b, 0);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        buf_reset(&b);
+        ck_assert_int_eq(mime_base64(cases[i].in, strlen(cases[i].in), 0, &b), 0);
+        ck_assert_str_eq(b.s, cases[i].out);
+    }
+    /* 57 bytes are one 76-character line; a 58th starts the next */
+    char in[58];
+    memset(in, 'a', sizeof(in));
+    buf_reset(&b);
+    ck_assert_int_eq(mime_base64(in, 57, 1, &b), 0);
+    ck_assert_uint_eq(b.len, 78);
+    ck_assert_str_eq(b.s + 76, "\r\n");
+    buf_reset(&b);
+    ck_assert_int_eq(mime_base64(in, 58, 1, &b), 0);
+    ck_assert_str_eq(b.s + 78, "YQ==\r\n");
+    buf_release(&b);
+    /* past the buffer's max: -1 and the buffer as it was */
+    buf_init(&b, 8);
+    buf_puts(&b, "x");
+    ck_assert_int_eq(mime_base64("foobarfoobar", 12, 0, &b), -1);
+    ck_assert_str_eq(b.s, "x");
+    buf_release(&b);
+}
+END_TEST
+
+START_TEST(attachment_multipart_mixed)
+{
+    static const char json[] = "{\n  \"k\": \"\xc3\xa4 & <x>\"\n}";
+    struct mime_attachment att = {"consent-receipt.json", "application/json", json,
+                                  sizeof(json) - 1};
+    struct mime_msg m;
+    struct mo_err e;
+    struct buf out, b64;
+    mo_err_init(&e);
+    mime_init(&m);
+    buf_init(&out, 0);
+    buf_init(&b64, 0);
+    mime_header_text(&m, "Subject", "x", &e);
+    ck_assert_int_eq(mime_finish_attach(&m, "text", NULL, &att, 1, &out, &e), 0);
+    ck_assert_ptr_nonnull(strstr(out.s, "\r\nContent-Type: multipart/mixed; boundary="));
+    ck_assert_ptr_nonnull(strstr(out.s, "Content-Type: text/plain; charset=utf-8"));
+    ck_assert_ptr_nonnull(
+        strstr(out.s, "Content-Type: application/json; name=\"consent-receipt.json\"\r\n"
+                      "Content-Disposition: attachment; filename=\"consent-receipt.json\"\r\n"
+                      "Content-Transfer-Encoding: base64\r\n\r\n"));
+    mime_base64(json, sizeof(json) - 1, 1, &b64);
+    ck_assert_ptr_nonnull(strstr(out.s, b64.s));
+    for (size_t i = 0; i < out.len; i++)
+        ck_assert_int_lt((unsigned char)out.s[i], 128);
+    ck_assert_int_eq(out.s[out.len - 1], '\n');
+    buf_release(&out);
+    buf_release(&b64);
+    mime_release(&m);
+}
+END_TEST
+
+START_TEST(attachment_bad_name_or_type_refused)
+{
+    static const struct mime_attachment bad[] = {
+        {"a\"b.json", "application/json", "x", 1},
+        {"dir/b.json", "application/json", "x", 1},
+        {"b\xc3\xa4.json", "application/json", "x", 1},
+        {"", "application/json", "x", 1},
+        {"b.json", "application/json; charset=x", "x", 1},
+        {"b.json", "json", "x", 1},
+        {"b.json", "text/\r\nBcc: x", "x", 1},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct mime_msg m;
+        struct mo_err e;
+        struct buf out;
+        mo_err_init(&e);
+        mime_init(&m);
+        buf_init(&out, 0);
+        ck_assert_int_eq(mime_finish_attach(&m, "text", NULL, &bad[i], 1, &out, &e), -1);
+        ck_assert_int_eq(e.code, MO_E_INPUT);
+        ck_assert_uint_eq(out.len, 0);
+        buf_release(&out);
+        mime_release(&m);
+    }
+}
+END_TEST
+
 START_TEST(utf8_validation)
 {
     ck_assert(utf8_valid("plain", 5));
@@ -250,6 +350,9 @@ static Suite *mime_suite(void)
     tcase_add_test(tc, quoted_printable);
     tcase_add_test(tc, qp_dot_after_soft_break);
     tcase_add_test(tc, multipart_alternative);
+    tcase_add_test(tc, base64_vectors);
+    tcase_add_test(tc, attachment_multipart_mixed);
+    tcase_add_test(tc, attachment_bad_name_or_type_refused);
     tcase_add_test(tc, utf8_validation);
     suite_add_tcase(s, tc);
     return s;
