@@ -22,7 +22,7 @@ printf 'Send me <b>tips</b> & "tricks". I can withdraw my consent at any time.\n
 tips=$("$MAILOUT" consent-text add tips "$TMP/tips.txt")
 printf 'Schickt mir den Newsletter. Ich kann meine Einwilligung jederzeit widerrufen.\n' > "$TMP/news-de.txt"
 news_de=$("$MAILOUT" consent-text add news "$TMP/news-de.txt" --locale de)
-plan 45
+plan 47
 
 post() { # post PATH DATA: status in $CODE, body in $BODY (and $TMP/body)
     CODE=$(curl -s --max-time 10 -o "$TMP/body" -w '%{http_code}' --data "$2" "$BASE$1")
@@ -148,6 +148,9 @@ is "$(sha "$TMP/m.json")" "$(sql "SELECT DISTINCT receipt_sha256 FROM consent_ev
     "and hashes to the receipt_sha256 on the ledger"
 body=$(cat "$TMP/m.json.body")
 like "$body" "$BASE/u/$tok_news" "the text names the preference link of each topic"
+code=$(curl -s --max-time 10 -o "$TMP/pref.html" -w '%{http_code}' "$BASE/u/$tok_news")
+is "$code" 200 "the preference link opens the unsubscribe and preferences page"
+like "$(cat "$TMP/pref.html")" "news" "which lists the confirmed topic"
 is "$(printf '%s' "$body" | grep -Eo 'https?://[^ ]+' | grep -v -e "^$BASE/u/$tok_news\$" -e "^$BASE/u/$tok_tips\$" -e '^https://shop.example/privacy$' -e '^https://shop.example/imprint$')" \
     "" "and no link but the preference, privacy and imprint links (no advertising)"
 if /usr/bin/python3 -c 'import dkim' 2> /dev/null; then
