@@ -222,32 +222,59 @@ int consent_token_lookup(struct db *db, const char *token, struct consent_token_
     return 1;
 }
 
+/*
+ * The opt-out a token grants in one round trip, outside a transaction:
+ * the SQL function token_revoke() (sql/0022) locks the contact, reads the
+ * one-click scope and records through ledger_revoke().  1 done (out
+ * filled), 0 unknown token, -1 with err.
+ */
+static int token_revoke(struct db *db, const char *token, int all, int one_click,
+                        const char *channel, const char *source, const char *ip,
+                        const char *user_agent, const char *note, struct consent_token_outcome *out,
+                        struct mo_err *err)
+{
+    char hash[CRYPTO_SHA256_HEX_LEN + 1];
+    PGresult *r;
+
+    memset(out, 0, sizeof(*out));
+    if (token == NULL || !crypto_token_wellformed(token))
+        return 0;
+    crypto_sha256_hex(token, strlen(token), hash);
+    const char *p[] = {
+        hash, all ? "true" : "false", one_click ? "true" : "false", channel, source, ip, user_agent,
+        note};
+    if ((r = db_exec(db, Q_TOKEN_REVOKE, p, 8, err)) == NULL)
+        return -1;
+    if (PQntuples(r) == 0) {
+        PQclear(r);
+        return 0;
+    }
+    out->info.contact_id = db_int(r, 0, "contact_id");
+    out->info.topic_id = db_int(r, 0, "topic_id");
+    out->info.run_id = db_isnull(r, 0, "run_id") ? 0 : db_int(r, 0, "run_id");
+    snprintf(out->info.topic, sizeof(out->info.topic), "%s", db_val(r, 0, "topic"));
+    if (snprintf(out->info.message_id, sizeof(out->info.message_id), "%s",
+                 db_val(r, 0, "message_id")) >= (int)sizeof(out->info.message_id))
+        out->info.message_id[0] = '\0'; /* never cut an id: none rather than a wrong one */
+    if (snprintf(out->topic_title, sizeof(out->topic_title), "%s", db_val(r, 0, "topic_title")) >=
+        (int)sizeof(out->topic_title))
+        snprintf(out->topic_title, sizeof(out->topic_title), "%s", out->info.topic);
+    out->all = db_bool(r, 0, "all_marketing");
+    out->changed = db_bool(r, 0, "changed");
+    PQclear(r);
+    return 1;
+}
+
 int consent_token_unsubscribe(struct db *db, const struct consent_token_optout *o,
                               struct consent_token_info *info, int *changed, struct mo_err *err)
 {
-    int rc;
+    struct consent_token_outcome out;
+    int rc = token_revoke(db, o->token, o->all, 0, o->channel, o->channel, o->ip, o->user_agent,
+                          o->note, &out, err);
 
-    *changed = 0;
-    if ((rc = consent_token_lookup(db, o->token, info, err)) <= 0)
-        return rc;
-    struct ledger_revocation rv = {.contact_id = info->contact_id,
-                                   .topic_id = o->all ? 0 : info->topic_id,
-                                   .channel = o->channel,
-                                   .source = o->channel,
-                                   .actor = "subject",
-                                   .note = o->note,
-                                   .message_id = info->message_id[0] ? info->message_id : NULL,
-                                   .ip = o->ip,
-                                   .user_agent = o->user_agent,
-                                   .skip_if_same = 1};
-    if (db_begin(db, err) < 0)
-        return -1;
-    if (ledger_revoke(db, &rv, changed, err) < 0 || db_commit(db, err) < 0) {
-        db_rollback(db);
-        *changed = 0;
-        return -1;
-    }
-    return 1;
+    *info = out.info;
+    *changed = rc > 0 && out.changed;
+    return rc;
 }
 
 /* --- the unsubscribe page, one-click and preferences ---------------------- */
@@ -296,6 +323,12 @@ int consent_token_apply(struct db *db, const struct consent_token_request *rq,
         return 0;
     if (rq->action == CONSENT_PAGE_PAUSE && (rq->months < 1 || rq->months > 24))
         return mo_err_set(err, MO_E_INPUT, "invalid pause of %d months: 1 to 24", rq->months);
+    if (rq->action != CONSENT_PAGE_PAUSE)
+        return token_revoke(db, rq->token, rq->action == CONSENT_PAGE_ALL,
+                            rq->action == CONSENT_ONE_CLICK,
+                            rq->action == CONSENT_ONE_CLICK ? "one_click" : "page",
+                            rq->action == CONSENT_ONE_CLICK ? "one-click POST" : "unsubscribe page",
+                            rq->ip, rq->user_agent, NULL, out, err);
     if (db_begin(db, err) < 0)
         return -1;
     if ((rc = token_lock(db, rq->token, out, &scope_all, err)) <= 0) {

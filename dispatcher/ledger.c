@@ -62,35 +62,21 @@ int ledger_revoke(struct db *db, const struct ledger_revocation *rv, int *change
 
     *changed = 0;
     snprintf(cid, sizeof(cid), "%lld", rv->contact_id);
-    if (rv->skip_if_same) {
-        const char *p[] = {cid, num(tid, sizeof(tid), rv->topic_id)};
-        if ((r = db_exec(db, Q_LEDGER_ALREADY_REVOKED, p, 2, err)) == NULL)
-            return -1;
-        int same = db_bool(r, 0, "revoked");
-        PQclear(r);
-        if (same)
-            return 0;
-    }
-    struct ledger_event ev = {
-        .contact_id = rv->contact_id,
-        .topic_id = rv->topic_id,
-        .kind = rv->topic_id > 0 ? "withdrawn" : "objected",
-        .ip = rv->ip,
-        .user_agent = rv->user_agent,
-        .source = rv->source,
-        .channel = rv->channel,
-        .actor = rv->actor,
-        .message_id = rv->message_id,
-        .note = rv->note,
-        .age_attested = -1,
-    };
-    if (ledger_append(db, &ev, NULL, err) < 0)
+    /* one round trip: the SQL function ledger_revoke() (sql/0022) */
+    const char *p[] = {cid,
+                       num(tid, sizeof(tid), rv->topic_id),
+                       rv->channel,
+                       rv->source,
+                       rv->actor,
+                       rv->note,
+                       rv->message_id,
+                       rv->ip,
+                       rv->user_agent,
+                       rv->skip_if_same ? "true" : "false"};
+    if ((r = db_exec(db, Q_LEDGER_REVOKE, p, 10, err)) == NULL)
         return -1;
-    const char *p[] = {rv->topic_id > 0 ? "withdrawn" : "objected", cid,
-                       num(tid, sizeof(tid), rv->topic_id)};
-    if (db_run(db, Q_OUTBOX_REVOKE, p, 3, err) < 0)
-        return -1;
-    *changed = 1;
+    *changed = db_bool(r, 0, "changed");
+    PQclear(r);
     return 0;
 }
 

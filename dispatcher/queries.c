@@ -141,13 +141,10 @@ static const struct query queries[Q__COUNT] = {
       " (SELECT sha256 FROM consent_texts WHERE id = $11::bigint), $12, $13, $14, $15::bigint,"
       " $16, $17::boolean, $18, $19, $20) RETURNING id",
       20),
-    Q(Q_LEDGER_ALREADY_REVOKED,
-      "SELECT COALESCE((SELECT CASE WHEN $2::bigint IS NULL THEN kind = 'objected'"
-      "   ELSE kind IN ('withdrawn', 'objected') END FROM consent_events"
-      "  WHERE contact_id = $1::bigint AND (kind = 'objected' OR (topic_id = $2::bigint"
-      "   AND kind IN ('confirmed', 'granted', 'withdrawn', 'requested')))"
-      "  ORDER BY id DESC LIMIT 1), false) AS revoked",
-      2),
+    Q(Q_LEDGER_REVOKE,
+      "SELECT ledger_revoke($1::bigint, $2::bigint, $3, $4, $5, $6, $7, $8::inet, $9,"
+      " $10::boolean) AS changed",
+      10),
     Q(Q_OUTBOX_CONSENT,
       "INSERT INTO webhook_outbox (event, contact_id, payload)"
       " SELECT $1, c.id, jsonb_build_object('event', $1::text, 'contact_id', c.id,"
@@ -155,13 +152,6 @@ static const struct query queries[Q__COUNT] = {
       "   FROM doi_request_topics rt JOIN topics t ON t.id = rt.topic_id"
       "   WHERE rt.request_id = $3::bigint), 'at', iso_utc(now()))"
       " FROM contacts c WHERE c.id = $2::bigint",
-      3),
-    Q(Q_OUTBOX_REVOKE,
-      "INSERT INTO webhook_outbox (event, contact_id, payload)"
-      " SELECT $1, c.id, jsonb_build_object('event', $1::text, 'contact_id', c.id,"
-      "  'email', c.email, 'topics', CASE WHEN $3::bigint IS NULL THEN '[\"*\"]'::jsonb"
-      "   ELSE (SELECT jsonb_build_array(name) FROM topics WHERE id = $3::bigint) END,"
-      "  'at', iso_utc(now())) FROM contacts c WHERE c.id = $2::bigint",
       3),
     Q(Q_IMPORT_BAD_PROOF,
       "SELECT i.line, 'consent_text_id ' || i.consent_text_id"
@@ -828,6 +818,10 @@ static const struct query queries[Q__COUNT] = {
       " SELECT addr_hmac FROM ins",
       3),
     /* issue 10: unsubscribe pages, one-click, preferences (h-web) */
+    Q(Q_TOKEN_REVOKE,
+      "SELECT contact_id, topic_id, topic, topic_title, run_id, message_id, all_marketing, changed"
+      " FROM token_revoke($1, $2::boolean, $3::boolean, $4, $5, $6::inet, $7, $8)",
+      8),
     /* a token's recipient, locked for one change, with the one-click scope of the contact's
        country (else '*') */
     Q(Q_UNSUB_TOKEN_LOCK,

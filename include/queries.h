@@ -23,9 +23,8 @@ enum query_id {
     Q_CONSENT_TEXT_OF_TOPIC,
     Q_CONSENT_TEXT_LATEST,
     Q_LEDGER_APPEND,
-    Q_LEDGER_ALREADY_REVOKED,
+    Q_LEDGER_REVOKE,
     Q_OUTBOX_CONSENT,
-    Q_OUTBOX_REVOKE,
     Q_IMPORT_BAD_PROOF,
     Q_IMPORT_DROP_BAD_PROOF,
     Q_IMPORT_DROP_SUPPRESSED,
@@ -156,6 +155,7 @@ enum query_id {
     Q_UNSUB_TOKEN_LOOKUP,
     Q_SUPPRESSION_ADD,
     /* issue 10: unsubscribe pages, one-click, preferences (h-web) */
+    Q_TOKEN_REVOKE,
     Q_UNSUB_TOKEN_LOCK,
     Q_UNSUB_PAGE,
     Q_UNSUB_CONTACT_EMAIL,
