@@ -194,6 +194,24 @@ out:
 
 /* --- by token ------------------------------------------------------------ */
 
+/*
+ * Reads a token's row (columns contact_id, topic_id, topic, run_id,
+ * message_id, and topic_title when title is not NULL) into info and title.
+ */
+static void token_row(const PGresult *r, struct consent_token_info *info, char *title,
+                      size_t title_size)
+{
+    info->contact_id = db_int(r, 0, "contact_id");
+    info->topic_id = db_int(r, 0, "topic_id");
+    info->run_id = db_isnull(r, 0, "run_id") ? 0 : db_int(r, 0, "run_id");
+    snprintf(info->topic, sizeof(info->topic), "%s", db_val(r, 0, "topic"));
+    if (snprintf(info->message_id, sizeof(info->message_id), "%s", db_val(r, 0, "message_id")) >=
+        (int)sizeof(info->message_id))
+        info->message_id[0] = '\0'; /* never cut an id: none rather than a wrong one */
+    if (title && snprintf(title, title_size, "%s", db_val(r, 0, "topic_title")) >= (int)title_size)
+        snprintf(title, title_size, "%s", info->topic);
+}
+
 int consent_token_lookup(struct db *db, const char *token, struct consent_token_info *info,
                          struct mo_err *err)
 {
@@ -211,13 +229,7 @@ int consent_token_lookup(struct db *db, const char *token, struct consent_token_
         PQclear(r);
         return 0;
     }
-    info->contact_id = db_int(r, 0, "contact_id");
-    info->topic_id = db_int(r, 0, "topic_id");
-    info->run_id = PQgetisnull(r, 0, PQfnumber(r, "run_id")) ? 0 : db_int(r, 0, "run_id");
-    snprintf(info->topic, sizeof(info->topic), "%s", PQgetvalue(r, 0, PQfnumber(r, "topic")));
-    if (snprintf(info->message_id, sizeof(info->message_id), "%s",
-                 PQgetvalue(r, 0, PQfnumber(r, "message_id"))) >= (int)sizeof(info->message_id))
-        info->message_id[0] = '\0'; /* never cut an id: none rather than a wrong one */
+    token_row(r, info, NULL, 0);
     PQclear(r);
     return 1;
 }
@@ -249,16 +261,7 @@ static int token_revoke(struct db *db, const char *token, int all, int one_click
         PQclear(r);
         return 0;
     }
-    out->info.contact_id = db_int(r, 0, "contact_id");
-    out->info.topic_id = db_int(r, 0, "topic_id");
-    out->info.run_id = db_isnull(r, 0, "run_id") ? 0 : db_int(r, 0, "run_id");
-    snprintf(out->info.topic, sizeof(out->info.topic), "%s", db_val(r, 0, "topic"));
-    if (snprintf(out->info.message_id, sizeof(out->info.message_id), "%s",
-                 db_val(r, 0, "message_id")) >= (int)sizeof(out->info.message_id))
-        out->info.message_id[0] = '\0'; /* never cut an id: none rather than a wrong one */
-    if (snprintf(out->topic_title, sizeof(out->topic_title), "%s", db_val(r, 0, "topic_title")) >=
-        (int)sizeof(out->topic_title))
-        snprintf(out->topic_title, sizeof(out->topic_title), "%s", out->info.topic);
+    token_row(r, &out->info, out->topic_title, sizeof(out->topic_title));
     out->all = db_bool(r, 0, "all_marketing");
     out->changed = db_bool(r, 0, "changed");
     PQclear(r);
@@ -298,16 +301,7 @@ static int token_lock(struct db *db, const char *token, struct consent_token_out
         PQclear(r);
         return 0;
     }
-    out->info.contact_id = db_int(r, 0, "contact_id");
-    out->info.topic_id = db_int(r, 0, "topic_id");
-    out->info.run_id = db_int(r, 0, "run_id");
-    snprintf(out->info.topic, sizeof(out->info.topic), "%s", db_val(r, 0, "topic"));
-    if (snprintf(out->info.message_id, sizeof(out->info.message_id), "%s",
-                 db_val(r, 0, "message_id")) >= (int)sizeof(out->info.message_id))
-        out->info.message_id[0] = '\0'; /* never cut an id: none rather than a wrong one */
-    if (snprintf(out->topic_title, sizeof(out->topic_title), "%s", db_val(r, 0, "topic_title")) >=
-        (int)sizeof(out->topic_title))
-        snprintf(out->topic_title, sizeof(out->topic_title), "%s", out->info.topic);
+    token_row(r, &out->info, out->topic_title, sizeof(out->topic_title));
     *scope_all = strcmp(db_val(r, 0, "one_click_scope"), "all") == 0;
     PQclear(r);
     return 1;
