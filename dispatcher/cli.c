@@ -232,6 +232,20 @@ static const struct cli_command commands[] = {
      "                        (default 2, at most 16)\n"
      "      --resend-uncertain  first queue the uncertain rows again (recorded in the\n"
      "                        audit log); their recipients may get a second copy\n"},
+    {"run", NULL, cmd_run, "run [--sessions N]",
+     "run everything: the scheduler, dispatch, the HTTP endpoints and the senders",
+     "One long-running process with the scheduler (due schedule occurrences become\n"
+     "runs, each exactly once), the dispatch workers (as `dispatch`), the HTTP\n"
+     "endpoints (as `serve`), the confirmation-mail sender and the CRM webhook\n"
+     "deliverer.  Several `run` processes may share one database: they never start\n"
+     "the same occurrence twice and share the sending.  An occurrence that fell due\n"
+     "while every service was down runs at start-up when it is at most\n"
+     "schedule_grace old (default 1h); older ones are recorded as skipped.\n"
+     "SIGTERM or SIGINT: SMTP sessions in flight finish and are recorded, claimed\n"
+     "rows are given back, exit 0 within 30 s.  Logs one line per event to stderr\n"
+     "(log_level).\n"
+     "\n"
+     "  -j, --sessions N   dispatch worker threads (default 2, at most 16)\n"},
     {"maintenance", NULL, cmd_maintenance, "maintenance",
      "delete expired pending requests, old abuse counters and old web activity",
      "Deletes double-opt-in requests that expired more than pending_retention ago\n"
@@ -348,6 +362,11 @@ static const struct cli_command commands[] = {
      "                         purchase windows, lapses and caps are counted to\n"
      "                         TIME; every event recorded so far counts\n"
      "  -n, --limit N          contacts listed by --since-last-run (default 100)\n"},
+    {"campaign", "schedule", cmd_campaign_schedule,
+     "campaign schedule NAME --at TIME [--tz ZONE] [--rrule RULE] | --ics FILE | --list "
+     "[--count N] | --export | --clear",
+     "when a campaign runs (issue 11: h-ical)",
+     "Placeholder.\n"},
     {"campaign", "send", cmd_campaign_send, "campaign send NAME",
      "build a run now: decide every contact and queue those with a basis",
      "Decides every contact of the segment with the legal-basis engine, records\n"

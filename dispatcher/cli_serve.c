@@ -25,6 +25,7 @@
 #include "http.h"
 #include "log.h"
 #include "monotime.h"
+#include "scheduler.h"
 #include "suppress.h"
 #include "webhook.h"
 
@@ -426,6 +427,105 @@ int cmd_dispatch(struct cli *cli, int argc, char **argv, struct mo_err *err)
     }
     if (rc < 0) {
         *err = cerr;
+        return -1;
+    }
+    return 0;
+}
+
+/* --- run: everything in one process --- */
+
+/* SIGTERM to exit: in-flight SMTP sessions finish, within this limit. */
+#define RUN_STOP_WAIT_MS 25000
+
+int cmd_run(struct cli *cli, int argc, char **argv, struct mo_err *err)
+{
+    static const struct option lo[] = {{"sessions", required_argument, NULL, 'j'},
+                                       {NULL, 0, NULL, 0}};
+    struct dispatch_cli_opts o = {0, 0, 2};
+    int first, rc;
+    sigset_t set;
+    struct mo_err derr;
+
+    mo_err_init(&derr);
+    rc = cli_getopt(cli, argc, argv, "j:", lo, dispatch_opt, &o, &first, err);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    if (argc != first)
+        return mo_err_set(err, MO_E_USAGE, "usage: mailout %s", cli->cmd->synopsis);
+    struct db *db = cli_db(cli, err);
+    if (db == NULL)
+        return -1;
+    struct suppress_key key;
+    long filled = 0;
+    rc = suppress_key_load(db, &cli->cfg, &key, err);
+    if (rc == 0)
+        rc = contact_backfill_hmac(db, &key, &filled, err);
+    explicit_bzero(&key, sizeof(key));
+    db_free(db);
+    if (rc < 0)
+        return -1;
+    block_stop_signals(&set); /* before any thread starts */
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+    struct webhook_worker *hw = NULL;
+    if (*cli->cfg.webhook_url && (hw = webhook_worker_start(&cli->cfg, err)) == NULL)
+        return -1;
+    struct doi_mail_worker *w = doi_mail_worker_start(&cli->cfg, cli->data_dir, err);
+    if (w == NULL) {
+        stop_workers(NULL, hw, monotime_ms(), err);
+        return -1;
+    }
+    struct dispatch_opts dopts = {o.sessions, 0, DISPATCH_BATCH, cli->data_dir};
+    struct dispatch *d = dispatch_start(&cli->cfg, &dopts, err);
+    if (d == NULL) {
+        stop_workers(w, hw, monotime_ms(), err);
+        return -1;
+    }
+    struct scheduler *sch = scheduler_start(&cli->cfg, err);
+    struct http_server *s = sch ? http_start(&cli->cfg, cli->data_dir, err) : NULL;
+    if (s == NULL) {
+        derr = *err;
+        scheduler_stop(sch, 1000);
+        dispatch_stop(d, 1000, NULL);
+        stop_workers(w, hw, monotime_ms(), &derr);
+        *err = derr;
+        return -1;
+    }
+    mo_log(MO_LOG_INFO, "running: scheduler, %d dispatch workers, http://%s (public base %s)",
+           o.sessions, cli->cfg.listen, cli->cfg.base_url);
+    fflush(stderr);
+    purge(cli);
+    for (;;) {
+        struct timespec ts = {3600, 0};
+        int sig = sigtimedwait(&set, NULL, &ts);
+        if (sig == SIGINT || sig == SIGTERM)
+            break;
+        if (sig == SIGHUP)
+            mo_log(MO_LOG_WARN, "SIGHUP: reloading is not supported yet"); /* issue 11: h-run */
+        if (sig < 0 && errno == EAGAIN)
+            purge(cli);
+    }
+    mo_log(MO_LOG_INFO, "stopping");
+    long long t0 = monotime_ms();
+    scheduler_request_stop(sch);
+    dispatch_request_stop(d);
+    doi_mail_worker_request_stop(w);
+    webhook_worker_request_stop(hw, SERVE_STOP_WAIT_MS - 1500);
+    http_stop(s);
+    /* the sessions in flight finish and are recorded; claimed rows are given back */
+    while (!dispatch_finished(d) && monotime_ms() - t0 < RUN_STOP_WAIT_MS)
+        nanosleep(&(struct timespec){0, 50000000L}, NULL);
+    if (dispatch_stop(d, 1000, &derr) != 0 || scheduler_stop(sch, 1000) != 0) {
+        mo_log(MO_LOG_WARN, "a worker is still waiting: leaving without it");
+        fflush(stdout);
+        fflush(stderr);
+        _exit(0);
+    }
+    stop_workers(w, hw, monotime_ms(), NULL);
+    mo_log(MO_LOG_INFO, "stopped");
+    if (derr.code) {
+        *err = derr;
         return -1;
     }
     return 0;

@@ -91,6 +91,8 @@ static const struct cfg_key cfg_keys[] = {
     K(webhook_backoff_base, CFG_DURATION, "10s"),
     /* issue 10: soft bounces in 30 days that suppress an address, 0 never (h-inbound) */
     K(bounce_soft_limit, CFG_INT, "5"),
+    /* issue 11: how late a missed schedule occurrence may still run (h-sched) */
+    K(schedule_grace, CFG_DURATION, "1h"),
 };
 
 #define NKEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))

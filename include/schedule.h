@@ -1,0 +1,92 @@
+/*
+ * schedule.h - campaign schedules: the iCalendar arithmetic (libical does
+ * every recurrence and time-zone step: RRULE, EXDATE, RDATE, TZID, DST) and
+ * the one stored schedule per campaign (sql/0023_schedule.sql).
+ *
+ * Whatever the user gave (--at TIME [--tz ZONE] [--rrule RULE], or --ics
+ * FILE), it is turned into one canonical VCALENDAR with one VEVENT, stored
+ * in schedules.ics; every later question (the next occurrence after t, the
+ * next N) is answered from that text.
+ *
+ * Issue 11 (h-ical) implements this module.
+ */
+#ifndef MAILOUT_SCHEDULE_H
+#define MAILOUT_SCHEDULE_H
+
+#include <time.h>
+
+#include <jansson.h>
+
+#include "config.h"
+#include "db.h"
+#include "err.h"
+
+#define SCHEDULE_TZID_MAX 64
+#define SCHEDULE_NOTE_MAX 256
+
+/* A parsed schedule, ready to store. */
+struct schedule_spec {
+    char kind[8];                  /* "at", "rrule" or "ics" */
+    char tzid[SCHEDULE_TZID_MAX];  /* IANA zone of the local times ("UTC") */
+    time_t dtstart;                /* the first occurrence (UTC) */
+    char *rrule;                   /* the RRULE value, NULL for none (owned) */
+    char *ics;                     /* canonical VCALENDAR text (owned) */
+    char note[SCHEDULE_NOTE_MAX];  /* what the user should hear, e.g. an ambiguous
+                                      local time that took its first instance; "" */
+};
+
+void schedule_spec_free(struct schedule_spec *s);
+
+/*
+ * --at TIME [--tz ZONE] [--rrule RULE]: TIME is ISO 8601
+ * YYYY-MM-DDTHH:MM[:SS], read in tz (NULL: UTC) unless it ends in Z or an
+ * offset.  MO_E_INPUT (exit 65) with a clear message for a bad TIME, an
+ * unknown zone, an invalid rule, a local time inside a spring-forward gap,
+ * or a schedule with no occurrence after now.  An ambiguous local time
+ * (fall-back) takes the first instance and says so in note.
+ */
+int schedule_parse_at(const char *at, const char *tz, const char *rrule, time_t now,
+                      struct schedule_spec *out, struct mo_err *err);
+
+/* --ics: text holds a VCALENDAR (or a bare VEVENT); the same checks. */
+int schedule_parse_ics(const char *text, time_t now, struct schedule_spec *out,
+                       struct mo_err *err);
+
+/*
+ * The first occurrence strictly after `after`, from canonical ics text:
+ * 1 with *next set, 0 when the recurrence has ended, -1 with err.
+ */
+int schedule_next(const char *ics, time_t after, time_t *next, struct mo_err *err);
+
+/*
+ * Up to max occurrences strictly after `after` into out[]; returns how many
+ * (0 when ended), -1 with err.
+ */
+int schedule_upcoming(const char *ics, time_t after, time_t *out, int max, struct mo_err *err);
+
+/* --- storage (one schedule per campaign) --- */
+
+/*
+ * Sets (replaces) the campaign's schedule; next_at becomes the first
+ * occurrence after now.  MO_E_NOTFOUND for an unknown campaign.  Audited
+ * (campaign.schedule).
+ */
+int schedule_set(struct db *db, const char *campaign, const struct schedule_spec *s,
+                 const char *actor, struct mo_err *err);
+
+/* Removes the schedule (past occurrences stay recorded).  Audited. */
+int schedule_clear(struct db *db, const char *campaign, const char *actor, struct mo_err *err);
+
+/*
+ * --list: {"campaign", "tzid", "rrule", "next": [{"local": ISO with offset,
+ * "utc": ISO Z}...] (count of them), "recorded": [{"occurs_at", "state",
+ * "reason", "run"}...]} (the occurrences handled so far, skipped ones with
+ * their reason).  MO_E_NOTFOUND for an unknown campaign or no schedule.
+ */
+json_t *schedule_list(struct db *db, const char *campaign, int count, time_t now,
+                      struct mo_err *err);
+
+/* --export: the stored VCALENDAR text (malloc'd). */
+char *schedule_export(struct db *db, const char *campaign, struct mo_err *err);
+
+#endif
