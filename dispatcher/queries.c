@@ -997,6 +997,10 @@ static const struct query queries[Q__COUNT] = {
       "SELECT DISTINCT receipt_sha256 FROM consent_events WHERE contact_id = $1::bigint"
       " AND request_id = $2::bigint AND kind = 'confirmed' AND receipt_sha256 IS NOT NULL",
       2),
+    /* issue 11: schedules, iCalendar (h-ical) */
+    /* issue 11: the scheduler (h-sched) */
+    /* issue 11: mailout run, signals, reload (h-run) */
+    /* issue 11: send windows (h-window) */
 };
 
 const struct query *query_get(enum query_id id)

@@ -185,6 +185,10 @@ enum query_id {
     Q_RECEIPT_TOKEN_INSERT,
     Q_RECEIPT_MAIL_QUEUE,
     Q_RECEIPT_HASH,
+    /* issue 11: schedules, iCalendar (h-ical) */
+    /* issue 11: the scheduler (h-sched) */
+    /* issue 11: mailout run, signals, reload (h-run) */
+    /* issue 11: send windows (h-window) */
     Q__COUNT
 };
 
