@@ -517,29 +517,32 @@ out:
 
 /* --- building a run --- */
 
-int campaign_build_run(struct db *db, const struct config *cfg, const char *name, const char *actor,
-                       struct campaign_run_stats *st, struct mo_err *err)
+int campaign_run_prepare(struct db *db, const struct config *cfg, struct mo_err *err)
 {
-    struct campaign_row c;
-    struct segment_sql seg = {0};
     struct suppress_key key;
-    PGresult *r = NULL;
-    char id[24], run[24], ats[32], source[64];
-    int rc = -1, in_tx = 0;
+    int rc;
 
-    memset(st, 0, sizeof(*st));
-    memset(&c, 0, sizeof(c));
     /* every contact needs its keyed hash before suppression can be a join */
     if (suppress_key_load(db, cfg, &key, err) < 0)
         return -1;
     rc = contact_backfill_hmac(db, &key, NULL, err);
     explicit_bzero(&key, sizeof(key));
-    if (rc < 0)
-        return -1;
-    rc = -1;
-    if (db_begin(db, err) < 0)
-        return -1;
-    in_tx = 1;
+    return rc;
+}
+
+int campaign_build_run_in(struct db *db, const struct config *cfg, const char *name,
+                          time_t scheduled_for, const char *actor, struct campaign_run_stats *st,
+                          struct mo_err *err)
+{
+    struct campaign_row c;
+    struct segment_sql seg = {0};
+    PGresult *r = NULL;
+    json_t *detail;
+    char id[24], run[24], ats[32], sched[32], source[64];
+    int rc = -1;
+
+    memset(st, 0, sizeof(*st));
+    memset(&c, 0, sizeof(c));
     r = db_exec_sql(db, "SET LOCAL jit = off", err);
     if (r == NULL)
         goto out;
@@ -548,11 +551,15 @@ int campaign_build_run(struct db *db, const struct config *cfg, const char *name
     if (campaign_get(db, Q_CAMPAIGN_GET_FOR_UPDATE, name, &c, err) < 0)
         goto out;
     snprintf(id, sizeof(id), "%lld", c.id);
+    if (scheduled_for)
+        iso(scheduled_for, sched);
     {
-        const char *p[] = {id};
+        const char *p[] = {id, scheduled_for ? sched : NULL};
         if ((r = db_exec(db, Q_CAMPAIGN_OPEN_RUN, p, 1, err)) == NULL)
             goto out;
         if (PQntuples(r) > 0) {
+            st->open_run = db_int(r, 0, "id");
+            snprintf(st->open_state, sizeof(st->open_state), "%s", db_val(r, 0, "state"));
             mo_err_set(err, MO_E_CONFLICT,
                        "campaign '%s' has a run that is not finished (run %s, %s): wait for it, "
                        "or cancel it",
@@ -560,7 +567,7 @@ int campaign_build_run(struct db *db, const struct config *cfg, const char *name
             goto out;
         }
         PQclear(r);
-        if ((r = db_exec(db, Q_CAMPAIGN_RUN_INSERT, p, 1, err)) == NULL)
+        if ((r = db_exec(db, Q_CAMPAIGN_RUN_INSERT, p, 2, err)) == NULL)
             goto out;
         st->run_id = db_int(r, 0, "id");
         PQclear(r);
@@ -594,24 +601,35 @@ int campaign_build_run(struct db *db, const struct config *cfg, const char *name
     snprintf(source, sizeof(source), "campaign run %lld", st->run_id);
     if (ledger_expire_run(db, st->run_id, source, &st->expired, err) < 0)
         goto out;
-    if (audit_append_json(db, actor, "campaign.send", c.name,
-                          json_pack("{s:I, s:I, s:I, s:I, s:I}", "run", (json_int_t)st->run_id,
-                                    "considered", (json_int_t)st->considered, "queued",
-                                    (json_int_t)st->queued, "excluded", (json_int_t)st->excluded,
-                                    "consents_expired", (json_int_t)st->expired),
-                          err) < 0)
+    detail = json_pack("{s:I, s:I, s:I, s:I, s:I}", "run", (json_int_t)st->run_id, "considered",
+                       (json_int_t)st->considered, "queued", (json_int_t)st->queued, "excluded",
+                       (json_int_t)st->excluded, "consents_expired", (json_int_t)st->expired);
+    if (scheduled_for)
+        json_object_set_new(detail, "scheduled_for", json_string(sched));
+    if (audit_append_json(db, actor, "campaign.send", c.name, detail, err) < 0)
         goto out;
-    if (db_commit(db, err) < 0)
-        goto out;
-    in_tx = 0;
     rc = 0;
 out:
-    if (in_tx)
-        db_rollback(db);
     PQclear(r);
     segment_sql_free(&seg);
     campaign_row_free(&c);
     if (rc < 0)
         st->run_id = 0;
     return rc;
+}
+
+int campaign_build_run(struct db *db, const struct config *cfg, const char *name, const char *actor,
+                       struct campaign_run_stats *st, struct mo_err *err)
+{
+    memset(st, 0, sizeof(*st));
+    if (campaign_run_prepare(db, cfg, err) < 0)
+        return -1;
+    if (db_begin(db, err) < 0)
+        return -1;
+    if (campaign_build_run_in(db, cfg, name, 0, actor, st, err) < 0 || db_commit(db, err) < 0) {
+        db_rollback(db);
+        st->run_id = 0;
+        return -1;
+    }
+    return 0;
 }

@@ -415,7 +415,9 @@ static const struct query queries[Q__COUNT] = {
       " AND state IN ('queued', 'sending', 'paused') ORDER BY id DESC LIMIT 1",
       1),
     Q(Q_CAMPAIGN_RUN_INSERT,
-      "INSERT INTO campaign_runs (campaign_id) VALUES ($1::bigint) RETURNING id", 1),
+      "INSERT INTO campaign_runs (campaign_id, scheduled_for) VALUES ($1::bigint,"
+      " $2::timestamptz) RETURNING id",
+      2),
     Q(Q_CAMPAIGN_RUN_DECIDE,
       "INSERT INTO campaign_run_decisions (run_id, contact_id, basis, reason, consent_event_id,"
       " order_id, relation)"
@@ -999,6 +1001,28 @@ static const struct query queries[Q__COUNT] = {
       2),
     /* issue 11: schedules, iCalendar (h-ical) */
     /* issue 11: the scheduler (h-sched) */
+    Q(Q_SCHED_DUE,
+      "SELECT id FROM schedules WHERE next_at <= $1::timestamptz ORDER BY next_at, id"
+      " LIMIT $2::int",
+      2),
+    /* re-checked on the locked row: a schedule another process moved on is not returned */
+    Q(Q_SCHED_LOCK,
+      "SELECT s.id, s.campaign_id, cm.name AS campaign, s.ics,"
+      " extract(epoch FROM s.next_at)::bigint AS next_at"
+      " FROM schedules s JOIN campaigns cm ON cm.id = s.campaign_id"
+      " WHERE s.id = $1::bigint AND s.next_at <= $2::timestamptz"
+      " FOR UPDATE OF s SKIP LOCKED",
+      2),
+    Q(Q_SCHED_OCC_FIND,
+      "SELECT state FROM schedule_occurrences WHERE schedule_id = $1::bigint"
+      " AND occurs_at = $2::timestamptz",
+      2),
+    Q(Q_SCHED_OCC_INSERT,
+      "INSERT INTO schedule_occurrences (schedule_id, campaign_id, occurs_at, state, reason,"
+      " run_id, recorded_by) VALUES ($1::bigint, $2::bigint, $3::timestamptz, $4, $5,"
+      " $6::bigint, $7)",
+      7),
+    Q(Q_SCHED_ADVANCE, "UPDATE schedules SET next_at = $2::timestamptz WHERE id = $1::bigint", 2),
     /* issue 11: mailout run, signals, reload (h-run) */
     /* issue 11: send windows (h-window) */
 };

@@ -69,7 +69,9 @@ struct campaign_run_stats {
     long long considered; /* contacts in the segment */
     long long queued;     /* with a basis: one send_queue row each */
     long long excluded;
-    long long expired; /* consents that lapsed, recorded in the ledger now */
+    long long expired;   /* consents that lapsed, recorded in the ledger now */
+    long long open_run;  /* on MO_E_CONFLICT: the run not finished yet */
+    char open_state[16]; /* and its state */
 };
 
 /*
@@ -81,5 +83,24 @@ struct campaign_run_stats {
  */
 int campaign_build_run(struct db *db, const struct config *cfg, const char *name, const char *actor,
                        struct campaign_run_stats *st, struct mo_err *err);
+
+/*
+ * What building a run needs before its transaction: every contact's keyed
+ * address hash (so suppression is a join).  Commits as it goes; 0 or -1.
+ */
+int campaign_run_prepare(struct db *db, const struct config *cfg, struct mo_err *err);
+
+/*
+ * The body of campaign_build_run inside the caller's transaction (the
+ * scheduler's, which records the occurrence in the same one): call
+ * campaign_run_prepare first, outside it.  scheduled_for (0: none) is stored
+ * in campaign_runs.scheduled_for and the audit detail.  The decisions are
+ * made at the moment of the call.  MO_E_CONFLICT with st->open_run and
+ * st->open_state when the last run is not done or cancelled (nothing
+ * written).  On any error the caller rolls back (or to a savepoint it set).
+ */
+int campaign_build_run_in(struct db *db, const struct config *cfg, const char *name,
+                          time_t scheduled_for, const char *actor, struct campaign_run_stats *st,
+                          struct mo_err *err);
 
 #endif

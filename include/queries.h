@@ -187,6 +187,11 @@ enum query_id {
     Q_RECEIPT_HASH,
     /* issue 11: schedules, iCalendar (h-ical) */
     /* issue 11: the scheduler (h-sched) */
+    Q_SCHED_DUE,
+    Q_SCHED_LOCK,
+    Q_SCHED_OCC_FIND,
+    Q_SCHED_OCC_INSERT,
+    Q_SCHED_ADVANCE,
     /* issue 11: mailout run, signals, reload (h-run) */
     /* issue 11: send windows (h-window) */
     Q__COUNT
