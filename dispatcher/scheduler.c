@@ -212,6 +212,10 @@ static int tick_one(struct db *db, const struct config *cfg, long long id, time_
 
         if (more < 0)
             goto out;
+        if (more && after <= occ) {
+            mo_err_set(err, MO_E_INTERNAL, "the schedule's next occurrence does not move on");
+            goto out;
+        }
         note->at = occ;
         if ((got = occ_recorded(db, &row, occ, err)) < 0)
             goto out;
@@ -219,8 +223,8 @@ static int tick_one(struct db *db, const struct config *cfg, long long id, time_
             note->run = -1;
         } else if (now - occ > cfg->schedule_grace) {
             snprintf(note->reason, sizeof(note->reason),
-                     "missed: %lld s late, more than schedule_grace (%lld s); no mailout run "
-                     "was up to start it",
+                     "missed: %lld s late, more than schedule_grace (%lld s): no mailout run "
+                     "could start it in time",
                      (long long)(now - occ), cfg->schedule_grace);
         } else if (more && after <= now) {
             char later[32];
