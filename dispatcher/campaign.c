@@ -476,8 +476,8 @@ json_t *campaign_explain_since(struct db *db, const struct config *cfg, const ch
             goto out;
         if (PQntuples(r) == 0) {
             mo_err_set(err, MO_E_NOTFOUND,
-                       "campaign '%s' has no run yet: nothing to compare with (campaign send "
-                       "builds one)",
+                       "campaign '%s' has no run yet: nothing to compare with (campaign send, "
+                       "or a scheduled occurrence, builds one)",
                        name);
             goto out;
         }
