@@ -67,19 +67,25 @@ run_stop() {
 
 # schedule_in CAMPAIGN SECONDS: a one-off schedule SECONDS from now (whole
 # seconds), replacing the campaign's; prints the occurrence (UTC, ISO)
-# (until `campaign schedule` lands: the row as schedule_set would write it)
 schedule_in() {
-    local at dt
+    local at
     at=$(date -u -d "+$2 seconds" +%Y-%m-%dT%H:%M:%SZ)
-    dt=$(date -u -d "$at" +%Y%m%dT%H%M%SZ)
+    schedule_at "$1" "$at"
+    echo "$at"
+}
+
+# schedule_at CAMPAIGN TIME: a one-off schedule at TIME (UTC, ISO)
+# (until `campaign schedule` lands: the row as schedule_set would write it)
+schedule_at() {
+    local dt
+    dt=$(date -u -d "$2" +%Y%m%dT%H%M%SZ)
     sql "INSERT INTO schedules (campaign_id, kind, dtstart, tzid, ics, next_at)
-         SELECT id, 'at', '$at', 'UTC', E'BEGIN:VCALENDAR\\r\\nVERSION:2.0\\r\\nPRODID:-//mailout test//EN\\r\\n'
+         SELECT id, 'at', '$2', 'UTC', E'BEGIN:VCALENDAR\\r\\nVERSION:2.0\\r\\nPRODID:-//mailout test//EN\\r\\n'
              'BEGIN:VEVENT\\r\\nUID:$1@test\\r\\nDTSTAMP:$dt\\r\\nDTSTART:$dt\\r\\nEND:VEVENT\\r\\n'
-             'END:VCALENDAR\\r\\n', '$at' FROM campaigns WHERE name = '$1'
+             'END:VCALENDAR\\r\\n', '$2' FROM campaigns WHERE name = '$1'
          ON CONFLICT (campaign_id) DO UPDATE SET kind = EXCLUDED.kind, dtstart = EXCLUDED.dtstart,
              ics = EXCLUDED.ics, next_at = EXCLUDED.next_at" > /dev/null ||
         { echo "Bail out! cannot schedule $1"; exit 1; }
-    echo "$at"
 }
 
 # wait_sql QUERY EXPECTED [SECONDS]: polls until QUERY prints EXPECTED; 0, or 1
@@ -103,4 +109,18 @@ for f in glob.glob(sys.argv[1] + '/new/*'):
         n[str(email.message_from_binary_file(fh)['X-Sink-Rcpt']).strip().lower()] += 1
 print(' '.join('%s=%d' % (a, n[a]) for a in sorted(n)))
 PY
+}
+
+# schedule_past CAMPAIGN DTSTART RRULE: a recurring schedule whose first
+# occurrence (DTSTART, UTC, ISO) is in the past and not handled yet, as if
+# every `mailout run` had been down since just before it (`campaign
+# schedule` itself refuses the past)
+schedule_past() {
+    local dt
+    dt=$(date -u -d "$2" +%Y%m%dT%H%M%SZ)
+    sql "INSERT INTO schedules (campaign_id, kind, dtstart, tzid, rrule, ics, next_at)
+         SELECT id, 'rrule', '$2', 'UTC', '$3', E'BEGIN:VCALENDAR\\r\\nVERSION:2.0\\r\\nPRODID:-//mailout test//EN\\r\\n'
+             'BEGIN:VEVENT\\r\\nUID:$1@test\\r\\nDTSTAMP:$dt\\r\\nDTSTART:$dt\\r\\nRRULE:$3\\r\\nEND:VEVENT\\r\\n'
+             'END:VCALENDAR\\r\\n', '$2' FROM campaigns WHERE name = '$1'" > /dev/null ||
+        { echo "Bail out! cannot schedule $1"; exit 1; }
 }

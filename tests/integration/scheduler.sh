@@ -6,10 +6,11 @@
 # within 30 s.  Each occurrence decides afresh: a consent withdrawn and
 # another given between two scheduled runs change who is in the second,
 # and `campaign explain --since-last-run` shows them as lost and gained.
+# Eight campaigns due at once, raced for by both: one run each.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 . "$SRCDIR/tests/integration/sched_lib.sh"
 sched_setup
-plan 26
+plan 31
 
 cat > "$TMP/contacts.csv" << EOF
 email,name,country,consent_topic,consented_at,consent_source,consent_text_id,consent_ip
@@ -89,6 +90,26 @@ is "$(rcpt_counts)" \
 is "$(sql "SELECT count(*) FROM schedule_occurrences WHERE state = 'run'")" 2 "two occurrences recorded, each with its run"
 run "$MAILOUT" campaign explain weekly --since-last-run
 like "$OUT" "gained 0, lost 0, changed 0" "since the second run nothing changed"
+
+# --- eight campaigns due at once: both schedulers race for them ---
+"$MAILOUT" segment create anna --where "email = 'anna@example.com'" > /dev/null
+for i in 1 2 3 4 5 6 7 8; do
+    "$MAILOUT" campaign create burst$i --topic news --template hello --segment anna > /dev/null
+done
+at=$(date -u -d "+6 seconds" +%Y-%m-%dT%H:%M:%SZ)
+for i in 1 2 3 4 5 6 7 8; do schedule_at burst$i "$at"; done
+wait_sql "SELECT count(*) FROM campaign_runs r JOIN campaigns c ON c.id = r.campaign_id
+          WHERE c.name LIKE 'burst%' AND r.state = 'done'" 8 60
+ok $? "the eight runs are built and sent"
+sleep 2
+is "$(sql "SELECT string_agg(n::text, ' ') FROM (SELECT count(r.id) AS n FROM campaigns c
+           LEFT JOIN campaign_runs r ON r.campaign_id = c.id WHERE c.name LIKE 'burst%'
+           GROUP BY c.id) x")" "1 1 1 1 1 1 1 1" "one run per campaign"
+is "$(sql "SELECT count(*) FROM schedule_occurrences o JOIN campaigns c ON c.id = o.campaign_id
+           WHERE c.name LIKE 'burst%' AND o.state = 'run'")" 8 "one occurrence row each"
+is "$(cat "$TMP/a.log" "$TMP/b.log" | grep -c 'schedule occurrence: run built campaign=burst')" 8 \
+    "each logged once, by one of the processes"
+like "$(rcpt_counts)" "^anna@example.com=10 " "anna got one message per campaign"
 
 # --- SIGTERM: both exit 0 within 30 s ---
 run_stop "$pid_a"
