@@ -1,6 +1,13 @@
 /*
  * scheduler.c - due schedule occurrences become campaign runs (scheduler.h),
  * and the thread of `mailout run` that looks for them once a second.
+ *
+ * It owns the rule for each occurrence: run it (the latest one due, within
+ * schedule_grace) or record why not (missed, superseded, busy, cannot be
+ * built), exactly once, in the schedule's own transaction.  It does no
+ * calendar arithmetic (schedule_next() in schedule.c), decides no legal
+ * basis (campaign_build_run_in() in campaign.c, the code of `campaign
+ * send`) and sends nothing (the dispatch workers take the run's queue).
  */
 #include <errno.h>
 #include <pthread.h>

@@ -1,17 +1,28 @@
 /*
  * scheduler.h - turns due schedule occurrences into campaign runs.
  *
- * scheduler_tick() handles every occurrence that is due: each in one
- * transaction that locks its schedule row (FOR UPDATE SKIP LOCKED, so
- * several `mailout run` processes on one database never take the same one),
- * records it in schedule_occurrences (unique on schedule and occurrence),
- * builds its run with a fresh segment and legal-basis evaluation (the same
- * code as `campaign send`), or records why it was skipped (due longer ago
- * than schedule_grace: every service was down), and moves next_at on.
+ * scheduler_tick() handles every schedule that is due, each in one
+ * transaction that locks its row (FOR UPDATE SKIP LOCKED, so several `mailout
+ * run` processes on one database never take the same one, and the row is
+ * re-checked once locked), records each due occurrence in
+ * schedule_occurrences (unique on schedule and occurrence: a run is made
+ * once), and moves next_at on with schedule_next().  Of the occurrences due:
+ *   - one seen more than schedule_grace after it was due is skipped as
+ *     "missed" (every service was down);
+ *   - one followed by a later occurrence also due is skipped as
+ *     "superseded": after a downtime only the latest one runs;
+ *   - the latest one within the grace gets its run, built with a fresh
+ *     segment and legal-basis evaluation at that moment by the code of
+ *     `campaign send` (campaign_build_run_in), scheduled_for set, audited as
+ *     campaign.send by "scheduler" -- unless the campaign's previous run is
+ *     still queued, sending or paused ("busy": a campaign has one run at a
+ *     time) or the run cannot be built (e.g. its segment no longer
+ *     compiles): then it is skipped with that reason, not retried.
+ * At most 100 schedules per tick and 100 occurrences per schedule and
+ * transaction; a longer backlog continues at the next tick.  One log line
+ * per occurrence, written after the commit.
  *
  * The scheduler thread of `mailout run` calls it about once a second.
- *
- * Issue 11 (h-sched) implements scheduler_tick.
  */
 #ifndef MAILOUT_SCHEDULER_H
 #define MAILOUT_SCHEDULER_H
@@ -29,8 +40,10 @@ struct scheduler_stats {
 
 /*
  * Handles every occurrence due at `now`.  owner names this process in the
- * record (host:pid).  0, or -1 with err (a database failure; the
- * occurrences not yet handled stay due).
+ * record (host:pid).  0, or -1 with err (the first failure, naming its
+ * campaign: a database failure, or a schedule whose ics cannot be read; that
+ * schedule's transaction is rolled back and its occurrences stay due, the
+ * other schedules are still handled unless the connection is lost).
  */
 int scheduler_tick(struct db *db, const struct config *cfg, time_t now, const char *owner,
                    struct scheduler_stats *st, struct mo_err *err);
