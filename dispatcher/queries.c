@@ -998,6 +998,29 @@ static const struct query queries[Q__COUNT] = {
       " AND request_id = $2::bigint AND kind = 'confirmed' AND receipt_sha256 IS NOT NULL",
       2),
     /* issue 11: schedules, iCalendar (h-ical) */
+    Q(Q_SCHED_CAMPAIGN, "SELECT id FROM campaigns WHERE name = $1", 1),
+    Q(Q_SCHED_UPSERT,
+      "INSERT INTO schedules (campaign_id, kind, dtstart, tzid, rrule, ics, next_at)"
+      " VALUES ($1::bigint, $2, $3::timestamptz, $4, $5, $6, $7::timestamptz)"
+      " ON CONFLICT (campaign_id) DO UPDATE SET kind = EXCLUDED.kind,"
+      " dtstart = EXCLUDED.dtstart, tzid = EXCLUDED.tzid, rrule = EXCLUDED.rrule,"
+      " ics = EXCLUDED.ics, next_at = EXCLUDED.next_at, created_at = now()",
+      7),
+    Q(Q_SCHED_DELETE, "DELETE FROM schedules WHERE campaign_id = $1::bigint RETURNING id", 1),
+    Q(Q_SCHED_GET,
+      "SELECT kind, tzid, rrule, ics,"
+      " to_char(dtstart AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS dtstart_utc,"
+      " to_char(next_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS next_at_utc"
+      " FROM schedules WHERE campaign_id = $1::bigint",
+      1),
+    /* the last 100 handled occurrences, oldest first */
+    Q(Q_SCHED_OCCURRENCES,
+      "SELECT occurs_at_utc, state, reason, run_id FROM ("
+      " SELECT to_char(occurs_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+      " AS occurs_at_utc, occurs_at, id, state, reason, run_id"
+      " FROM schedule_occurrences WHERE campaign_id = $1::bigint"
+      " ORDER BY occurs_at DESC, id DESC LIMIT 100) o ORDER BY occurs_at, id",
+      1),
     /* issue 11: the scheduler (h-sched) */
     /* issue 11: mailout run, signals, reload (h-run) */
     /* issue 11: send windows (h-window) */

@@ -186,6 +186,11 @@ enum query_id {
     Q_RECEIPT_MAIL_QUEUE,
     Q_RECEIPT_HASH,
     /* issue 11: schedules, iCalendar (h-ical) */
+    Q_SCHED_CAMPAIGN,
+    Q_SCHED_UPSERT,
+    Q_SCHED_DELETE,
+    Q_SCHED_GET,
+    Q_SCHED_OCCURRENCES,
     /* issue 11: the scheduler (h-sched) */
     /* issue 11: mailout run, signals, reload (h-run) */
     /* issue 11: send windows (h-window) */
