@@ -365,8 +365,36 @@ static const struct cli_command commands[] = {
     {"campaign", "schedule", cmd_campaign_schedule,
      "campaign schedule NAME --at TIME [--tz ZONE] [--rrule RULE] | --ics FILE | --list "
      "[--count N] | --export | --clear",
-     "when a campaign runs (issue 11: h-ical)",
-     "Placeholder.\n"},
+     "when a campaign runs: once, a recurrence, or an iCalendar event",
+     "Sets (replaces), shows, exports or removes the campaign's schedule; exactly\n"
+     "one of --at, --ics, --list, --export, --clear.  `mailout run` makes one run\n"
+     "per occurrence.  libical does the calendar arithmetic (RRULE, EXDATE, RDATE,\n"
+     "time zones from the system tzdata); a recurrence keeps its wall-clock time\n"
+     "across daylight-saving changes.\n"
+     "\n"
+     "  -a, --at TIME      once at TIME, or the start of --rrule.  TIME is ISO 8601\n"
+     "                     YYYY-MM-DDTHH:MM[:SS], read in --tz unless it ends in Z\n"
+     "                     or an offset such as +01:00\n"
+     "  -z, --tz ZONE      IANA zone for TIME and the recurrence (default UTC)\n"
+     "  -r, --rrule RULE   RFC 5545 recurrence rule, e.g. FREQ=WEEKLY;BYDAY=TU or\n"
+     "                     FREQ=MONTHLY;BYDAY=1MO;COUNT=6 (FREQ DAILY, WEEKLY,\n"
+     "                     MONTHLY or YEARLY; COUNT or UNTIL; BYHOUR allowed)\n"
+     "  -i, --ics FILE     a VCALENDAR with one VEVENT (or a bare VEVENT; - reads\n"
+     "                     stdin): DTSTART;TZID=Zone or UTC (a floating DTSTART is\n"
+     "                     refused), RRULE, EXDATE, RDATE\n"
+     "  -l, --list         the next occurrences in the zone and in UTC, and the\n"
+     "                     occurrences handled so far (runs, and skipped ones with\n"
+     "                     their reason)\n"
+     "  -n, --count N      occurrences --list shows (default 10, at most 1000)\n"
+     "  -e, --export       print the schedule as an .ics file with its VTIMEZONE,\n"
+     "                     for calendar applications\n"
+     "  -x, --clear        remove the schedule (handled occurrences stay recorded)\n"
+     "\n"
+     "Refused with exit 65, nothing written: a malformed TIME, an unknown zone, an\n"
+     "invalid rule (the message names the part), a local time inside a\n"
+     "spring-forward gap (it does not exist), and a schedule with no occurrence\n"
+     "after now.  An ambiguous local time (the hour repeated when clocks go back)\n"
+     "takes its first instance and says so on stderr.  Unknown campaign: 66.\n"},
     {"campaign", "send", cmd_campaign_send, "campaign send NAME",
      "build a run now: decide every contact and queue those with a basis",
      "Decides every contact of the segment with the legal-basis engine, records\n"

@@ -1258,7 +1258,7 @@ json_t *schedule_list(struct db *db, const char *campaign, int count, time_t now
         goto fail;
     j = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:o, s:o}", "campaign", campaign, "kind",
                   db_val(r, 0, "kind"), "tzid", db_val(r, 0, "tzid"), "dtstart",
-                  db_val(r, 0, "dtstart_utc"),
+                  db_val(r, 0, "dtstart_utc"), "rrule",
                   db_isnull(r, 0, "rrule") ? NULL : db_val(r, 0, "rrule"), "next", json_array(),
                   "recorded", json_array());
     if (j == NULL) {
@@ -1330,12 +1330,21 @@ static char *with_vtimezone(const char *ics, struct mo_err *err)
     if (tzid != NULL) {
         icaltimezone *z = zone_by_name(tzid);
         icalcomponent *vt = z && !is_utc_zone(z) ? icaltimezone_get_component(z) : NULL;
-        if (vt != NULL) {
+        struct sched s;
+        if (vt != NULL && sched_read(ics, &s, NULL, 0, err) == 0) {
             icalcomponent *copy = icalcomponent_new_clone(vt);
             icalproperty *tp = icalcomponent_get_first_property(copy, ICAL_TZID_PROPERTY);
+            time_t from = s.nrd > 0 && s.rd[0] < s.start_utc ? s.rd[0] : s.start_utc;
+            /* the zone's rules from a year before the first occurrence on */
+            icaltimezone_truncate_vtimezone(
+                copy,
+                icaltime_from_timet_with_zone(from - 366 * 86400, 0,
+                                              icaltimezone_get_utc_timezone()),
+                icaltime_null_time(), 0);
             if (tp != NULL)
                 icalproperty_set_tzid(tp, tzid); /* the IANA name the VEVENT uses */
             icalcomponent_add_component(cal, copy);
+            sched_release(&s);
         }
     }
     icalcomponent_remove_component(root, ev);
