@@ -41,13 +41,16 @@
 #include "isotime.h"
 #include "xalloc.h"
 
-#define ICS_MAX            (256u * 1024) /* an imported calendar */
-#define DATES_MAX          1000          /* EXDATE and RDATE values, each */
-#define COUNT_MAX          10000         /* RRULE COUNT */
-#define SCAN_MAX           100000        /* iterator steps per question */
-#define RRULE_MAX          1000          /* RRULE text */
-#define SKIP_MARGIN        (3 * 86400)   /* how far before `after` the iterator restarts */
-#define EDGE_WINDOW        43200         /* DST transitions are looked for within 12 h */
+#define ICS_MAX            (256u * 1024)       /* an imported calendar */
+#define DATES_MAX          1000                /* EXDATE and RDATE values, each */
+#define COUNT_MAX          10000               /* RRULE COUNT */
+#define SCAN_MAX           100000              /* iterator steps per question */
+#define RRULE_MAX          1000                /* RRULE text */
+#define SKIP_MARGIN        (3 * 86400)         /* how far before `after` the iterator restarts */
+#define HORIZON            (25 * 366 * 86400L) /* occurrences are looked for this far ahead */
+#define EDGE_WINDOW        43200               /* DST transitions are looked for within 12 h */
+#define YEAR_MIN           1970                /* years libical writes and reads back */
+#define YEAR_MAX           2199
 #define DEFAULT_SUMMARY    "mailout campaign"
 #define PRODID             "-//mailout//campaign schedule//EN"
 #define SCHEDULE_SHOWN_MAX 80
@@ -198,6 +201,16 @@ static time_t local_to_utc(icaltimezone *zone, struct icaltimetype w, struct edg
     if (nvalid == 0)
         return ln - cand[0]; /* inside a gap: the offset before it */
     return best;
+}
+
+/* 1 when every field of a date-time is in range (libical's parser lets month 37 through). */
+static int valid_fields(struct icaltimetype t)
+{
+    if (t.year < YEAR_MIN || t.year > YEAR_MAX || t.month < 1 || t.month > 12 || t.day < 1 ||
+        t.day > icaltime_days_in_month(t.month, t.year))
+        return 0;
+    return t.is_date || (t.hour >= 0 && t.hour <= 23 && t.minute >= 0 && t.minute <= 59 &&
+                         t.second >= 0 && t.second <= 59);
 }
 
 /* --- formatting --- */
@@ -442,6 +455,11 @@ static int rule_check(const struct icalrecurrencetype *r, const char *text, stru
                    shown(&b, text));
         goto out;
     }
+    if (!icaltime_is_null_time(r->until) && !valid_fields(r->until)) {
+        mo_err_set(err, MO_E_INPUT, "RRULE '%s': invalid UNTIL (a date-time from %d to %d)",
+                   shown(&b, text), YEAR_MIN, YEAR_MAX);
+        goto out;
+    }
     if (r->count < 0 || r->count > COUNT_MAX) {
         mo_err_set(err, MO_E_INPUT, "RRULE '%s': COUNT must be 1 to %d", shown(&b, text),
                    COUNT_MAX);
@@ -495,7 +513,7 @@ static int cmp_time(const void *a, const void *b)
 
 static int excluded(const struct sched *s, time_t u)
 {
-    return bsearch(&u, s->ex, (size_t)s->nex, sizeof(time_t), cmp_time) != NULL;
+    return s->nex > 0 && bsearch(&u, s->ex, (size_t)s->nex, sizeof(time_t), cmp_time) != NULL;
 }
 
 /* The rule's occurrences (or DTSTART alone) one by one. */
@@ -540,9 +558,14 @@ static int expand(const struct sched *s, time_t after, time_t *out, int max, str
         return 0;
     if (s->has_rule) {
         struct icalrecurrencetype r = s->rule;
+        struct icaltimetype cap =
+            wall_of(s->zone, (after > s->start_utc ? after : s->start_utc) + HORIZON);
         if (!icaltime_is_null_time(r.until) && icaltime_is_utc(r.until))
             r.until = wall_of(s->zone,
                               icaltime_as_timet(r.until)); /* the iterator compares wall clocks */
+        /* a rule that never occurs again would make libical scan to the year 2582 */
+        if (icaltime_is_null_time(r.until) || icaltime_compare(r.until, cap) > 0)
+            r.until = cap;
         rs.it = icalrecur_iterator_new(r, s->start);
         icalerror_clear_errno();
         if (rs.it == NULL)
@@ -588,6 +611,11 @@ static int add_date(icalcomponent *root, const struct sched *s, icalproperty *p,
     }
     if (icaltime_is_null_time(t) || !icaltime_is_valid_time(t)) {
         mo_err_set(err, MO_E_INPUT, "invalid %s value", what);
+        goto out;
+    }
+    if (!valid_fields(t)) {
+        mo_err_set(err, MO_E_INPUT, "invalid %s value (a date-time from %d to %d)", what, YEAR_MIN,
+                   YEAR_MAX);
         goto out;
     }
     if (t.is_date) {
@@ -706,8 +734,13 @@ static int sched_read(const char *text, struct sched *s, char *note, size_t n, s
         goto out;
     }
     t = icalproperty_get_dtstart(p);
-    if (icaltime_is_null_time(t) || !icaltime_is_valid_time(t) || t.year < 1900 || t.year > 9999) {
+    if (icaltime_is_null_time(t) || !icaltime_is_valid_time(t)) {
         mo_err_set(err, MO_E_INPUT, "invalid DTSTART");
+        goto out;
+    }
+    if (!valid_fields(t)) {
+        mo_err_set(err, MO_E_INPUT, "invalid DTSTART (a date-time from %d to %d)", YEAR_MIN,
+                   YEAR_MAX);
         goto out;
     }
     if (t.is_date) {
@@ -909,8 +942,8 @@ static int check_future(const struct sched *s, time_t now, char *note, size_t n,
                               w, s->tzid, u);
         return mo_err_set(err, MO_E_INPUT, "time %s %s (%s) is in the past", w, s->tzid, u);
     }
-    if (s->has_rule && s->start_utc > now && first != s->start_utc && !excluded(s, s->start_utc) &&
-        note != NULL && note[0] == '\0') {
+    if (s->has_rule && s->nrd == 0 && s->start_utc > now && first != s->start_utc &&
+        !excluded(s, s->start_utc) && note != NULL && note[0] == '\0') {
         char f[40];
         fmt_local(f, sizeof(f), s->zone, first);
         snprintf(note, n, "the start time %s does not match the rule: the first occurrence is %s",
@@ -1006,6 +1039,11 @@ static int parse_at_locked(const char *at, const char *tz, const char *rrule, ti
                    "invalid time '%s' (--at): expected YYYY-MM-DDTHH:MM[:SS], optionally ending "
                    "in Z or an offset such as +01:00",
                    shown(&b, at));
+        goto out;
+    }
+    if (w.year < YEAR_MIN || w.year > YEAR_MAX) {
+        mo_err_set(err, MO_E_INPUT, "time '%s' (--at): the year must be %d to %d", shown(&b, at),
+                   YEAR_MIN, YEAR_MAX);
         goto out;
     }
     if (tz != NULL) {

@@ -64,8 +64,10 @@ int schedule_parse_ics(const char *text, time_t now, struct schedule_spec *out, 
 int schedule_next(const char *ics, time_t after, time_t *next, struct mo_err *err);
 
 /*
- * Up to max occurrences strictly after `after` into out[]; returns how many
- * (0 when ended), -1 with err.
+ * Up to max occurrences strictly after `after` into out[], ascending;
+ * returns how many (0 when ended), -1 with err.  Occurrences are looked for
+ * up to 25 years after `after` (or after DTSTART, if later): libical would
+ * otherwise scan to the year 2582 for a rule that never occurs again.
  */
 int schedule_upcoming(const char *ics, time_t after, time_t *out, int max, struct mo_err *err);
 

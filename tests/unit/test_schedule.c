@@ -250,8 +250,9 @@ START_TEST(test_skip_ahead)
     for (i0 = 0; i0 < n && all[i0] <= from; i0++)
         ;
     k = schedule_upcoming(sp.ics, from, tail, 10, &err);
-    ck_assert_int_eq(k, n - i0 < 10 ? n - i0 : 10);
-    for (int i = 0; i < k; i++)
+    /* occurrences are looked for 25 years ahead of the question: the later one sees further */
+    ck_assert_int_ge(k, n - i0 < 10 ? n - i0 : 10);
+    for (int i = 0; i < k && i0 + i < n; i++)
         ck_assert_int_eq(tail[i], all[i0 + i]);
     schedule_spec_free(&sp);
 }
