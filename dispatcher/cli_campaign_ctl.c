@@ -105,14 +105,11 @@ static void print_status(json_t *j)
     }
     run = json_array_get(runs, 0);
     /* issue 11 (h-window) */
-    json_t *win = json_object_get(j, "window");
-    if (json_is_object(win))
-        printf("send window: %s %s, recipient's local time\n",
-               json_string_value(json_object_get(win, "days")),
-               json_string_value(json_object_get(win, "hours")));
     if (num(run, "window_wait") > 0)
-        printf("run %lld: %lld queued wait for their send window\n", num(run, "run"),
-               num(run, "window_wait"));
+        printf("run %lld: %lld queued wait for their send window ('campaign window %s' shows "
+               "it)\n",
+               num(run, "run"), num(run, "window_wait"),
+               json_string_value(json_object_get(j, "campaign")));
     if (num(run, "uncertain") > 0)
         printf("run %lld: %lld uncertain (a worker stopped inside an SMTP session; "
                "'dispatch --resend-uncertain' sends them again)\n",

@@ -358,20 +358,19 @@ int send_window_status(struct db *db, json_t *status, struct mo_err *err)
 {
     const char *name = json_string_value(json_object_get(status, "campaign"));
     json_t *runs = json_object_get(status, "runs"), *run;
-    struct send_window w;
     PGresult *r, *q;
     size_t i;
 
     if (name == NULL)
         return mo_err_set(err, MO_E_INTERNAL, "campaign status without a campaign");
+    if (json_array_size(runs) == 0)
+        return 0;
     if ((r = get_window(db, name, err)) == NULL)
         return -1;
-    int has = window_from_row(r, &w);
     q = runs_waiting(db, db_val(r, 0, "id"), err);
     PQclear(r);
     if (q == NULL)
         return -1;
-    json_object_set_new(status, "window", window_json(has ? &w : NULL));
     json_array_foreach(runs, i, run)
     {
         long long id = (long long)json_integer_value(json_object_get(run, "run")), n = 0;

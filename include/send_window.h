@@ -88,9 +88,9 @@ int send_window_set(struct db *db, const char *name, const struct send_window *w
 json_t *send_window_show(struct db *db, const char *name, struct mo_err *err);
 
 /*
- * Adds to a campaign_status() document (campaign_ctl.h) the key "window"
- * (as in send_window_show, null without one) and to each run the key
- * "window_wait": its queued rows waiting for their window.  0 or -1.
+ * Adds to each run of a campaign_status() document (campaign_ctl.h) the key
+ * "window_wait": its queued rows waiting for their window.  The document's
+ * top-level keys stay as INTERFACE.md promises them.  0 or -1.
  */
 int send_window_status(struct db *db, json_t *status, struct mo_err *err);
 
