@@ -60,8 +60,10 @@ static const struct cli_command commands[] = {
      "contact import FILE.csv [--skip-invalid] [--attributes A,B]",
      "load contacts from an RFC 4180 CSV file",
      "Header row names the columns (any order): email (required), name, country,\n"
-     "locale, birth_date; consent proof, all five or none: consent_topic,\n"
-     "consented_at, consent_source, consent_text_id, consent_ip.  Declared custom\n"
+     "locale, birth_date, time_zone (an IANA zone such as Europe/Berlin, for send\n"
+     "windows; one the zone database does not know is a bad row); consent proof,\n"
+     "all five or none: consent_topic, consented_at, consent_source,\n"
+     "consent_text_id, consent_ip.  Declared custom\n"
      "attributes are kept; other columns are dropped and reported.  A plain import\n"
      "creates no consent.  Suppressed addresses are not imported.  Any bad row\n"
      "means nothing is loaded (exit 65) and every bad row is reported as\n"
@@ -395,6 +397,28 @@ static const struct cli_command commands[] = {
      "spring-forward gap (it does not exist), and a schedule with no occurrence\n"
      "after now.  An ambiguous local time (the hour repeated when clocks go back)\n"
      "takes its first instance and says so on stderr.  Unknown campaign: 66.\n"},
+    {"campaign", "window", cmd_campaign_window,
+     "campaign window NAME [--days DAYS] [--hours HH:MM-HH:MM] | --clear",
+     "when mail may reach each recipient: weekdays and hours in their local time",
+     "Sets, clears or (without options) shows the campaign's send window.  Mail\n"
+     "goes out only while it is open in the recipient's local time: the zone of\n"
+     "the contact's time_zone (import column), else its country's zone where the\n"
+     "country has one (DE yes, US no), else the campaign's zone (its schedule's\n"
+     "zone), else UTC.  A recipient outside the window stays queued, due at the\n"
+     "next opening (set when the run is built, and again at claim if the window\n"
+     "closed meanwhile); the legal basis is checked when the row is finally\n"
+     "claimed.  Setting or clearing re-times the queued recipients of unfinished\n"
+     "runs.  'campaign status' shows how many wait.  A window ends on the day it\n"
+     "starts: the end must be after the start (24:00 is the end of the day), so\n"
+     "a window never crosses midnight.  Bad values exit 65; --clear with --days or\n"
+     "--hours exits 64; an unknown campaign exits 66.  Audited (campaign.window).\n"
+     "\n"
+     "  -d, --days DAYS          weekdays: mon tue wed thu fri sat sun, lists and\n"
+     "                           ranges (mon-fri, mon,wed,fri, sat-sun, fri-mon);\n"
+     "                           default every day\n"
+     "  -H, --hours HH:MM-HH:MM  local opening and closing time, e.g. 09:00-17:00;\n"
+     "                           default 00:00-24:00\n"
+     "  -c, --clear              remove the window: send at any time\n"},
     {"campaign", "send", cmd_campaign_send, "campaign send NAME",
      "build a run now: decide every contact and queue those with a basis",
      "Decides every contact of the segment with the legal-basis engine, records\n"

@@ -86,6 +86,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv, struct mo_err *err);
 int cmd_dispatch(struct cli *cli, int argc, char **argv, struct mo_err *err);
 int cmd_run(struct cli *cli, int argc, char **argv, struct mo_err *err);
 int cmd_campaign_schedule(struct cli *cli, int argc, char **argv, struct mo_err *err);
+int cmd_campaign_window(struct cli *cli, int argc, char **argv, struct mo_err *err); /* h-window */
 /* The legal-basis engine's inputs and campaigns (issue 8). */
 int cmd_product_import(struct cli *cli, int argc, char **argv, struct mo_err *err);
 int cmd_product_relate(struct cli *cli, int argc, char **argv, struct mo_err *err);

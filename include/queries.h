@@ -194,6 +194,15 @@ enum query_id {
     /* issue 11: the scheduler (h-sched) */
     /* issue 11: mailout run, signals, reload (h-run) */
     /* issue 11: send windows (h-window) */
+    Q_WINDOW_CAMPAIGN_LOCK,
+    Q_WINDOW_SET,
+    Q_WINDOW_REQUEUE,
+    Q_WINDOW_GET,
+    Q_WINDOW_RUNS_WAITING,
+    Q_WINDOW_DEFER_RUN,
+    Q_WINDOW_DEFER_CLAIMED,
+    Q_WINDOW_IMPORT_BAD_ZONE,
+    Q_WINDOW_IMPORT_DROP_BAD_ZONE,
     Q__COUNT
 };
 
