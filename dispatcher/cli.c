@@ -243,9 +243,19 @@ static const struct cli_command commands[] = {
      "the same occurrence twice and share the sending.  An occurrence that fell due\n"
      "while every service was down runs at start-up when it is at most\n"
      "schedule_grace old (default 1h); older ones are recorded as skipped.\n"
-     "SIGTERM or SIGINT: SMTP sessions in flight finish and are recorded, claimed\n"
-     "rows are given back, exit 0 within 30 s.  Logs one line per event to stderr\n"
-     "(log_level).\n"
+     "\n"
+     "SIGTERM or SIGINT: the HTTP listener closes, SMTP sessions in flight (at most\n"
+     "20 messages each) finish and are recorded, claimed rows are given back, exit\n"
+     "0 within 30 s; a session stuck with a relay that stopped answering is left\n"
+     "behind, its rows uncertain.  SIGHUP reads the configuration file again: a\n"
+     "file that does not load (or whose keys cannot be read) is refused with one\n"
+     "log line naming file:line and key, and the running configuration is kept;\n"
+     "a good one is applied by stopping everything as for SIGTERM and starting it\n"
+     "again, the HTTP listener included.\n"
+     "\n"
+     "Logs one line per event to stderr, filtered by log_level: start, reload\n"
+     "(reloaded or refused), stop, and each mail; contacts by id, never by address.\n"
+     "contrib/systemd/mailout.service runs it under systemd (journald logging).\n"
      "\n"
      "  -j, --sessions N   dispatch worker threads (default 2, at most 16)\n"},
     {"maintenance", NULL, cmd_maintenance, "maintenance",
@@ -711,14 +721,35 @@ static int load_config(struct cli *cli, struct mo_err *err)
     cli->loaded = 1;
     if (cli->db_opt && config_set(&cli->cfg, "db", cli->db_opt, err) < 0)
         return -1;
-    if (strcmp(cli->cfg.log_level, "debug") == 0)
-        mo_log_set_level(MO_LOG_DEBUG);
-    else if (strcmp(cli->cfg.log_level, "warning") == 0)
-        mo_log_set_level(MO_LOG_WARN);
-    else if (strcmp(cli->cfg.log_level, "error") == 0)
-        mo_log_set_level(MO_LOG_ERROR);
+    mo_log_set_level_name(cli->cfg.log_level);
     cli->data_dir = *cli->cfg.data_dir ? cli->cfg.data_dir : default_data_dir();
     return 0;
+}
+
+int cli_config_reload(const struct cli *cli, struct config *next, struct mo_err *err)
+{
+    /* the file read at start (which may have come from $MAILOUT_CONFIG), else the same search */
+    const char *path = *cli->cfg.path ? cli->cfg.path : cli->config_path;
+
+    if (config_load(next, path, err) < 0) {
+        config_release(next);
+        return -1;
+    }
+    if (cli->db_opt && config_set(next, "db", cli->db_opt, err) < 0) {
+        config_release(next);
+        return -1;
+    }
+    return 0;
+}
+
+void cli_config_swap(struct cli *cli, struct config *other)
+{
+    struct config t = cli->cfg;
+
+    cli->cfg = *other;
+    *other = t;
+    mo_log_set_level_name(cli->cfg.log_level);
+    cli->data_dir = *cli->cfg.data_dir ? cli->cfg.data_dir : default_data_dir();
 }
 
 static int report(const struct mo_err *err)
