@@ -9,7 +9,7 @@ PACKAGES=(
     libpq-dev libesmtp-dev uuid-dev libical-dev libcurl4-openssl-dev
     libmicrohttpd-dev libssl-dev libjansson-dev libidn2-dev libcsv-dev libxml2-dev check
     libgmime-3.0-dev python3-flufl.bounce
-    postgresql postgresql-client python3 python3-aiosmtpd python3-dkim python3-nacl python3-dateutil curl procps
+    postgresql postgresql-client python3 python3-aiosmtpd python3-dkim python3-nacl python3-dateutil python3-icalendar curl procps
     chromium chromium-driver python3-selenium
     clang-format libclang-rt-14-dev clang llvm
 )

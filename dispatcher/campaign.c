@@ -19,6 +19,7 @@
 #include "contact.h"
 #include "ledger.h"
 #include "segment.h"
+#include "send_window.h"
 #include "suppress.h"
 #include "topic.h"
 #include "utf8.h"
@@ -588,6 +589,10 @@ int campaign_build_run_in(struct db *db, const struct config *cfg, const char *n
         if ((r = db_exec(db, Q_CAMPAIGN_RUN_QUEUE, p, 1, err)) == NULL)
             goto out;
         PQclear(r);
+        r = NULL;
+        /* issue 11 (h-window): recipients outside the send window wait for its opening */
+        if (send_window_defer_run(db, st->run_id, &st->window_wait, err) < 0)
+            goto out;
         if ((r = db_exec(db, Q_CAMPAIGN_RUN_COUNTS, p, 1, err)) == NULL)
             goto out;
         st->considered = db_int(r, 0, "considered");

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "send_window.h"
 
 enum ctl_verb { CTL_PAUSE, CTL_RESUME, CTL_CANCEL, CTL_RETRY };
 
@@ -277,6 +278,11 @@ json_t *campaign_status(struct db *db, const char *name, struct mo_err *err)
     out = json_pack("{s:s, s:o}", "campaign", name, "runs", runs);
     if (out == NULL)
         mo_err_set(err, MO_E_INTERNAL, "cannot build the status of campaign '%s'", name);
+    /* issue 11 (h-window): the send window and the rows waiting for it */
+    if (out != NULL && send_window_status(db, out, err) < 0) {
+        json_decref(out);
+        return NULL;
+    }
     return out;
 }
 

@@ -60,8 +60,10 @@ static const struct cli_command commands[] = {
      "contact import FILE.csv [--skip-invalid] [--attributes A,B]",
      "load contacts from an RFC 4180 CSV file",
      "Header row names the columns (any order): email (required), name, country,\n"
-     "locale, birth_date; consent proof, all five or none: consent_topic,\n"
-     "consented_at, consent_source, consent_text_id, consent_ip.  Declared custom\n"
+     "locale, birth_date, time_zone (an IANA zone such as Europe/Berlin, for send\n"
+     "windows; one the zone database does not know is a bad row); consent proof,\n"
+     "all five or none: consent_topic, consented_at, consent_source,\n"
+     "consent_text_id, consent_ip.  Declared custom\n"
      "attributes are kept; other columns are dropped and reported.  A plain import\n"
      "creates no consent.  Suppressed addresses are not imported.  Any bad row\n"
      "means nothing is loaded (exit 65) and every bad row is reported as\n"
@@ -241,9 +243,19 @@ static const struct cli_command commands[] = {
      "the same occurrence twice and share the sending.  An occurrence that fell due\n"
      "while every service was down runs at start-up when it is at most\n"
      "schedule_grace old (default 1h); older ones are recorded as skipped.\n"
-     "SIGTERM or SIGINT: SMTP sessions in flight finish and are recorded, claimed\n"
-     "rows are given back, exit 0 within 30 s.  Logs one line per event to stderr\n"
-     "(log_level).\n"
+     "\n"
+     "SIGTERM or SIGINT: the HTTP listener closes, SMTP sessions in flight (at most\n"
+     "20 messages each) finish and are recorded, claimed rows are given back, exit\n"
+     "0 within 30 s; a session stuck with a relay that stopped answering is left\n"
+     "behind, its rows uncertain.  SIGHUP reads the configuration file again: a\n"
+     "file that does not load (or whose keys cannot be read) is refused with one\n"
+     "log line naming file:line and key, and the running configuration is kept;\n"
+     "a good one is applied by stopping everything as for SIGTERM and starting it\n"
+     "again, the HTTP listener included.\n"
+     "\n"
+     "Logs one line per event to stderr, filtered by log_level: start, reload\n"
+     "(reloaded or refused), stop, and each mail; contacts by id, never by address.\n"
+     "contrib/systemd/mailout.service runs it under systemd (journald logging).\n"
      "\n"
      "  -j, --sessions N   dispatch worker threads (default 2, at most 16)\n"},
     {"maintenance", NULL, cmd_maintenance, "maintenance",
@@ -365,8 +377,58 @@ static const struct cli_command commands[] = {
     {"campaign", "schedule", cmd_campaign_schedule,
      "campaign schedule NAME --at TIME [--tz ZONE] [--rrule RULE] | --ics FILE | --list "
      "[--count N] | --export | --clear",
-     "when a campaign runs (issue 11: h-ical)",
-     "Placeholder.\n"},
+     "when a campaign runs: once, a recurrence, or an iCalendar event",
+     "Sets (replaces), shows, exports or removes the campaign's schedule; exactly\n"
+     "one of --at, --ics, --list, --export, --clear.  `mailout run` makes one run\n"
+     "per occurrence.  libical does the calendar arithmetic (RRULE, EXDATE, RDATE,\n"
+     "time zones from the system tzdata); a recurrence keeps its wall-clock time\n"
+     "across daylight-saving changes.\n"
+     "\n"
+     "  -a, --at TIME      once at TIME, or the start of --rrule.  TIME is ISO 8601\n"
+     "                     YYYY-MM-DDTHH:MM[:SS], read in --tz unless it ends in Z\n"
+     "                     or an offset such as +01:00\n"
+     "  -z, --tz ZONE      IANA zone for TIME and the recurrence (default UTC)\n"
+     "  -r, --rrule RULE   RFC 5545 recurrence rule, e.g. FREQ=WEEKLY;BYDAY=TU or\n"
+     "                     FREQ=MONTHLY;BYDAY=1MO;COUNT=6 (FREQ DAILY, WEEKLY,\n"
+     "                     MONTHLY or YEARLY; COUNT or UNTIL; BYHOUR allowed)\n"
+     "  -i, --ics FILE     a VCALENDAR with one VEVENT (or a bare VEVENT; - reads\n"
+     "                     stdin): DTSTART;TZID=Zone or UTC (a floating DTSTART is\n"
+     "                     refused), RRULE, EXDATE, RDATE\n"
+     "  -l, --list         the next occurrences in the zone and in UTC, and the\n"
+     "                     occurrences handled so far (runs, and skipped ones with\n"
+     "                     their reason)\n"
+     "  -n, --count N      occurrences --list shows (default 10, at most 1000)\n"
+     "  -e, --export       print the schedule as an .ics file with its VTIMEZONE,\n"
+     "                     for calendar applications\n"
+     "  -x, --clear        remove the schedule (handled occurrences stay recorded)\n"
+     "\n"
+     "Refused with exit 65, nothing written: a malformed TIME, an unknown zone, an\n"
+     "invalid rule (the message names the part), a local time inside a\n"
+     "spring-forward gap (it does not exist), and a schedule with no occurrence\n"
+     "after now.  An ambiguous local time (the hour repeated when clocks go back)\n"
+     "takes its first instance and says so on stderr.  Unknown campaign: 66.\n"},
+    {"campaign", "window", cmd_campaign_window,
+     "campaign window NAME [--days DAYS] [--hours HH:MM-HH:MM] | --clear",
+     "when mail may reach each recipient: weekdays and hours in their local time",
+     "Sets, clears or (without options) shows the campaign's send window.  Mail\n"
+     "goes out only while it is open in the recipient's local time: the zone of\n"
+     "the contact's time_zone (import column), else its country's zone where the\n"
+     "country has one (DE yes, US no), else the campaign's zone (its schedule's\n"
+     "zone), else UTC.  A recipient outside the window stays queued, due at the\n"
+     "next opening (set when the run is built, and again at claim if the window\n"
+     "closed meanwhile); the legal basis is checked when the row is finally\n"
+     "claimed.  Setting or clearing re-times the queued recipients of unfinished\n"
+     "runs.  'campaign status' shows how many wait.  A window ends on the day it\n"
+     "starts: the end must be after the start (24:00 is the end of the day), so\n"
+     "a window never crosses midnight.  Bad values exit 65; --clear with --days or\n"
+     "--hours exits 64; an unknown campaign exits 66.  Audited (campaign.window).\n"
+     "\n"
+     "  -d, --days DAYS          weekdays: mon tue wed thu fri sat sun, lists and\n"
+     "                           ranges (mon-fri, mon,wed,fri, sat-sun, fri-mon);\n"
+     "                           default every day\n"
+     "  -H, --hours HH:MM-HH:MM  local opening and closing time, e.g. 09:00-17:00;\n"
+     "                           default 00:00-24:00\n"
+     "  -c, --clear              remove the window: send at any time\n"},
     {"campaign", "send", cmd_campaign_send, "campaign send NAME",
      "build a run now: decide every contact and queue those with a basis",
      "Decides every contact of the segment with the legal-basis engine, records\n"
@@ -659,14 +721,35 @@ static int load_config(struct cli *cli, struct mo_err *err)
     cli->loaded = 1;
     if (cli->db_opt && config_set(&cli->cfg, "db", cli->db_opt, err) < 0)
         return -1;
-    if (strcmp(cli->cfg.log_level, "debug") == 0)
-        mo_log_set_level(MO_LOG_DEBUG);
-    else if (strcmp(cli->cfg.log_level, "warning") == 0)
-        mo_log_set_level(MO_LOG_WARN);
-    else if (strcmp(cli->cfg.log_level, "error") == 0)
-        mo_log_set_level(MO_LOG_ERROR);
+    mo_log_set_level_name(cli->cfg.log_level);
     cli->data_dir = *cli->cfg.data_dir ? cli->cfg.data_dir : default_data_dir();
     return 0;
+}
+
+int cli_config_reload(const struct cli *cli, struct config *next, struct mo_err *err)
+{
+    /* the file read at start (which may have come from $MAILOUT_CONFIG), else the same search */
+    const char *path = *cli->cfg.path ? cli->cfg.path : cli->config_path;
+
+    if (config_load(next, path, err) < 0) {
+        config_release(next);
+        return -1;
+    }
+    if (cli->db_opt && config_set(next, "db", cli->db_opt, err) < 0) {
+        config_release(next);
+        return -1;
+    }
+    return 0;
+}
+
+void cli_config_swap(struct cli *cli, struct config *other)
+{
+    struct config t = cli->cfg;
+
+    cli->cfg = *other;
+    *other = t;
+    mo_log_set_level_name(cli->cfg.log_level);
+    cli->data_dir = *cli->cfg.data_dir ? cli->cfg.data_dir : default_data_dir();
 }
 
 static int report(const struct mo_err *err)

@@ -252,13 +252,18 @@ int cmd_campaign_send(struct cli *cli, int argc, char **argv, struct mo_err *err
         return -1;
     if (cli->json)
         cli_print_json(json_pack(
-            "{s:s, s:I, s:I, s:I, s:I, s:I}", "campaign", argv[first], "run", (json_int_t)st.run_id,
-            "considered", (json_int_t)st.considered, "queued", (json_int_t)st.queued, "excluded",
-            (json_int_t)st.excluded, "consents_expired", (json_int_t)st.expired));
-    else
+            "{s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "campaign", argv[first], "run",
+            (json_int_t)st.run_id, "considered", (json_int_t)st.considered, "queued",
+            (json_int_t)st.queued, "excluded", (json_int_t)st.excluded, "consents_expired",
+            (json_int_t)st.expired, "window_wait", (json_int_t)st.window_wait));
+    else {
         printf("run %lld of campaign %s: %lld contacts considered, %lld queued, %lld excluded, "
                "%lld lapsed consents recorded as expired\n",
                st.run_id, argv[first], st.considered, st.queued, st.excluded, st.expired);
+        if (st.window_wait > 0)
+            printf("%ld of them wait for their send window (campaign window %s)\n", st.window_wait,
+                   argv[first]);
+    }
     return 0;
 }
 

@@ -104,6 +104,12 @@ static void print_status(json_t *j)
                num(run, "deferred"));
     }
     run = json_array_get(runs, 0);
+    /* issue 11 (h-window) */
+    if (num(run, "window_wait") > 0)
+        printf("run %lld: %lld queued wait for their send window ('campaign window %s' shows "
+               "it)\n",
+               num(run, "run"), num(run, "window_wait"),
+               json_string_value(json_object_get(j, "campaign")));
     if (num(run, "uncertain") > 0)
         printf("run %lld: %lld uncertain (a worker stopped inside an SMTP session; "
                "'dispatch --resend-uncertain' sends them again)\n",

@@ -221,12 +221,16 @@ int cmd_contact_show(struct cli *cli, int argc, char **argv, struct mo_err *err)
     const char *k;
     json_t *v;
     printf("contact %lld\n", (long long)json_integer_value(json_object_get(c, "id")));
-    static const char *const fields[] = {"email",      "name",   "country",   "locale",
-                                         "birth_date", "source", "created_at"};
+    static const char *const fields[] = {"email",     "name",       "country", "locale",
+                                         "time_zone", "birth_date", "source",  "created_at"};
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
         json_t *f = json_object_get(c, fields[i]);
         if (json_is_string(f))
             printf("  %-12s %s\n", fields[i], json_string_value(f));
+        else if (strcmp(fields[i], "time_zone") == 0 &&
+                 json_is_string(json_object_get(c, "country_time_zone")))
+            printf("  %-12s %s (from the country)\n", fields[i],
+                   json_string_value(json_object_get(c, "country_time_zone")));
     }
     json_object_foreach(json_object_get(c, "attributes"), k, v)
         printf("  attr.%-7s %s\n", k, json_string_value(v) ? json_string_value(v) : "");

@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "contact.h"
 #include "dispatch.h"
+#include "dkim.h"
 #include "doi.h"
 #include "doi_mail.h"
 #include "http.h"
@@ -28,6 +29,7 @@
 #include "scheduler.h"
 #include "suppress.h"
 #include "webhook.h"
+#include "xalloc.h"
 
 /* How long a stop waits for a sender inside an SMTP session before leaving it. */
 #define SERVE_STOP_WAIT_MS    3000
@@ -434,19 +436,236 @@ int cmd_dispatch(struct cli *cli, int argc, char **argv, struct mo_err *err)
 
 /* --- run: everything in one process --- */
 
-/* SIGTERM to exit: in-flight SMTP sessions finish, within this limit. */
+/*
+ * SIGTERM or SIGINT: everything stops within this (the SMTP sessions in
+ * flight finish and are recorded), under systemd's TimeoutStopSec=35.
+ */
 #define RUN_STOP_WAIT_MS 25000
+/*
+ * Messages one dispatch session of `run` carries.  A stop waits for the
+ * sessions in flight: at this size a relay may take about a second per
+ * message and the session still ends within RUN_STOP_WAIT_MS.
+ */
+#define RUN_BATCH 20
+
+/* The services of `run`, each borrowing cli->cfg and cli->data_dir. */
+struct run_services {
+    struct webhook_worker *hw;
+    struct doi_mail_worker *w;
+    struct dispatch *d;
+    struct scheduler *sch;
+    struct http_server *s;
+};
+
+/* Configurations a stuck worker of an earlier reload still borrows: kept to the end. */
+static struct config *run_retired[16];
+static size_t run_nretired;
+
+/* 1 when SIGINT or SIGTERM is pending (blocked, not yet taken). */
+static int stop_pending(void)
+{
+    sigset_t p;
+
+    return sigpending(&p) == 0 && (sigismember(&p, SIGTERM) == 1 || sigismember(&p, SIGINT) == 1);
+}
+
+static int ms_left(long long deadline)
+{
+    long long left = deadline - monotime_ms();
+    return left > 0 ? (int)left : 0;
+}
+
+/*
+ * Stops every service by deadline: the HTTP listener at once (running
+ * requests finish), the SMTP sessions in flight finish and are recorded,
+ * claimed rows go back to queued.  *stop_seen is set when SIGINT or SIGTERM
+ * came meanwhile (the reload then does not start anything again).  Returns
+ * 0 when everything ended (and was freed), 1 when a worker is still inside
+ * a session that hangs: it keeps borrowing the configuration.
+ */
+static int run_stop(struct run_services *sv, long long deadline, int *stop_seen)
+{
+    int stuck = 0;
+
+    scheduler_request_stop(sv->sch);
+    if (sv->d)
+        dispatch_request_stop(sv->d);
+    doi_mail_worker_request_stop(sv->w);
+    webhook_worker_request_stop(sv->hw, ms_left(deadline) - 1500);
+    http_stop(sv->s);
+    sv->s = NULL;
+    while (sv->d && !dispatch_finished(sv->d) && monotime_ms() < deadline) {
+        if (stop_seen && !*stop_seen && stop_pending())
+            *stop_seen = 1;
+        nanosleep(&(struct timespec){0, 50000000L}, NULL);
+    }
+    struct mo_err derr;
+    mo_err_init(&derr);
+    if (sv->d && dispatch_stop(sv->d, ms_left(deadline), &derr) != 0) {
+        mo_log(MO_LOG_WARN, "a dispatch worker is still inside an SMTP session: its rows become "
+                            "uncertain, its claims queued");
+        stuck = 1;
+    } else if (derr.code)
+        mo_log(MO_LOG_ERROR, "dispatch: %s", derr.msg);
+    sv->d = NULL;
+    if (scheduler_stop(sv->sch, ms_left(deadline)) != 0) {
+        mo_log(MO_LOG_WARN, "the scheduler is still waiting for the database");
+        stuck = 1;
+    }
+    sv->sch = NULL;
+    stuck |= webhook_worker_stop(sv->hw, ms_left(deadline));
+    sv->hw = NULL;
+    stuck |= doi_mail_worker_stop(sv->w, ms_left(deadline));
+    sv->w = NULL;
+    if (stop_seen && !*stop_seen && stop_pending())
+        *stop_seen = 1;
+    return stuck;
+}
+
+/* Leaves the process at once (a worker still borrows the configuration). */
+static void run_exit_now(int code)
+{
+    mo_log(MO_LOG_INFO, "stopped");
+    fflush(stdout);
+    fflush(stderr);
+    _exit(code);
+}
+
+/*
+ * Starts every service on cli->cfg: the webhook deliverer (it reads its
+ * secret first), the confirmation sender, the dispatch workers, the
+ * scheduler, the HTTP listener.  0, or -1 with err and nothing running.
+ */
+static int run_start(struct cli *cli, int sessions, struct run_services *sv, struct mo_err *err)
+{
+    struct dispatch_opts dopts = {sessions, 0, RUN_BATCH, cli->data_dir};
+
+    memset(sv, 0, sizeof(*sv));
+    if ((*cli->cfg.webhook_url && (sv->hw = webhook_worker_start(&cli->cfg, err)) == NULL) ||
+        (sv->w = doi_mail_worker_start(&cli->cfg, cli->data_dir, err)) == NULL ||
+        (sv->d = dispatch_start(&cli->cfg, &dopts, err)) == NULL ||
+        (sv->sch = scheduler_start(&cli->cfg, err)) == NULL ||
+        (sv->s = http_start(&cli->cfg, cli->data_dir, err)) == NULL) {
+        if (run_stop(sv, monotime_ms() + SERVE_STOP_WAIT_MS, NULL) != 0) {
+            fprintf(stderr, "mailout: %s\n", err->msg);
+            run_exit_now(mo_err_exit_code(err->code));
+        }
+        return -1;
+    }
+    return 0;
+}
+
+/* What reloading can check before anything stops: the keys and secrets the services read. */
+static int run_check(const struct config *next, struct mo_err *err)
+{
+    struct dkim *dk = NULL;
+    struct suppress_key key;
+    int rc;
+
+    if (dkim_open(next, &dk, err) < 0)
+        return -1;
+    dkim_free(dk);
+    if (*next->webhook_url) {
+        struct webhook_sender *ws = webhook_sender_new(next, err);
+        if (ws == NULL)
+            return -1;
+        webhook_sender_free(ws);
+    }
+    struct db *db = db_connect(next, err);
+    if (db == NULL)
+        return -1;
+    rc = suppress_key_load(db, next, &key, err);
+    explicit_bzero(&key, sizeof(key));
+    db_free(db);
+    return rc;
+}
+
+/*
+ * SIGHUP: reads the configuration file again.  A configuration that does
+ * not load or whose keys and secrets cannot be read is refused and the
+ * running one kept.  Otherwise the services stop as for SIGTERM (sessions in
+ * flight finish, claims go back), the configuration is swapped and they
+ * start again, the HTTP listener included (it borrows the configuration;
+ * connections are refused for that moment).  When they do not start on the
+ * new one, the old one is put back.  Returns 0 while running, 1 when a stop
+ * signal came meanwhile (nothing runs any more), -1 with err when not even
+ * the old configuration starts again.
+ */
+static int run_reload(struct cli *cli, int sessions, struct run_services *sv, struct mo_err *err)
+{
+    struct config next;
+    struct mo_err rerr;
+    int stop_seen = 0;
+    char file[512];
+
+    int fw = snprintf(file, sizeof(file), "%s", *cli->cfg.path ? cli->cfg.path : "(defaults)");
+    if (fw < 0 || (size_t)fw >= sizeof(file))
+        memcpy(file + sizeof(file) - 4, "...", 4); /* only for the log line */
+    mo_err_init(&rerr);
+    mo_log(MO_LOG_INFO, "SIGHUP: reloading the configuration file=%s", file);
+    if (cli_config_reload(cli, &next, &rerr) < 0) {
+        mo_log(MO_LOG_ERROR, "configuration refused, the running one is kept: %s", rerr.msg);
+        return 0;
+    }
+    if (run_check(&next, &rerr) < 0) {
+        mo_log(MO_LOG_ERROR, "configuration refused, the running one is kept: %s", rerr.msg);
+        config_release(&next);
+        return 0;
+    }
+    int stuck = run_stop(sv, monotime_ms() + RUN_STOP_WAIT_MS, &stop_seen);
+    cli_config_swap(cli, &next); /* next now holds the old configuration */
+    if (stuck) {
+        /*
+         * A worker stuck with a relay borrows &cli->cfg: the strings it already
+         * read are the old configuration's, kept to the end of the process.
+         */
+        if (run_nretired == sizeof(run_retired) / sizeof(run_retired[0])) {
+            mo_log(MO_LOG_ERROR, "too many workers stuck with a relay: exiting");
+            run_exit_now(mo_err_exit_code(MO_E_UNAVAILABLE));
+        }
+        run_retired[run_nretired] = xmalloc(sizeof(struct config));
+        *run_retired[run_nretired++] = next;
+        memset(&next, 0, sizeof(next)); /* path NULL: no way back */
+    }
+    if (stop_seen) {
+        if (next.path != NULL)
+            config_release(&next);
+        return 1;
+    }
+    if (run_start(cli, sessions, sv, &rerr) == 0) {
+        mo_log(MO_LOG_INFO, "configuration reloaded file=%s log_level=%s listen=%s transport=%s",
+               file, cli->cfg.log_level, cli->cfg.listen, cli->cfg.transport);
+        if (next.path != NULL)
+            config_release(&next);
+        return 0;
+    }
+    mo_log(MO_LOG_ERROR, "configuration refused, the running one is kept: %s", rerr.msg);
+    if (next.path == NULL) {
+        /* the old one is retired (a stuck worker borrows it): no way back */
+        *err = rerr;
+        return -1;
+    }
+    cli_config_swap(cli, &next);
+    config_release(&next);
+    if (run_start(cli, sessions, sv, err) < 0)
+        return -1;
+    return 0;
+}
+
+static const char *signal_name(int sig)
+{
+    return sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "SIGHUP";
+}
 
 int cmd_run(struct cli *cli, int argc, char **argv, struct mo_err *err)
 {
     static const struct option lo[] = {{"sessions", required_argument, NULL, 'j'},
                                        {NULL, 0, NULL, 0}};
     struct dispatch_cli_opts o = {0, 0, 2};
-    int first, rc;
+    struct run_services sv;
+    int first, rc, sig = 0;
     sigset_t set;
-    struct mo_err derr;
 
-    mo_err_init(&derr);
     rc = cli_getopt(cli, argc, argv, "j:", lo, dispatch_opt, &o, &first, err);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
@@ -464,69 +683,40 @@ int cmd_run(struct cli *cli, int argc, char **argv, struct mo_err *err)
     db_free(db);
     if (rc < 0)
         return -1;
+    if (filled)
+        mo_log(MO_LOG_INFO, "stored the keyed hash of %ld older contacts", filled);
     block_stop_signals(&set); /* before any thread starts */
     sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
-
-    struct webhook_worker *hw = NULL;
-    if (*cli->cfg.webhook_url && (hw = webhook_worker_start(&cli->cfg, err)) == NULL)
+    if (run_start(cli, o.sessions, &sv, err) < 0)
         return -1;
-    struct doi_mail_worker *w = doi_mail_worker_start(&cli->cfg, cli->data_dir, err);
-    if (w == NULL) {
-        stop_workers(NULL, hw, monotime_ms(), err);
-        return -1;
-    }
-    struct dispatch_opts dopts = {o.sessions, 0, DISPATCH_BATCH, cli->data_dir};
-    struct dispatch *d = dispatch_start(&cli->cfg, &dopts, err);
-    if (d == NULL) {
-        stop_workers(w, hw, monotime_ms(), err);
-        return -1;
-    }
-    struct scheduler *sch = scheduler_start(&cli->cfg, err);
-    struct http_server *s = sch ? http_start(&cli->cfg, cli->data_dir, err) : NULL;
-    if (s == NULL) {
-        derr = *err;
-        scheduler_stop(sch, 1000);
-        dispatch_stop(d, 1000, NULL);
-        stop_workers(w, hw, monotime_ms(), &derr);
-        *err = derr;
-        return -1;
-    }
-    mo_log(MO_LOG_INFO, "running: scheduler, %d dispatch workers, http://%s (public base %s)",
-           o.sessions, cli->cfg.listen, cli->cfg.base_url);
+    mo_log(MO_LOG_INFO, "running pid=%ld sessions=%d listen=%s base_url=%s config=%s log_level=%s",
+           (long)getpid(), o.sessions, cli->cfg.listen, cli->cfg.base_url,
+           *cli->cfg.path ? cli->cfg.path : "(defaults)", cli->cfg.log_level);
     fflush(stderr);
     purge(cli);
     for (;;) {
         struct timespec ts = {3600, 0};
-        int sig = sigtimedwait(&set, NULL, &ts);
+        sig = sigtimedwait(&set, NULL, &ts);
         if (sig == SIGINT || sig == SIGTERM)
             break;
-        if (sig == SIGHUP)
-            mo_log(MO_LOG_WARN, "SIGHUP: reloading is not supported yet"); /* issue 11: h-run */
+        if (sig == SIGHUP) {
+            rc = run_reload(cli, o.sessions, &sv, err);
+            if (rc < 0) {
+                mo_log(MO_LOG_ERROR, "not running any more: %s", err->msg);
+                return -1;
+            }
+            if (rc == 1) { /* a stop signal came during the reload: already stopped */
+                mo_log(MO_LOG_INFO, "stopped");
+                return 0;
+            }
+        }
         if (sig < 0 && errno == EAGAIN)
             purge(cli);
     }
-    mo_log(MO_LOG_INFO, "stopping");
-    long long t0 = monotime_ms();
-    scheduler_request_stop(sch);
-    dispatch_request_stop(d);
-    doi_mail_worker_request_stop(w);
-    webhook_worker_request_stop(hw, SERVE_STOP_WAIT_MS - 1500);
-    http_stop(s);
-    /* the sessions in flight finish and are recorded; claimed rows are given back */
-    while (!dispatch_finished(d) && monotime_ms() - t0 < RUN_STOP_WAIT_MS)
-        nanosleep(&(struct timespec){0, 50000000L}, NULL);
-    if (dispatch_stop(d, 1000, &derr) != 0 || scheduler_stop(sch, 1000) != 0) {
-        mo_log(MO_LOG_WARN, "a worker is still waiting: leaving without it");
-        fflush(stdout);
-        fflush(stderr);
-        _exit(0);
-    }
-    stop_workers(w, hw, monotime_ms(), NULL);
+    mo_log(MO_LOG_INFO, "stopping signal=%s", signal_name(sig));
+    if (run_stop(&sv, monotime_ms() + RUN_STOP_WAIT_MS, NULL) != 0)
+        run_exit_now(0);
     mo_log(MO_LOG_INFO, "stopped");
-    if (derr.code) {
-        *err = derr;
-        return -1;
-    }
     return 0;
 }

@@ -24,6 +24,7 @@
 #include "importer.h"
 #include "isotime.h"
 #include "ledger.h"
+#include "send_window.h"
 #include "suppress.h"
 #include "topic.h"
 #include "utf8.h"
@@ -41,14 +42,16 @@ enum col {
     COL_CONSENT_SOURCE,
     COL_CONSENT_TEXT_ID,
     COL_CONSENT_IP,
+    COL_TIME_ZONE, /* issue 11: send windows (h-window) */
     COL__KNOWN,
     COL_ATTR = 100,
     COL_DROP = 101,
 };
 
 static const char *const known_cols[COL__KNOWN] = {
-    "email",         "name",         "country",        "locale",          "birth_date",
-    "consent_topic", "consented_at", "consent_source", "consent_text_id", "consent_ip"};
+    "email",           "name",          "country",      "locale",
+    "birth_date",      "consent_topic", "consented_at", "consent_source",
+    "consent_text_id", "consent_ip",    "time_zone"};
 
 #define MAX_COLS  256
 #define NAME_MAX_ 200
@@ -60,6 +63,7 @@ struct import {
     int map[MAX_COLS];
     char *colname[MAX_COLS];
     int has_proof;
+    int has_time_zone; /* the file has a time_zone column */
     struct suppress_key key;
     struct contact_import_stats *st;
 };
@@ -127,6 +131,8 @@ static int map_header(struct import *im, const struct csvin_row *row, const char
                                   row->line, name);
         if (im->map[i] == COL_EMAIL)
             have_email = 1;
+        if (im->map[i] == COL_TIME_ZONE)
+            im->has_time_zone = 1;
         if (im->map[i] >= COL_CONSENT_TOPIC && im->map[i] <= COL_CONSENT_IP)
             proof++;
         if (im->map[i] == COL_DROP) {
@@ -268,6 +274,14 @@ static int check_row(struct import *im, const struct csvin_row *row)
         reportf(im, row->line, "invalid locale '%s': expected e.g. en, de or en-GB", v[COL_LOCALE]);
         goto bad;
     }
+    /* the shape here; whether the zone database knows it, after the COPY */
+    if (v[COL_TIME_ZONE] && *v[COL_TIME_ZONE] && !send_window_zone_shape(v[COL_TIME_ZONE])) {
+        reportf(im, row->line,
+                "invalid time_zone '%s' (column time_zone): expected an IANA zone name such as "
+                "Europe/Berlin",
+                importer_show(&im->io, v[COL_TIME_ZONE]));
+        goto bad;
+    }
     if (v[COL_BIRTH_DATE] && *v[COL_BIRTH_DATE]) {
         if (isodate_parse(v[COL_BIRTH_DATE], &y, &m, &d) < 0 || y < 1900 ||
             isotime_parse(v[COL_BIRTH_DATE], &t) < 0 || t > time(NULL)) {
@@ -330,7 +344,8 @@ static int check_row(struct import *im, const struct csvin_row *row)
     importer_field(&im->io, v[COL_CONSENTED_AT], 0);
     importer_field(&im->io, v[COL_CONSENT_SOURCE], 0);
     importer_field(&im->io, v[COL_CONSENT_TEXT_ID], 0);
-    importer_field(&im->io, v[COL_CONSENT_IP], 1);
+    importer_field(&im->io, v[COL_CONSENT_IP], 0);
+    importer_field(&im->io, v[COL_TIME_ZONE], 1);
     free(norm);
     buf_release(&attrs);
     return 0;
@@ -381,7 +396,7 @@ int contact_import(struct db *db, const struct config *cfg, const char *path,
                        " line bigint, email text, email_norm text, addr_hmac text, name text,"
                        " country text, locale text, birth_date date, attrs jsonb,"
                        " consent_topic text, consented_at timestamptz, consent_source text,"
-                       " consent_text_id bigint, consent_ip inet) ON COMMIT DROP",
+                       " consent_text_id bigint, consent_ip inet, time_zone text) ON COMMIT DROP",
                        "COPY import_contacts FROM STDIN (FORMAT csv)", err) < 0)
         goto out;
     while ((got = csvin_next(in, &row, err)) > 0) {
@@ -403,6 +418,15 @@ int contact_import(struct db *db, const struct config *cfg, const char *path,
             goto out;
         st->rejected += bad;
         if (db_run(db, Q_IMPORT_DROP_BAD_PROOF, NULL, 0, err) < 0)
+            goto out;
+    }
+    /* issue 11 (h-window): a time_zone the zone database does not know */
+    if (im.has_time_zone) {
+        long bad = importer_report_query(&im.io, Q_WINDOW_IMPORT_BAD_ZONE, err);
+        if (bad < 0)
+            goto out;
+        st->rejected += bad;
+        if (bad > 0 && db_run(db, Q_WINDOW_IMPORT_DROP_BAD_ZONE, NULL, 0, err) < 0)
             goto out;
     }
     /* what is left is valid; suppressed rows are counted even when the file then fails */
@@ -582,12 +606,15 @@ json_t *contact_show(struct db *db, const char *email, struct mo_err *err)
     snprintf(idbuf, sizeof(idbuf), "%lld", id); /* fits: at most 20 characters */
     json_error_t je;
     json_t *attrs = json_loads(db_val(r, 0, "attrs"), 0, &je);
-    c = json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id", (json_int_t)id,
+    c = json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id", (json_int_t)id,
                   "email", val(r, 0, "email"), "email_normalized", val(r, 0, "email_norm"), "name",
                   val(r, 0, "name"), "country", val(r, 0, "country"), "locale", val(r, 0, "locale"),
-                  "birth_date", val(r, 0, "birth_date"), "attributes",
-                  attrs ? attrs : json_object(), "source", val(r, 0, "source"), "created_at",
-                  val(r, 0, "created_at"));
+                  "time_zone", val(r, 0, "time_zone"), "birth_date", val(r, 0, "birth_date"),
+                  "attributes", attrs ? attrs : json_object(), "source", val(r, 0, "source"),
+                  "created_at", val(r, 0, "created_at"));
+    /* issue 11 (h-window): the zone send windows are read in when the contact has none */
+    if (c)
+        json_object_set_new(c, "country_time_zone", val(r, 0, "country_zone"));
     PQclear(r);
     if (c == NULL) {
         mo_err_set(err, MO_E_INTERNAL, "cannot build the record of contact %s", idbuf);

@@ -31,6 +31,7 @@
 #include "crypto.h"
 #include "dkim.h"
 #include "log.h"
+#include "send_window.h"
 #include "throttle.h"
 #include "transport.h"
 #include "xalloc.h"
@@ -182,6 +183,7 @@ struct item {
 struct batch {
     struct item *it;
     int n;
+    int waiting; /* claimed, then moved to their send window's next opening */
     char **held; /* domains counted for this session */
     int nheld;
     struct transport_msg *tms;
@@ -463,12 +465,26 @@ static int claim(struct worker *w, long want, struct batch *b, struct mo_err *er
     PGresult *r = db_exec(w->db, Q_DISPATCH_CLAIM, p, 2, err);
     if (r == NULL)
         return -1;
-    b->n = PQntuples(r);
-    b->it = xcalloc((size_t)(b->n ? b->n : 1), sizeof(*b->it));
-    for (int i = 0; i < b->n; i++) {
-        struct item *it = &b->it[i];
+    /* issue 11 (h-window): recipients outside their send window go back, due at its opening */
+    long long *waiting = NULL;
+    int nwait = 0;
+    if (PQntuples(r) > 0 && send_window_defer_claimed(w->db, w->key, &waiting, &nwait, err) < 0) {
+        PQclear(r);
+        return -1;
+    }
+    b->waiting = nwait;
+    b->n = 0;
+    b->it = xcalloc((size_t)(PQntuples(r) ? PQntuples(r) : 1), sizeof(*b->it));
+    for (int i = 0; i < PQntuples(r); i++) {
+        long long id = db_int(r, i, "id");
+        int skip = 0;
+        for (int j = 0; j < nwait && !skip; j++)
+            skip = waiting[j] == id;
+        if (skip)
+            continue;
+        struct item *it = &b->it[b->n++];
         compose_msg_init(&it->msg);
-        it->id = db_int(r, i, "id");
+        it->id = id;
         it->run_id = db_int(r, i, "run_id");
         it->campaign_id = db_int(r, i, "campaign_id");
         it->contact_id = db_int(r, i, "contact_id");
@@ -488,6 +504,10 @@ static int claim(struct worker *w, long want, struct batch *b, struct mo_err *er
         it->fate = FATE_EXCLUDED; /* until the engine finds a basis */
     }
     PQclear(r);
+    if (nwait > 0)
+        mo_log(MO_LOG_DEBUG, "dispatch worker=%lld: %d claimed rows wait for their send window",
+               w->key, nwait);
+    free(waiting);
     return 0;
 }
 
@@ -1000,7 +1020,7 @@ static enum batch_rc run_batch(struct worker *w, struct mo_err *err)
         goto out;
     }
     if (b.n == 0) {
-        rc = BATCH_IDLE;
+        rc = b.waiting ? BATCH_WORKED : BATCH_IDLE;
         goto out;
     }
     if (recheck(w, &b, err) < 0) {

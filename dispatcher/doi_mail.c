@@ -23,6 +23,7 @@
 #include <openssl/crypto.h>
 
 #include "address.h"
+#include "bgworker.h"
 #include "buf.h"
 #include "compose.h"
 #include "dkim.h"
@@ -646,31 +647,15 @@ struct doi_mail_worker {
     const char *data_dir;
     char owner[DOI_MAIL_OWNER_MAX];
     struct dkim *dkim; /* loaded once at start */
-    pthread_t thread;
-    int wake[2]; /* a byte written to wake[1] makes the worker look at stop */
-    atomic_int stop;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int done;
+    struct bgworker *bg;
 };
 
-/* Sleeps until a notification, a wake-up byte or timeout_ms; drains both. */
-static void worker_wait(struct doi_mail_worker *w, struct db *db, int timeout_ms)
+/* Sleeps until a notification, a stop request or timeout_ms; drains the notifications. */
+static void worker_wait(struct bgworker *bg, struct db *db, int timeout_ms)
 {
-    struct pollfd fds[2];
-    nfds_t nfds = 0;
-    char junk[64];
+    int fd = db ? PQsocket(db_conn(db)) : -1;
 
-    fds[nfds].fd = w->wake[0];
-    fds[nfds++].events = POLLIN;
-    if (db && PQsocket(db_conn(db)) >= 0) {
-        fds[nfds].fd = PQsocket(db_conn(db));
-        fds[nfds++].events = POLLIN;
-    }
-    if (poll(fds, nfds, timeout_ms) < 0 && errno != EINTR)
-        return;
-    while (read(w->wake[0], junk, sizeof(junk)) > 0)
-        ;
+    bgworker_wait(bg, fd, timeout_ms);
     if (db && PQconsumeInput(db_conn(db))) {
         PGnotify *nt;
         while ((nt = PQnotifies(db_conn(db))) != NULL)
@@ -678,21 +663,12 @@ static void worker_wait(struct doi_mail_worker *w, struct db *db, int timeout_ms
     }
 }
 
-static void log_once(char *last, size_t n, enum mo_log_level level, const char *msg)
-{
-    if (strcmp(last, msg) == 0)
-        return;
-    snprintf(last, n, "%s", msg);
-    mo_log(level, "confirmation sender: %s", msg);
-}
-
-static void *worker_main(void *arg)
+static void worker_body(struct bgworker *bg, void *arg)
 {
     struct doi_mail_worker *w = arg;
     struct db *db = NULL;
-    char last[sizeof(((struct mo_err *)0)->msg)] = "";
 
-    while (!atomic_load(&w->stop)) {
+    while (!bgworker_stopping(bg)) {
         struct mo_err err;
         mo_err_init(&err);
         if (db == NULL) {
@@ -702,22 +678,22 @@ static void *worker_main(void *arg)
                 db = NULL;
             }
             if (db == NULL) {
-                log_once(last, sizeof(last), MO_LOG_WARN, err.msg);
-                worker_wait(w, NULL, 5000);
+                bgworker_log_once(bg, MO_LOG_WARN, err.msg);
+                worker_wait(bg, NULL, 5000);
                 continue;
             }
         }
         struct doi_mail_opts o = {DOI_MAIL_BATCH, w->owner, 0};
         struct doi_mail_stats st;
         int failed = 0;
-        while (!atomic_load(&w->stop)) {
+        while (!bgworker_stopping(bg)) {
             mo_err_init(&err);
             if (run_batch(db, w->cfg, w->data_dir, &o, w->dkim, &st, &err) < 0) {
-                log_once(last, sizeof(last), MO_LOG_ERROR, err.msg);
+                bgworker_log_once(bg, MO_LOG_ERROR, err.msg);
                 failed = 1;
                 break;
             }
-            last[0] = '\0';
+            bgworker_log_clear(bg);
             if (st.claimed < o.max)
                 break;
         }
@@ -726,24 +702,9 @@ static void *worker_main(void *arg)
             db = NULL;
             continue;
         }
-        worker_wait(w, db, 1000);
+        worker_wait(bg, db, 1000);
     }
     db_free(db);
-    pthread_mutex_lock(&w->mu);
-    w->done = 1;
-    pthread_cond_signal(&w->cv);
-    pthread_mutex_unlock(&w->mu);
-    return NULL;
-}
-
-static void worker_free(struct doi_mail_worker *w)
-{
-    dkim_free(w->dkim);
-    close(w->wake[0]);
-    close(w->wake[1]);
-    pthread_mutex_destroy(&w->mu);
-    pthread_cond_destroy(&w->cv);
-    free(w);
 }
 
 struct doi_mail_worker *doi_mail_worker_start(const struct config *cfg, const char *data_dir,
@@ -757,23 +718,10 @@ struct doi_mail_worker *doi_mail_worker_start(const struct config *cfg, const ch
         free(w);
         return NULL;
     }
-    if (pipe(w->wake) < 0) {
-        mo_err_set(err, MO_E_INTERNAL, "pipe: %s", strerror(errno));
+    w->bg = bgworker_start("confirmation sender", worker_body, w, err);
+    if (w->bg == NULL) {
         dkim_free(w->dkim);
         free(w);
-        return NULL;
-    }
-    for (int i = 0; i < 2; i++) {
-        fcntl(w->wake[i], F_SETFD, FD_CLOEXEC);
-        fcntl(w->wake[i], F_SETFL, O_NONBLOCK);
-    }
-    pthread_mutex_init(&w->mu, NULL);
-    monotime_cond_init(&w->cv);
-    atomic_init(&w->stop, 0);
-    int e = pthread_create(&w->thread, NULL, worker_main, w);
-    if (e != 0) {
-        mo_err_set(err, MO_E_INTERNAL, "cannot start the confirmation sender: %s", strerror(e));
-        worker_free(w);
         return NULL;
     }
     mo_log(MO_LOG_INFO, "confirmation sender started id=%s", w->owner);
@@ -782,31 +730,17 @@ struct doi_mail_worker *doi_mail_worker_start(const struct config *cfg, const ch
 
 void doi_mail_worker_request_stop(struct doi_mail_worker *w)
 {
-    if (w == NULL)
-        return;
-    atomic_store(&w->stop, 1);
-    if (write(w->wake[1], "x", 1) < 0 && errno != EAGAIN)
-        mo_log(MO_LOG_DEBUG, "confirmation sender: wake-up failed: %s", strerror(errno));
+    if (w != NULL)
+        bgworker_request_stop(w->bg);
 }
 
 int doi_mail_worker_stop(struct doi_mail_worker *w, int wait_ms)
 {
-    struct timespec until;
-    int done;
-
     if (w == NULL)
         return 0;
-    doi_mail_worker_request_stop(w);
-    monotime_deadline(&until, wait_ms);
-    pthread_mutex_lock(&w->mu);
-    while (!w->done)
-        if (pthread_cond_timedwait(&w->cv, &w->mu, &until) != 0)
-            break;
-    done = w->done;
-    pthread_mutex_unlock(&w->mu);
-    if (done) {
-        pthread_join(w->thread, NULL);
-        worker_free(w);
+    if (bgworker_stop(w->bg, wait_ms) == 0) {
+        dkim_free(w->dkim);
+        free(w);
         return 0;
     }
     /* still inside an SMTP session: give its mails back for the next sender */

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "db.h"
@@ -530,7 +531,12 @@ void http_stop(struct http_server *s)
 {
     if (s == NULL)
         return;
-    MHD_quiesce_daemon(s->d);
+    /* after quiescing, the listening socket is ours to close (MHD_stop_daemon leaves
+     * it open): without this the port stays bound and `run` could not listen again
+     * on a reload */
+    MHD_socket fd = MHD_quiesce_daemon(s->d);
     MHD_stop_daemon(s->d);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
     server_free(s);
 }

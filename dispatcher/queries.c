@@ -93,6 +93,12 @@
 
 #define UNKNOWN_SKU_WHERE " WHERE NOT EXISTS (SELECT 1 FROM products p WHERE p.sku = i.sku)"
 
+/* send windows (issue 11: h-window): the zone names PostgreSQL knows, without its
+   posix/ and right/ copies */
+#define WINDOW_BAD_ZONE_WHERE                                                                      \
+    " WHERE i.time_zone IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_timezone_names n"             \
+    "  WHERE n.name = i.time_zone AND n.name !~ '^(posix|right)/')"
+
 #define TRACKING_TOPIC "(SELECT id FROM topics WHERE name = 'tracking' AND reserved)"
 
 static const struct query queries[Q__COUNT] = {
@@ -166,20 +172,23 @@ static const struct query queries[Q__COUNT] = {
       "  (array_agg(name ORDER BY line DESC) FILTER (WHERE name IS NOT NULL))[1] AS name,"
       "  (array_agg(country ORDER BY line DESC) FILTER (WHERE country IS NOT NULL))[1] AS country,"
       "  (array_agg(locale ORDER BY line DESC) FILTER (WHERE locale IS NOT NULL))[1] AS locale,"
+      "  (array_agg(time_zone ORDER BY line DESC) FILTER (WHERE time_zone IS NOT NULL))[1]"
+      "   AS time_zone,"
       "  (array_agg(birth_date ORDER BY line DESC) FILTER (WHERE birth_date IS NOT NULL))[1]"
       "   AS birth_date, min(addr_hmac) AS addr_hmac"
       "  FROM import_contacts GROUP BY email_norm),"
       " a AS (SELECT i.email_norm, jsonb_object_agg(kv.key, kv.value ORDER BY i.line) AS attrs"
       "  FROM import_contacts i, jsonb_each(i.attrs) kv GROUP BY i.email_norm)"
       " INSERT INTO contacts (email, email_norm, name, country, locale, birth_date, attrs, source,"
-      "  addr_hmac)"
+      "  addr_hmac, time_zone)"
       " SELECT m.email, m.email_norm, m.name, m.country, m.locale, m.birth_date,"
-      "  COALESCE(a.attrs, '{}'::jsonb), 'import:' || $1, m.addr_hmac"
+      "  COALESCE(a.attrs, '{}'::jsonb), 'import:' || $1, m.addr_hmac, m.time_zone"
       " FROM m LEFT JOIN a USING (email_norm)"
       " ON CONFLICT (email_norm) DO UPDATE SET name = COALESCE(EXCLUDED.name, contacts.name),"
       "  addr_hmac = COALESCE(contacts.addr_hmac, EXCLUDED.addr_hmac),"
       "  country = COALESCE(EXCLUDED.country, contacts.country),"
       "  locale = COALESCE(EXCLUDED.locale, contacts.locale),"
+      "  time_zone = COALESCE(EXCLUDED.time_zone, contacts.time_zone),"
       "  birth_date = COALESCE(EXCLUDED.birth_date, contacts.birth_date),"
       "  attrs = contacts.attrs || EXCLUDED.attrs, updated_at = now()",
       1),
@@ -223,7 +232,9 @@ static const struct query queries[Q__COUNT] = {
       " WHERE c.id = v.id AND c.addr_hmac IS NULL",
       2),
     Q(Q_CONTACT_GET,
-      "SELECT id, email, email_norm, name, country, locale, birth_date::text AS birth_date,"
+      "SELECT id, email, email_norm, name, country, locale, time_zone,"
+      " (SELECT z.zone FROM country_zones z WHERE z.country = contacts.country) AS country_zone,"
+      " birth_date::text AS birth_date,"
       " attrs::text AS attrs, source, iso_utc(created_at) AS created_at FROM contacts"
       " WHERE email_norm = $1",
       1),
@@ -1000,6 +1011,29 @@ static const struct query queries[Q__COUNT] = {
       " AND request_id = $2::bigint AND kind = 'confirmed' AND receipt_sha256 IS NOT NULL",
       2),
     /* issue 11: schedules, iCalendar (h-ical) */
+    Q(Q_SCHED_CAMPAIGN, "SELECT id FROM campaigns WHERE name = $1", 1),
+    Q(Q_SCHED_UPSERT,
+      "INSERT INTO schedules (campaign_id, kind, dtstart, tzid, rrule, ics, next_at)"
+      " VALUES ($1::bigint, $2, $3::timestamptz, $4, $5, $6, $7::timestamptz)"
+      " ON CONFLICT (campaign_id) DO UPDATE SET kind = EXCLUDED.kind,"
+      " dtstart = EXCLUDED.dtstart, tzid = EXCLUDED.tzid, rrule = EXCLUDED.rrule,"
+      " ics = EXCLUDED.ics, next_at = EXCLUDED.next_at, created_at = now()",
+      7),
+    Q(Q_SCHED_DELETE, "DELETE FROM schedules WHERE campaign_id = $1::bigint RETURNING id", 1),
+    Q(Q_SCHED_GET,
+      "SELECT kind, tzid, rrule, ics,"
+      " to_char(dtstart AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS dtstart_utc,"
+      " to_char(next_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS next_at_utc"
+      " FROM schedules WHERE campaign_id = $1::bigint",
+      1),
+    /* the last 100 handled occurrences, oldest first */
+    Q(Q_SCHED_OCCURRENCES,
+      "SELECT occurs_at_utc, state, reason, run_id FROM ("
+      " SELECT to_char(occurs_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+      " AS occurs_at_utc, occurs_at, id, state, reason, run_id"
+      " FROM schedule_occurrences WHERE campaign_id = $1::bigint"
+      " ORDER BY occurs_at DESC, id DESC LIMIT 100) o ORDER BY occurs_at, id",
+      1),
     /* issue 11: the scheduler (h-sched) */
     Q(Q_SCHED_DUE,
       "SELECT id FROM schedules WHERE next_at <= $1::timestamptz ORDER BY next_at, id"
@@ -1025,6 +1059,67 @@ static const struct query queries[Q__COUNT] = {
     Q(Q_SCHED_ADVANCE, "UPDATE schedules SET next_at = $2::timestamptz WHERE id = $1::bigint", 2),
     /* issue 11: mailout run, signals, reload (h-run) */
     /* issue 11: send windows (h-window) */
+    Q(Q_WINDOW_CAMPAIGN_LOCK, "SELECT id FROM campaigns WHERE name = $1 FOR UPDATE", 1),
+    /* all three NULL clears the window */
+    Q(Q_WINDOW_SET,
+      "UPDATE campaigns SET window_days = $2::smallint[], window_start = $3::time,"
+      " window_end = $4::time WHERE id = $1::bigint",
+      4),
+    /* after a change: rows waiting for the old window, and due rows outside the new one */
+    Q(Q_WINDOW_REQUEUE,
+      "WITH x AS (SELECT q.id, q.due_at, q.window_opens_at,"
+      "  send_window_opens(r.campaign_id, q.contact_id, now()) AS opens"
+      "  FROM send_queue q JOIN campaign_runs r ON r.id = q.run_id"
+      "  WHERE r.campaign_id = $1::bigint AND r.state IN ('queued', 'sending', 'paused')"
+      "  AND q.state = 'queued' AND (q.due_at <= now() OR q.due_at = q.window_opens_at))"
+      " UPDATE send_queue q SET due_at = x.opens,"
+      "  window_opens_at = CASE WHEN x.opens > now() THEN x.opens END, updated_at = now()"
+      " FROM x WHERE q.id = x.id AND x.opens IS NOT NULL"
+      "  AND (x.opens > now() OR x.due_at = x.window_opens_at)",
+      1),
+    Q(Q_WINDOW_GET,
+      "SELECT cm.id, cm.window_days::text AS days, to_char(cm.window_start, 'HH24:MI') AS hstart,"
+      " to_char(cm.window_end, 'HH24:MI') AS hend,"
+      " COALESCE((SELECT s.tzid FROM schedules s WHERE s.campaign_id = cm.id), 'UTC') AS zone"
+      " FROM campaigns cm WHERE cm.name = $1",
+      1),
+    Q(Q_WINDOW_RUNS_WAITING,
+      "SELECT r.id AS run, (SELECT count(*) FROM send_queue q WHERE q.run_id = r.id"
+      "  AND q.state = 'queued' AND q.due_at = q.window_opens_at AND q.due_at > now()) AS n"
+      " FROM campaign_runs r WHERE r.campaign_id = $1::bigint ORDER BY r.id DESC",
+      1),
+    /* a new run: the next opening once per zone (and start), not per recipient */
+    Q(Q_WINDOW_DEFER_RUN,
+      "WITH cm AS (SELECT c.id, c.window_days, c.window_start, c.window_end FROM campaigns c"
+      "  JOIN campaign_runs r ON r.campaign_id = c.id"
+      "  WHERE r.id = $1::bigint AND c.window_days IS NOT NULL),"
+      " x AS (SELECT q.id, send_window_zone(q.contact_id, cm.id) AS tz,"
+      "  greatest(q.due_at, now()) AS from_at FROM send_queue q, cm"
+      "  WHERE q.run_id = $1::bigint AND q.state = 'queued'),"
+      " z AS (SELECT d.tz, d.from_at, send_window_next(d.tz, cm.window_days, cm.window_start,"
+      "  cm.window_end, d.from_at) AS opens FROM (SELECT DISTINCT tz, from_at FROM x) d, cm)"
+      " UPDATE send_queue q SET due_at = z.opens, window_opens_at = z.opens, updated_at = now()"
+      " FROM x JOIN z ON z.tz = x.tz AND z.from_at = x.from_at"
+      " WHERE q.id = x.id AND z.opens > x.from_at",
+      1),
+    /* claimed rows whose window closed: back to the queue, due at the next opening */
+    Q(Q_WINDOW_DEFER_CLAIMED,
+      "WITH x AS (SELECT q.id, COALESCE(send_window_opens(r.campaign_id, q.contact_id, now()),"
+      "   now() + interval '1 day') AS opens"
+      "  FROM send_queue q JOIN campaign_runs r ON r.id = q.run_id"
+      "  JOIN campaigns cm ON cm.id = r.campaign_id"
+      "  WHERE q.worker_key = $1::bigint AND q.state = 'claimed' AND cm.window_days IS NOT NULL)"
+      " UPDATE send_queue q SET state = 'queued', worker_key = NULL, due_at = x.opens,"
+      "  window_opens_at = x.opens, updated_at = now()"
+      " FROM x WHERE q.id = x.id AND x.opens > now() RETURNING q.id",
+      1),
+    /* contact import: a time_zone the zone database does not know */
+    Q(Q_WINDOW_IMPORT_BAD_ZONE,
+      "SELECT i.line, 'unknown time_zone ''' || i.time_zone || ''' (column time_zone):"
+      " expected an IANA zone name such as Europe/Berlin' AS reason"
+      " FROM import_contacts i" WINDOW_BAD_ZONE_WHERE " ORDER BY i.line",
+      0),
+    Q(Q_WINDOW_IMPORT_DROP_BAD_ZONE, "DELETE FROM import_contacts i" WINDOW_BAD_ZONE_WHERE, 0),
 };
 
 const struct query *query_get(enum query_id id)

@@ -162,8 +162,9 @@ static void occ_log(const struct sched_row *row, const struct occ_note *n)
     if (n->run > 0)
         mo_log(MO_LOG_INFO,
                "schedule occurrence: run built campaign=%s occurs_at=%s run=%lld considered=%lld "
-               "queued=%lld excluded=%lld",
-               row->campaign, at, n->st.run_id, n->st.considered, n->st.queued, n->st.excluded);
+               "queued=%lld excluded=%lld window_wait=%ld",
+               row->campaign, at, n->st.run_id, n->st.considered, n->st.queued, n->st.excluded,
+               n->st.window_wait);
     else if (n->run == 0)
         mo_log(MO_LOG_WARN, "schedule occurrence: skipped campaign=%s occurs_at=%s reason=\"%s\"",
                row->campaign, at, n->reason);
@@ -328,66 +329,39 @@ int scheduler_tick(struct db *db, const struct config *cfg, time_t now, const ch
 
 /* --- the thread --- */
 
+/* here rather than above, so that the scheduler's own part stays apart */
+#include "bgworker.h"
+
 struct scheduler {
     const struct config *cfg;
     char owner[DOI_MAIL_OWNER_MAX];
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int stop;
-    int done;
+    struct bgworker *bg;
 };
 
-/* Waits up to ms for a stop request; 1 when one came. */
-static int wait_stop(struct scheduler *s, int ms)
-{
-    struct timespec until;
-    int stop;
-
-    monotime_deadline(&until, ms);
-    pthread_mutex_lock(&s->mu);
-    while (!s->stop)
-        if (pthread_cond_timedwait(&s->cv, &s->mu, &until) != 0)
-            break;
-    stop = s->stop;
-    pthread_mutex_unlock(&s->mu);
-    return stop;
-}
-
-static void *scheduler_main(void *arg)
+static void scheduler_body(struct bgworker *bg, void *arg)
 {
     struct scheduler *s = arg;
     struct db *db = NULL;
-    char last[sizeof(((struct mo_err *)0)->msg)] = "";
 
     do {
         struct mo_err err;
         struct scheduler_stats st;
         mo_err_init(&err);
         if (db == NULL && (db = db_connect(s->cfg, &err)) == NULL) {
-            if (strcmp(last, err.msg) != 0)
-                mo_log(MO_LOG_WARN, "scheduler: %s", err.msg);
-            snprintf(last, sizeof(last), "%s", err.msg);
+            bgworker_log_once(bg, MO_LOG_WARN, err.msg);
             continue;
         }
         if (scheduler_tick(db, s->cfg, time(NULL), s->owner, &st, &err) < 0) {
-            if (strcmp(last, err.msg) != 0)
-                mo_log(MO_LOG_ERROR, "scheduler: %s", err.msg);
-            snprintf(last, sizeof(last), "%s", err.msg);
+            bgworker_log_once(bg, MO_LOG_ERROR, err.msg);
             if (PQstatus(db_conn(db)) != CONNECTION_OK) {
                 db_free(db);
                 db = NULL;
             }
             continue;
         }
-        last[0] = '\0';
-    } while (!wait_stop(s, SCHEDULER_PERIOD_MS));
+        bgworker_log_clear(bg);
+    } while (!bgworker_wait(bg, -1, SCHEDULER_PERIOD_MS));
     db_free(db);
-    pthread_mutex_lock(&s->mu);
-    s->done = 1;
-    pthread_cond_broadcast(&s->cv);
-    pthread_mutex_unlock(&s->mu);
-    return NULL;
 }
 
 struct scheduler *scheduler_start(const struct config *cfg, struct mo_err *err)
@@ -395,17 +369,8 @@ struct scheduler *scheduler_start(const struct config *cfg, struct mo_err *err)
     struct scheduler *s = xcalloc(1, sizeof(*s));
 
     s->cfg = cfg;
-    if (doi_mail_owner_id(s->owner, err) < 0) {
-        free(s);
-        return NULL;
-    }
-    pthread_mutex_init(&s->mu, NULL);
-    monotime_cond_init(&s->cv);
-    int e = pthread_create(&s->thread, NULL, scheduler_main, s);
-    if (e != 0) {
-        mo_err_set(err, MO_E_INTERNAL, "cannot start the scheduler: %s", strerror(e));
-        pthread_mutex_destroy(&s->mu);
-        pthread_cond_destroy(&s->cv);
+    if (doi_mail_owner_id(s->owner, err) < 0 ||
+        (s->bg = bgworker_start("scheduler", scheduler_body, s, err)) == NULL) {
         free(s);
         return NULL;
     }
@@ -415,34 +380,16 @@ struct scheduler *scheduler_start(const struct config *cfg, struct mo_err *err)
 
 void scheduler_request_stop(struct scheduler *s)
 {
-    if (s == NULL)
-        return;
-    pthread_mutex_lock(&s->mu);
-    s->stop = 1;
-    pthread_cond_broadcast(&s->cv);
-    pthread_mutex_unlock(&s->mu);
+    if (s != NULL)
+        bgworker_request_stop(s->bg);
 }
 
 int scheduler_stop(struct scheduler *s, int wait_ms)
 {
-    struct timespec until;
-    int done;
-
     if (s == NULL)
         return 0;
-    scheduler_request_stop(s);
-    monotime_deadline(&until, wait_ms);
-    pthread_mutex_lock(&s->mu);
-    while (!s->done)
-        if (pthread_cond_timedwait(&s->cv, &s->mu, &until) != 0)
-            break;
-    done = s->done;
-    pthread_mutex_unlock(&s->mu);
-    if (!done)
+    if (bgworker_stop(s->bg, wait_ms) != 0)
         return 1; /* inside a transaction that hangs: the process leaves without it */
-    pthread_join(s->thread, NULL);
-    pthread_mutex_destroy(&s->mu);
-    pthread_cond_destroy(&s->cv);
     free(s);
     return 0;
 }

@@ -89,6 +89,48 @@ static int auth_interact(auth_client_request_t req, char **result, int fields, v
     return 1;
 }
 
+/*
+ * One debug line per protocol line (a pipelined write holds several), at
+ * most 200 bytes each, with every word holding an '@' shown as "(address)":
+ * the log names contacts by id, never by address.
+ */
+static void trace(const char *buf, int len, int writing)
+{
+    while (len > 0) {
+        const char *eol = memchr(buf, '\n', (size_t)len);
+        int n = eol ? (int)(eol - buf) : len, shown = 0;
+        char line[256];
+        for (int i = 0; i < n && i < 200 && shown < (int)sizeof(line) - 10;) {
+            int j = i;
+            while (j < n && buf[j] != ' ' && buf[j] != ':' && buf[j] != '\r')
+                j++;
+            if (j == i) {
+                if (buf[i] != '\r')
+                    line[shown++] = buf[i];
+                i++;
+                continue;
+            }
+            if (memchr(buf + i, '@', (size_t)(j - i))) {
+                memcpy(line + shown, "(address)", 9);
+                shown += 9;
+            } else {
+                int k =
+                    j - i < (int)sizeof(line) - 10 - shown ? j - i : (int)sizeof(line) - 10 - shown;
+                memcpy(line + shown, buf + i, (size_t)k);
+                shown += k;
+            }
+            i = j;
+        }
+        line[shown] = '\0';
+        if (shown > 0)
+            mo_log(MO_LOG_DEBUG, "smtp %s %s", writing ? ">" : "<", line);
+        if (eol == NULL)
+            break;
+        len -= n + 1;
+        buf = eol + 1;
+    }
+}
+
 /* log_level = debug: the SMTP dialogue, without message content or credentials.
  * AUTH shows only its verb; what we answer to the server's 334 challenges
  * (base64 user name and password with AUTH LOGIN) shows as "(credentials)".
@@ -118,7 +160,7 @@ static void monitor(const char *buf, int len, int writing, void *arg)
         st->in_auth = st->in_auth && challenge;
     }
     if (mo_log_level_current >= MO_LOG_DEBUG)
-        mo_log(MO_LOG_DEBUG, "smtp %s %.*s", writing ? ">" : "<", len > 200 ? 200 : len, buf);
+        trace(buf, len, writing);
 }
 
 /* After SSL_read()/SSL_write() returned ret: waits until the socket can make

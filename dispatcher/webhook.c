@@ -26,6 +26,7 @@
 
 #include "audit.h"
 #include "autoconf.h"
+#include "bgworker.h"
 #include "crypto.h"
 #include "fileio.h"
 #include "log.h"
@@ -689,79 +690,38 @@ struct webhook_worker {
     const struct config *cfg;
     struct webhook_sender *sender;
     char owner[WEBHOOK_OWNER_MAX];
-    pthread_t thread;
-    int wake[2]; /* a byte written to wake[1] makes the worker look at stop */
-    atomic_int stop;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int done;
+    struct bgworker *bg;
 };
 
-/* Sleeps until a wake-up byte or timeout_ms; drains the pipe. */
-static void worker_wait(struct webhook_worker *w, int timeout_ms)
-{
-    struct pollfd fd = {w->wake[0], POLLIN, 0};
-    char junk[64];
-
-    if (poll(&fd, 1, timeout_ms) < 0 && errno != EINTR)
-        return;
-    while (read(w->wake[0], junk, sizeof(junk)) > 0)
-        ;
-}
-
-static void log_once(char *last, size_t n, const char *msg)
-{
-    if (strcmp(last, msg) == 0)
-        return;
-    snprintf(last, n, "%s", msg);
-    mo_log(MO_LOG_WARN, "webhook deliverer: %s", msg);
-}
-
-static void *worker_main(void *arg)
+static void worker_body(struct bgworker *bg, void *arg)
 {
     struct webhook_worker *w = arg;
     struct db *db = NULL;
-    char last[sizeof(((struct mo_err *)0)->msg)] = "";
 
-    while (!atomic_load(&w->stop)) {
+    while (!bgworker_stopping(bg)) {
         struct mo_err err;
         struct webhook_stats st;
         mo_err_init(&err);
         if (db == NULL && (db = db_connect(w->cfg, &err)) == NULL) {
-            log_once(last, sizeof(last), err.msg);
-            worker_wait(w, 5000);
+            bgworker_log_once(bg, MO_LOG_WARN, err.msg);
+            bgworker_wait(bg, -1, 5000);
             continue;
         }
         if (webhook_run_one(db, w->sender, w->owner, &st, &err) < 0) {
-            log_once(last, sizeof(last), err.msg);
+            bgworker_log_once(bg, MO_LOG_WARN, err.msg);
             if (PQstatus(db_conn(db)) != CONNECTION_OK) {
                 db_free(db);
                 db = NULL;
             }
-            worker_wait(w, 1000);
+            bgworker_wait(bg, -1, 1000);
             continue;
         }
-        last[0] = '\0';
+        bgworker_log_clear(bg);
         /* nothing due, or the receiver failed: look again in a second */
         if (st.claimed == 0 || (st.failed && !st.dead))
-            worker_wait(w, 1000);
+            bgworker_wait(bg, -1, 1000);
     }
     db_free(db);
-    pthread_mutex_lock(&w->mu);
-    w->done = 1;
-    pthread_cond_signal(&w->cv);
-    pthread_mutex_unlock(&w->mu);
-    return NULL;
-}
-
-static void worker_free(struct webhook_worker *w)
-{
-    webhook_sender_free(w->sender);
-    close(w->wake[0]);
-    close(w->wake[1]);
-    pthread_mutex_destroy(&w->mu);
-    pthread_cond_destroy(&w->cv);
-    free(w);
 }
 
 struct webhook_worker *webhook_worker_start(const struct config *cfg, struct mo_err *err)
@@ -773,23 +733,10 @@ struct webhook_worker *webhook_worker_start(const struct config *cfg, struct mo_
         free(w);
         return NULL;
     }
-    if (pipe(w->wake) < 0) {
-        mo_err_set(err, MO_E_INTERNAL, "pipe: %s", strerror(errno));
+    w->bg = bgworker_start("webhook deliverer", worker_body, w, err);
+    if (w->bg == NULL) {
         webhook_sender_free(w->sender);
         free(w);
-        return NULL;
-    }
-    for (int i = 0; i < 2; i++) {
-        fcntl(w->wake[i], F_SETFD, FD_CLOEXEC);
-        fcntl(w->wake[i], F_SETFL, O_NONBLOCK);
-    }
-    pthread_mutex_init(&w->mu, NULL);
-    monotime_cond_init(&w->cv);
-    atomic_init(&w->stop, 0);
-    int e = pthread_create(&w->thread, NULL, worker_main, w);
-    if (e != 0) {
-        mo_err_set(err, MO_E_INTERNAL, "cannot start the webhook deliverer: %s", strerror(e));
-        worker_free(w);
         return NULL;
     }
     mo_log(MO_LOG_INFO, "webhook deliverer started id=%s", w->owner);
@@ -798,31 +745,21 @@ struct webhook_worker *webhook_worker_start(const struct config *cfg, struct mo_
 
 void webhook_worker_request_stop(struct webhook_worker *w, int grace_ms)
 {
-    if (w == NULL || atomic_exchange(&w->stop, 1))
+    if (w == NULL || bgworker_stopping(w->bg))
         return;
+    /* the deadline first, so that a POST the stop finds in flight sees it */
     webhook_sender_stop_at(w->sender, monotime_ms() + (grace_ms > 0 ? grace_ms : 0));
-    if (write(w->wake[1], "x", 1) < 0 && errno != EAGAIN)
-        mo_log(MO_LOG_DEBUG, "webhook deliverer: wake-up failed: %s", strerror(errno));
+    bgworker_request_stop(w->bg);
 }
 
 int webhook_worker_stop(struct webhook_worker *w, int wait_ms)
 {
-    struct timespec until;
-    int done;
-
     if (w == NULL)
         return 0;
     webhook_worker_request_stop(w, wait_ms);
-    monotime_deadline(&until, wait_ms > 0 ? wait_ms : 0);
-    pthread_mutex_lock(&w->mu);
-    while (!w->done)
-        if (pthread_cond_timedwait(&w->cv, &w->mu, &until) != 0)
-            break;
-    done = w->done;
-    pthread_mutex_unlock(&w->mu);
-    if (done) {
-        pthread_join(w->thread, NULL);
-        worker_free(w);
+    if (bgworker_stop(w->bg, wait_ms) == 0) {
+        webhook_sender_free(w->sender);
+        free(w);
         return 0;
     }
     /* still inside a POST or the database: give its row back for the next deliverer */

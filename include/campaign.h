@@ -70,6 +70,7 @@ struct campaign_run_stats {
     long long queued;     /* with a basis: one send_queue row each */
     long long excluded;
     long long expired;   /* consents that lapsed, recorded in the ledger now */
+    long window_wait;    /* queued rows outside the send window: due at its next opening */
     long long open_run;  /* on MO_E_CONFLICT: the run not finished yet */
     char open_state[16]; /* and its state */
 };

@@ -54,6 +54,20 @@ int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts,
  * needed. */
 struct db *cli_db(struct cli *cli, struct mo_err *err);
 
+/*
+ * Loads the configuration again as cli_getopt() did (the same file, then
+ * --db) into next, for a reload; applies nothing.  0, or -1 with err naming
+ * the file, line and key (next is then released).  The caller releases
+ * next with config_release().
+ */
+int cli_config_reload(const struct cli *cli, struct config *next, struct mo_err *err);
+/*
+ * Swaps cli->cfg with *other (a loaded configuration, which gets the old
+ * one), then applies the new log_level and data_dir.  Call it only while
+ * nothing borrows the old configuration or data_dir.
+ */
+void cli_config_swap(struct cli *cli, struct config *other);
+
 /* An on_opt callback for a command with one option that takes a value: stores
  * the value into *(const char **)ctx. */
 int cli_opt_value(int c, const char *arg, void *ctx, struct mo_err *err);
@@ -86,6 +100,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv, struct mo_err *err);
 int cmd_dispatch(struct cli *cli, int argc, char **argv, struct mo_err *err);
 int cmd_run(struct cli *cli, int argc, char **argv, struct mo_err *err);
 int cmd_campaign_schedule(struct cli *cli, int argc, char **argv, struct mo_err *err);
+int cmd_campaign_window(struct cli *cli, int argc, char **argv, struct mo_err *err); /* h-window */
 /* The legal-basis engine's inputs and campaigns (issue 8). */
 int cmd_product_import(struct cli *cli, int argc, char **argv, struct mo_err *err);
 int cmd_product_relate(struct cli *cli, int argc, char **argv, struct mo_err *err);

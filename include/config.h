@@ -85,7 +85,7 @@ struct config {
     long long webhook_max_attempts; /* failed attempts before a dead letter (1..100) */
     long long webhook_backoff_base; /* seconds before the first retry, doubling */
     long long
-        bounce_soft_limit; /* soft bounces within 30 days that suppress; 0 never (h-inbound) */
+        bounce_soft_limit;    /* soft bounces within 30 days that suppress; 0 never (h-inbound) */
     long long schedule_grace; /* seconds a missed occurrence may still run (issue 11) */
 };
 

@@ -186,6 +186,11 @@ enum query_id {
     Q_RECEIPT_MAIL_QUEUE,
     Q_RECEIPT_HASH,
     /* issue 11: schedules, iCalendar (h-ical) */
+    Q_SCHED_CAMPAIGN,
+    Q_SCHED_UPSERT,
+    Q_SCHED_DELETE,
+    Q_SCHED_GET,
+    Q_SCHED_OCCURRENCES,
     /* issue 11: the scheduler (h-sched) */
     Q_SCHED_DUE,
     Q_SCHED_LOCK,
@@ -194,6 +199,15 @@ enum query_id {
     Q_SCHED_ADVANCE,
     /* issue 11: mailout run, signals, reload (h-run) */
     /* issue 11: send windows (h-window) */
+    Q_WINDOW_CAMPAIGN_LOCK,
+    Q_WINDOW_SET,
+    Q_WINDOW_REQUEUE,
+    Q_WINDOW_GET,
+    Q_WINDOW_RUNS_WAITING,
+    Q_WINDOW_DEFER_RUN,
+    Q_WINDOW_DEFER_CLAIMED,
+    Q_WINDOW_IMPORT_BAD_ZONE,
+    Q_WINDOW_IMPORT_DROP_BAD_ZONE,
     Q__COUNT
 };
 

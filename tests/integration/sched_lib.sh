@@ -4,7 +4,8 @@
 # 'news', its consent text ($NEWS_TEXT, $PROOF: a CSV consent proof), a
 # template 'hello' and a segment 'everyone'.  run_conf FILE [LINE...] writes
 # a configuration for one `mailout run` process (its own listen port);
-# run_start/run_stop start and stop one; schedule_in creates a schedule.
+# run_start/run_stop start and stop one; schedule_in/schedule_at schedule a
+# campaign (`campaign schedule --at`), schedule_past as if before a downtime.
 
 sched_setup() {
     start_pg
@@ -66,26 +67,16 @@ run_stop() {
 }
 
 # schedule_in CAMPAIGN SECONDS: a one-off schedule SECONDS from now (whole
-# seconds), replacing the campaign's; prints the occurrence (UTC, ISO)
+# seconds), replacing the campaign's; AT is the occurrence (UTC, ISO)
 schedule_in() {
-    local at
-    at=$(date -u -d "+$2 seconds" +%Y-%m-%dT%H:%M:%SZ)
-    schedule_at "$1" "$at"
-    echo "$at"
+    AT=$(date -u -d "+$2 seconds" +%Y-%m-%dT%H:%M:%SZ)
+    schedule_at "$1" "$AT"
 }
 
 # schedule_at CAMPAIGN TIME: a one-off schedule at TIME (UTC, ISO)
-# (until `campaign schedule` lands: the row as schedule_set would write it)
 schedule_at() {
-    local dt
-    dt=$(date -u -d "$2" +%Y%m%dT%H%M%SZ)
-    sql "INSERT INTO schedules (campaign_id, kind, dtstart, tzid, ics, next_at)
-         SELECT id, 'at', '$2', 'UTC', E'BEGIN:VCALENDAR\\r\\nVERSION:2.0\\r\\nPRODID:-//mailout test//EN\\r\\n'
-             'BEGIN:VEVENT\\r\\nUID:$1@test\\r\\nDTSTAMP:$dt\\r\\nDTSTART:$dt\\r\\nEND:VEVENT\\r\\n'
-             'END:VCALENDAR\\r\\n', '$2' FROM campaigns WHERE name = '$1'
-         ON CONFLICT (campaign_id) DO UPDATE SET kind = EXCLUDED.kind, dtstart = EXCLUDED.dtstart,
-             ics = EXCLUDED.ics, next_at = EXCLUDED.next_at" > /dev/null ||
-        { echo "Bail out! cannot schedule $1"; exit 1; }
+    run "$MAILOUT" campaign schedule "$1" --at "$2"
+    [ "$RC" -eq 0 ] || { diag "$ERR"; echo "Bail out! campaign schedule $1 failed"; exit 1; }
 }
 
 # wait_sql QUERY EXPECTED [SECONDS]: polls until QUERY prints EXPECTED; 0, or 1

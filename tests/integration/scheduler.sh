@@ -34,7 +34,8 @@ pid_a=$RUN_PID
 run_conf "$TMP/b.conf"
 run_start "$TMP/b.conf" "$TMP/b.log"
 pid_b=$RUN_PID
-at=$(schedule_in weekly 3)
+schedule_in weekly 3
+at=$AT
 wait_sql "SELECT count(*) FROM campaign_runs r JOIN campaigns c ON c.id = r.campaign_id
           WHERE c.name = 'weekly' AND r.state = 'done'" 1 60
 ok $? "the occurrence's run is built and sent"
@@ -74,7 +75,8 @@ print(" ".join("%s:%s>%s" % (c["email"], c["was"], c["now"]) for c in d["contact
     "bob@example.com:consent>unsubscribed nobasis@example.com:no_basis>consent" \
     "bob lost his basis, nobasis gained one"
 
-at2=$(schedule_in weekly 3)
+schedule_in weekly 3
+at2=$AT
 wait_sql "SELECT count(*) FROM campaign_runs WHERE state = 'done'" 2 60
 ok $? "the second occurrence's run is built and sent"
 run2=$(sql "SELECT max(id) FROM campaign_runs")

@@ -7,7 +7,7 @@
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 . "$SRCDIR/tests/integration/sched_lib.sh"
 sched_setup
-plan 22
+plan 24
 
 cat > "$TMP/contacts.csv" << EOF
 email,name,country,consent_topic,consented_at,consent_source,consent_text_id,consent_ip
@@ -25,7 +25,8 @@ occ_of() { sql "SELECT o.state || '|' || COALESCE(o.reason, '') FROM schedule_oc
                 JOIN campaigns c ON c.id = o.campaign_id WHERE c.name = '$1' ORDER BY o.occurs_at"; }
 
 # --- due while nothing ran, within the default grace: runs at start-up ---
-at=$(schedule_in late 2)
+schedule_in late 2
+at=$AT
 sleep 4
 is "$(runs_of late)" 0 "nothing ran while no process was up"
 run_conf "$TMP/a.conf"
@@ -47,8 +48,9 @@ run "$MAILOUT" campaign pause busy
 is "$RC" 0 "which is paused, so not finished"
 
 # --- older than schedule_grace = 2s: skipped, no run ---
-at=$(schedule_in missed 1)
-sleep 5
+schedule_in missed 2
+at=$AT
+sleep 6
 run_conf "$TMP/b.conf" "schedule_grace = 2s"
 run_start "$TMP/b.conf" "$TMP/b.log"
 wait_sql "SELECT count(*) FROM schedule_occurrences" 2 30
@@ -61,9 +63,15 @@ is "$(sql "SELECT next_at IS NULL FROM schedules s JOIN campaigns c ON c.id = s.
 like "$(cat "$TMP/b.log")" "schedule occurrence: skipped campaign=missed occurs_at=$at reason=\"missed: " \
     "the skip is logged with its reason"
 is "$(maildir_count "$SMTP_MAILDIR")" 2 "no more mail went out"
+run "$MAILOUT" campaign schedule missed --list
+like "$OUT" "$at skipped \(missed: [0-9]+ s late, more than schedule_grace" \
+    "campaign schedule --list shows the skip and its reason"
+run "$MAILOUT" campaign schedule late --list
+like "$OUT" "run \(run [0-9]+\)" "and the occurrence that ran, with its run"
 
 # --- the previous run is not finished: skipped as busy ---
-at=$(schedule_in busy 2)
+schedule_in busy 2
+at=$AT
 wait_sql "SELECT count(*) FROM schedule_occurrences" 3 30
 ok $? "the occurrence of busy is recorded"
 like "$(occ_of busy)" "^skipped\|busy: the campaign's previous run [0-9]+ is not finished \(paused\)" \
