@@ -70,5 +70,13 @@ $M campaign status spring
 say "one message as it left (headers; maildir transport)"
 msg=$(grep -l '^List-Unsubscribe:' outbox/new/* 2> /dev/null | tail -n 1 || true)
 [ -n "$msg" ] && sed -n '/^From:/p;/^To:/p;/^Subject:/p;/^List-Unsubscribe/p;/^List-Id:/p;/^$/q' "$msg"
+
+say "scheduling: the first Monday of each month, 09:00 Berlin time (libical; mailout run starts each run once)"
+first=$(python3 -c 'import datetime as d; t=d.date.today(); m=d.date(t.year+(t.month==12), t.month%12+1, 1); print((m+d.timedelta((7-m.weekday())%7)).isoformat())')
+$M campaign schedule spring --at "${first}T09:00" --tz Europe/Berlin --rrule "FREQ=MONTHLY;BYDAY=1MO"
+$M campaign schedule spring --list --count 3
+say "a send window: recipients get it on weekdays 09:00-17:00 in their own time zone"
+$M campaign window spring --days mon-fri --hours 09:00-17:00
 echo
+echo "Run it all as a service (scheduler, dispatch, HTTP): ./mailout run   (SIGTERM stops, SIGHUP reloads)"
 echo "Try it in a browser: run ./mailout serve and open $base/subscribe"

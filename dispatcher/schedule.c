@@ -271,6 +271,9 @@ static icaltimezone *zone_by_name(const char *name)
 
     if (name == NULL || *name == '\0' || strlen(name) >= SCHEDULE_TZID_MAX)
         return NULL;
+    /* tzdata's posix/ and right/ copies are no IANA names (right/ counts leap seconds) */
+    if (strncmp(name, "posix/", 6) == 0 || strncmp(name, "right/", 6) == 0)
+        return NULL;
     if (strcmp(name, "UTC") == 0 || strcmp(name, "Etc/UTC") == 0 || strcmp(name, "Z") == 0)
         return icaltimezone_get_utc_timezone();
     z = icaltimezone_get_builtin_timezone(name);

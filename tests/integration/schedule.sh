@@ -14,7 +14,7 @@
 /usr/bin/python3 -c 'import dateutil, zoneinfo, icalendar' 2> /dev/null ||
     skip_all "python3-dateutil or python3-icalendar missing (contrib/install-deps.sh)"
 start_pg
-plan 108
+plan 112
 
 write_conf "suppression_key_file = $TMP/supp.key" "legal_entity = ACME GmbH" \
     "from = news@shop.example" "transport = maildir:$TMP/outbox"
@@ -206,6 +206,8 @@ bad() { # bad NAME WANT-ERROR-REGEX ARGS...
 bad "a malformed TIME" "invalid time '2027-03-01 9am' \(--at\): expected YYYY-MM-DDTHH:MM" --at "2027-03-01 9am"
 bad "February 30" "invalid time '2027-02-30T09:00'" --at 2027-02-30T09:00 --tz Europe/Paris
 bad "an unknown zone" "unknown time zone 'Europe/Atlantis' \(--tz\)" --at 2027-03-01T09:00 --tz Europe/Atlantis
+bad "a path as zone" "unknown time zone '../../etc/passwd' \(--tz\)" --at 2027-03-01T09:00 --tz ../../etc/passwd
+bad "tzdata's right/ copy" "unknown time zone 'right/Europe/Paris' \(--tz\)" --at 2027-03-01T09:00 --tz right/Europe/Paris
 bad "a bad BYDAY" "invalid RRULE part 'BYDAY=MX'" --at 2027-03-01T09:00 --rrule "FREQ=WEEKLY;BYDAY=MX"
 bad "an unknown rule part" "invalid RRULE: unknown part 'EVERY=2'" --at 2027-03-01T09:00 --rrule "FREQ=WEEKLY;EVERY=2"
 bad "a rule without FREQ" "FREQ is missing" --at 2027-03-01T09:00 --rrule "BYDAY=MO"
