@@ -48,6 +48,32 @@ static void purge(struct cli *cli)
     db_free(db);
 }
 
+/*
+ * Before a long-running command starts its threads: fails early on a
+ * database that is not there or a lost suppression key, and stores the
+ * keyed hash of older contacts that lack it.
+ */
+static int start_checks(struct cli *cli, struct mo_err *err)
+{
+    struct suppress_key key;
+    long filled = 0;
+    int rc;
+
+    struct db *db = cli_db(cli, err);
+    if (db == NULL)
+        return -1;
+    rc = suppress_key_load(db, &cli->cfg, &key, err);
+    if (rc == 0)
+        rc = contact_backfill_hmac(db, &key, &filled, err);
+    explicit_bzero(&key, sizeof(key));
+    db_free(db);
+    if (rc < 0)
+        return -1;
+    if (filled)
+        mo_log(MO_LOG_INFO, "stored the keyed hash of %ld older contacts", filled);
+    return 0;
+}
+
 /* SIGINT and SIGTERM are taken with sigtimedwait; block them before any thread starts. */
 static void block_stop_signals(sigset_t *set)
 {
@@ -120,21 +146,8 @@ int cmd_serve(struct cli *cli, int argc, char **argv, struct mo_err *err)
         return rc < 0 ? -1 : 0;
     if (argc != first)
         return mo_err_set(err, MO_E_USAGE, "serve takes no arguments");
-    /* fail early on a database that is not there, or a lost suppression key */
-    struct db *db = cli_db(cli, err);
-    if (db == NULL)
+    if (start_checks(cli, err) < 0)
         return -1;
-    struct suppress_key key;
-    long filled = 0;
-    rc = suppress_key_load(db, &cli->cfg, &key, err);
-    if (rc == 0)
-        rc = contact_backfill_hmac(db, &key, &filled, err);
-    explicit_bzero(&key, sizeof(key));
-    db_free(db);
-    if (rc < 0)
-        return -1;
-    if (filled)
-        mo_log(MO_LOG_INFO, "stored the keyed hash of %ld older contacts", filled);
     block_stop_signals(&set); /* before MHD and the sender start their threads */
     /* the deliverer reads its secret first: a bad one stops serve before anything runs */
     if (*cli->cfg.webhook_url && (hw = webhook_worker_start(&cli->cfg, err)) == NULL)
@@ -671,20 +684,8 @@ int cmd_run(struct cli *cli, int argc, char **argv, struct mo_err *err)
         return rc < 0 ? -1 : 0;
     if (argc != first)
         return mo_err_set(err, MO_E_USAGE, "usage: mailout %s", cli->cmd->synopsis);
-    struct db *db = cli_db(cli, err);
-    if (db == NULL)
+    if (start_checks(cli, err) < 0)
         return -1;
-    struct suppress_key key;
-    long filled = 0;
-    rc = suppress_key_load(db, &cli->cfg, &key, err);
-    if (rc == 0)
-        rc = contact_backfill_hmac(db, &key, &filled, err);
-    explicit_bzero(&key, sizeof(key));
-    db_free(db);
-    if (rc < 0)
-        return -1;
-    if (filled)
-        mo_log(MO_LOG_INFO, "stored the keyed hash of %ld older contacts", filled);
     block_stop_signals(&set); /* before any thread starts */
     sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
