@@ -776,6 +776,12 @@ static int validate(struct config *cfg, const char *name, const unsigned *lines,
 
     if (validate_dkim(cfg, name, lines, err) < 0 || validate_webhook(cfg, name, lines, err) < 0)
         return -1;
+    /* the scheduler looks once a second: a shorter grace would skip what is merely due */
+    key_where(where, sizeof(where), name, lines, "schedule_grace");
+    if (cfg->schedule_grace < 2)
+        return mo_err_set(err, MO_E_INPUT,
+                          "invalid value '%llds' for key schedule_grace: expected at least 2s (%s)",
+                          cfg->schedule_grace, where);
     if (cfg->transport_kind == TRANSPORT_SMTP) {
         const struct cfg_key *k = find_key("smtp_starttls");
         /* every relay must be on loopback for the loopback exemptions */

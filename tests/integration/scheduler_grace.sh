@@ -7,7 +7,7 @@
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 . "$SRCDIR/tests/integration/sched_lib.sh"
 sched_setup
-plan 24
+plan 26
 
 cat > "$TMP/contacts.csv" << EOF
 email,name,country,consent_topic,consented_at,consent_source,consent_text_id,consent_ip
@@ -46,6 +46,13 @@ run "$MAILOUT" campaign send busy
 is "$RC" 0 "a manual run of busy"
 run "$MAILOUT" campaign pause busy
 is "$RC" 0 "which is paused, so not finished"
+
+# a grace shorter than the scheduler's look (once a second) is refused
+run_conf "$TMP/g.conf" "schedule_grace = 1s"
+MAILOUT_CONFIG=$TMP/g.conf run "$MAILOUT" run
+is "$RC" 65 "schedule_grace = 1s: exit 65"
+like "$ERR" "invalid value '1s' for key schedule_grace: expected at least 2s \\(.*g.conf:[0-9]+" \
+    "the message names the key, the file and the line"
 
 # --- older than schedule_grace = 2s: skipped, no run ---
 schedule_in missed 2
