@@ -39,6 +39,7 @@
 #include "audit.h"
 #include "buf.h"
 #include "isotime.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 #define ICS_MAX            (256u * 1024)       /* an imported calendar */
@@ -273,6 +274,10 @@ static icaltimezone *zone_by_name(const char *name)
         return NULL;
     /* tzdata's posix/ and right/ copies are no IANA names (right/ counts leap seconds) */
     if (strncmp(name, "posix/", 6) == 0 || strncmp(name, "right/", 6) == 0)
+        return NULL;
+    /* tzdata files that name no place: the host's zone, a template, and "-00" */
+    if (strcmp(name, "localtime") == 0 || strcmp(name, "posixrules") == 0 ||
+        strcmp(name, "Factory") == 0)
         return NULL;
     if (strcmp(name, "UTC") == 0 || strcmp(name, "Etc/UTC") == 0 || strcmp(name, "Z") == 0)
         return icaltimezone_get_utc_timezone();
@@ -660,6 +665,18 @@ static void sort_unique(time_t *a, int *n)
     *n = k + 1;
 }
 
+/*
+ * 1 when a TEXT value may be stored and exported: no control character but
+ * tab (and line feed, written back as \\n, when lf): RFC 5545 3.3.11.
+ */
+static int text_ok(const char *m, int lf)
+{
+    for (const unsigned char *c = (const unsigned char *)m; *c; c++)
+        if ((*c < 0x20 && *c != '\t' && !(lf && *c == '\n')) || *c == 0x7f)
+            return 0;
+    return 1;
+}
+
 /* The first X-LIC-ERROR message of c or its children, or NULL. */
 static const char *first_error(icalcomponent *c)
 {
@@ -694,6 +711,10 @@ static int sched_read(const char *text, struct sched *s, char *note, size_t n, s
     buf_init(&b, 0);
     if (strlen(text) > ICS_MAX) {
         mo_err_set(err, MO_E_INPUT, "calendar larger than %u bytes", ICS_MAX);
+        goto out;
+    }
+    if (!utf8_valid_str(text)) {
+        mo_err_set(err, MO_E_INPUT, "calendar is not valid UTF-8 (RFC 5545 text is UTF-8)");
         goto out;
     }
     icalerror_clear_errno();
@@ -814,11 +835,23 @@ static int sched_read(const char *text, struct sched *s, char *note, size_t n, s
     sort_unique(s->ex, &s->nex);
     sort_unique(s->rd, &s->nrd);
     if ((p = icalcomponent_get_first_property(ev, ICAL_UID_PROPERTY)) != NULL &&
-        (m = icalproperty_get_uid(p)) != NULL && strlen(m) < sizeof(s->uid))
-        snprintf(s->uid, sizeof(s->uid), "%s", m);
+        (m = icalproperty_get_uid(p)) != NULL) {
+        if (!text_ok(m, 0)) {
+            mo_err_set(err, MO_E_INPUT, "UID '%s' holds a control character", shown(&b, m));
+            goto out;
+        }
+        if (strlen(m) < sizeof(s->uid))
+            snprintf(s->uid, sizeof(s->uid), "%s", m);
+    }
     if ((p = icalcomponent_get_first_property(ev, ICAL_SUMMARY_PROPERTY)) != NULL &&
-        (m = icalproperty_get_summary(p)) != NULL && strlen(m) < sizeof(s->summary))
-        snprintf(s->summary, sizeof(s->summary), "%s", m);
+        (m = icalproperty_get_summary(p)) != NULL) {
+        if (!text_ok(m, 1)) {
+            mo_err_set(err, MO_E_INPUT, "SUMMARY '%s' holds a control character", shown(&b, m));
+            goto out;
+        }
+        if (strlen(m) < sizeof(s->summary))
+            snprintf(s->summary, sizeof(s->summary), "%s", m);
+    }
     rc = 0;
 out:
     if (root != NULL)

@@ -14,7 +14,7 @@
 /usr/bin/python3 -c 'import dateutil, zoneinfo, icalendar' 2> /dev/null ||
     skip_all "python3-dateutil or python3-icalendar missing (contrib/install-deps.sh)"
 start_pg
-plan 112
+plan 123
 
 write_conf "suppression_key_file = $TMP/supp.key" "legal_entity = ACME GmbH" \
     "from = news@shop.example" "transport = maildir:$TMP/outbox"
@@ -222,6 +222,16 @@ printf 'BEGIN:VEVENT\r\nDTSTART:20270301T090000\r\nEND:VEVENT\r\n' > "$TMP/float
 bad "a floating DTSTART" "DTSTART is a floating time" --ics "$TMP/floating.ics"
 printf 'this is not a calendar\n' > "$TMP/junk.ics"
 bad "not a calendar" "not an iCalendar object" --ics "$TMP/junk.ics"
+# review (issue 11): hostile calendars
+bad "the host's zone" "unknown time zone 'localtime' \(--tz\)" --at 2027-03-01T09:00 --tz localtime
+bad "tzdata's Factory" "unknown time zone 'Factory' \(--tz\)" --at 2027-03-01T09:00 --tz Factory
+printf 'BEGIN:VEVENT\r\nDTSTART:20270301T090000Z\r\nSUMMARY:\033]0;title\007x\r\nEND:VEVENT\r\n' > "$TMP/ctl.ics"
+bad "a control character in SUMMARY" "SUMMARY '.x1b.*' holds a control character" --ics "$TMP/ctl.ics"
+unlike "$ERR" $'\033' "the control character is not written raw"
+printf 'BEGIN:VEVENT\r\nDTSTART:20270301T090000Z\r\nUID:a\033b\r\nEND:VEVENT\r\n' > "$TMP/ctl.ics"
+bad "a control character in UID" "UID '.*' holds a control character" --ics "$TMP/ctl.ics"
+printf 'BEGIN:VEVENT\r\nDTSTART:20270301T090000Z\r\nSUMMARY:caf\xe9\r\nEND:VEVENT\r\n' > "$TMP/latin1.ics"
+bad "Latin-1 text" "calendar is not valid UTF-8" --ics "$TMP/latin1.ics"
 is "$(state)" "$before" "none of them wrote anything"
 
 run "$MAILOUT" campaign schedule weekly --at 2027-03-01T09:00 --ics "$TMP/ex.ics"
