@@ -105,7 +105,7 @@ static int print_set(struct cli *cli, const char *name, const struct schedule_sp
     return 0;
 }
 
-static void print_list(json_t *j)
+static void print_list(json_t *j, long count)
 {
     json_t *a, *v;
     size_t i;
@@ -116,9 +116,10 @@ static void print_list(json_t *j)
            json_string_value(json_object_get(j, "kind")),
            json_string_value(json_object_get(j, "tzid")), rrule ? ", " : "", rrule ? rrule : "");
     a = json_object_get(j, "next");
-    if (json_array_size(a) == 0)
-        printf("no further occurrences\n");
-    else
+    if (json_array_size(a) == 0) {
+        if (count > 0) /* --count 0 asks for the recorded occurrences only */
+            printf("no further occurrences\n");
+    } else
         printf("next occurrences (%s, UTC):\n", json_string_value(json_object_get(j, "tzid")));
     json_array_foreach(a, i, v)
     {
@@ -182,6 +183,9 @@ int cmd_campaign_schedule(struct cli *cli, int argc, char **argv, struct mo_err 
             rc = schedule_parse_at(o.at, o.tz, o.rrule, time(NULL), &sp, err);
         } else {
             rc = fileio_read(o.ics, ICS_FILE_MAX, "calendar", &text, err);
+            /* a NUL byte would silently end the calendar early */
+            if (rc == 0 && memchr(text.s, '\0', text.len) != NULL)
+                rc = mo_err_set(err, MO_E_INPUT, "calendar '%s' holds a NUL byte", o.ics);
             if (rc == 0)
                 rc = schedule_parse_ics(text.s, time(NULL), &sp, err);
             buf_release(&text);
@@ -225,7 +229,7 @@ int cmd_campaign_schedule(struct cli *cli, int argc, char **argv, struct mo_err 
             return -1;
         if (cli->json)
             return cli_print_json(j);
-        print_list(j);
+        print_list(j, o.count);
         json_decref(j);
     }
     return 0;

@@ -14,7 +14,7 @@
 /usr/bin/python3 -c 'import dateutil, zoneinfo, icalendar' 2> /dev/null ||
     skip_all "python3-dateutil or python3-icalendar missing (contrib/install-deps.sh)"
 start_pg
-plan 123
+plan 128
 
 write_conf "suppression_key_file = $TMP/supp.key" "legal_entity = ACME GmbH" \
     "from = news@shop.example" "transport = maildir:$TMP/outbox"
@@ -225,6 +225,8 @@ bad "not a calendar" "not an iCalendar object" --ics "$TMP/junk.ics"
 # review (issue 11): hostile calendars
 bad "the host's zone" "unknown time zone 'localtime' \(--tz\)" --at 2027-03-01T09:00 --tz localtime
 bad "tzdata's Factory" "unknown time zone 'Factory' \(--tz\)" --at 2027-03-01T09:00 --tz Factory
+printf 'BEGIN:VEVENT\r\nDTSTART:20270301T090000Z\r\nEND:VEVENT\r\n\0BEGIN:VEVENT\r\n' > "$TMP/nul.ics"
+bad "a NUL byte" "calendar '.*nul.ics' holds a NUL byte" --ics "$TMP/nul.ics"
 printf 'BEGIN:VEVENT\r\nDTSTART:20270301T090000Z\r\nSUMMARY:\033]0;title\007x\r\nEND:VEVENT\r\n' > "$TMP/ctl.ics"
 bad "a control character in SUMMARY" "SUMMARY '.x1b.*' holds a control character" --ics "$TMP/ctl.ics"
 unlike "$ERR" $'\033' "the control character is not written raw"
@@ -264,6 +266,10 @@ is "$RC" 0 "--list exits 0"
 like "$OUT" "2027-03-01T09:00:00\+01:00 +2027-03-01T08:00:00Z" "--list: local and UTC"
 like "$OUT" "2026-11-23T08:00:00Z run \(run $rid\)" "--list: a recorded run"
 like "$OUT" "2026-11-30T08:00:00Z skipped \(missed: every service was down" "--list: a skipped occurrence and why"
+run "$MAILOUT" campaign schedule weekly --list --count 0
+is "$RC" 0 "--list --count 0 exits 0"
+unlike "$OUT" "no further occurrences" "--list --count 0: no claim that nothing follows"
+like "$OUT" "2026-11-23T08:00:00Z run" "--list --count 0: the recorded occurrences"
 "$MAILOUT" campaign schedule weekly --list --count 3 --json > "$TMP/list.json"
 is "$(/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))
 print(len(d["next"]), d["tzid"], d["rrule"], [(r["state"], r["run"], bool(r["reason"])) for r in d["recorded"]])' "$TMP/list.json")" \
