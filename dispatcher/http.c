@@ -511,14 +511,15 @@ struct http_server *http_start(const struct config *cfg, const char *data_dir, s
         return NULL;
     }
     s->d = MHD_start_daemon(
-        flags, (uint16_t)cfg->listen_port, NULL, NULL, handler, s, MHD_OPTION_SOCK_ADDR, sa,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)HTTP_THREADS, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned int)HTTP_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        (unsigned int)HTTP_CONNECTIONS_PER_IP, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned int)HTTP_IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)HTTP_CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
-        MHD_OPTION_NOTIFY_CONNECTION, notify_connection, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
-        MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_END);
+        /* the logger first: MHD reports problems with the options after it through it */
+        flags, (uint16_t)cfg->listen_port, NULL, NULL, handler, s, MHD_OPTION_EXTERNAL_LOGGER,
+        mhd_log, s, MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned int)HTTP_THREADS, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_CONNECTIONS,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)HTTP_CONNECTIONS_PER_IP,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_IDLE_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY,
+        MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_NOTIFY_CONNECTION, notify_connection,
+        s, MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_END);
     if (s->d == NULL) {
         mo_err_set(err, MO_E_UNAVAILABLE, "cannot listen on %s (key listen)", cfg->listen);
         server_free(s);

@@ -14,7 +14,7 @@
 start_pg
 start_smtp --sleep-data 0.05
 command -v curl > /dev/null || skip_all "curl not installed"
-plan 32
+plan 33
 
 N=300
 PORT=$(free_port)
@@ -181,6 +181,10 @@ is "$(copies "run c")" "recipients=$N most=1" "the reloaded service sent everyon
 is "$(cat "$TMP"/term*.log | grep -cvE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z mailout (error|warning|info|debug): ')" 0 \
     "every log line is one event with a timestamp and a level"
 is "$(cat "$TMP"/term*.log | grep -c '@')" 0 "no address in the log, not even in the SMTP dialogue"
+# review (issue 11): with the logger after other options MHD complained at debug level
+# and could print what it finds wrong with those options straight to stderr
+is "$(cat "$TMP"/term*.log | grep -c 'EXTERNAL_LOGGER is not the first option')" 0 \
+    "the HTTP server's logger is set before its other options"
 
 # --- SIGTERM while the relay hangs: exit anyway ---
 HANG_PORT=$(free_port)
