@@ -482,6 +482,20 @@ static int rule_check(const struct icalrecurrencetype *r, const char *text, stru
         mo_err_set(err, MO_E_INPUT, "RRULE '%s': INTERVAL must be 1 to 1000", shown(&b, text));
         goto out;
     }
+    {
+        /* occurrences further apart than the horizon would end the schedule after its first */
+        long days = r->freq == ICAL_DAILY_RECURRENCE     ? 1
+                    : r->freq == ICAL_WEEKLY_RECURRENCE  ? 7
+                    : r->freq == ICAL_MONTHLY_RECURRENCE ? 31
+                                                         : 366;
+        if (days * r->interval * 86400L > HORIZON) {
+            mo_err_set(err, MO_E_INPUT,
+                       "RRULE '%s': INTERVAL=%d puts occurrences more than %ld years apart "
+                       "(mailout looks that far ahead)",
+                       shown(&b, text), (int)r->interval, HORIZON / (366 * 86400L));
+            goto out;
+        }
+    }
     rc = 0;
 out:
     buf_release(&b);

@@ -14,7 +14,7 @@
 /usr/bin/python3 -c 'import dateutil, zoneinfo, icalendar' 2> /dev/null ||
     skip_all "python3-dateutil or python3-icalendar missing (contrib/install-deps.sh)"
 start_pg
-plan 128
+plan 132
 
 write_conf "suppression_key_file = $TMP/supp.key" "legal_entity = ACME GmbH" \
     "from = news@shop.example" "transport = maildir:$TMP/outbox"
@@ -234,6 +234,10 @@ printf 'BEGIN:VEVENT\r\nDTSTART:20270301T090000Z\r\nUID:a\033b\r\nEND:VEVENT\r\n
 bad "a control character in UID" "UID '.*' holds a control character" --ics "$TMP/ctl.ics"
 printf 'BEGIN:VEVENT\r\nDTSTART:20270301T090000Z\r\nSUMMARY:caf\xe9\r\nEND:VEVENT\r\n' > "$TMP/latin1.ics"
 bad "Latin-1 text" "calendar is not valid UTF-8" --ics "$TMP/latin1.ics"
+bad "a yearly rule beyond the 25-year horizon" "INTERVAL=30 puts occurrences more than 25 years apart" \
+    --at 2027-03-01T09:00 --rrule "FREQ=YEARLY;INTERVAL=30"
+bad "a monthly rule beyond the 25-year horizon" "INTERVAL=400 puts occurrences more than 25 years apart" \
+    --at 2027-03-01T09:00 --rrule "FREQ=MONTHLY;INTERVAL=400"
 is "$(state)" "$before" "none of them wrote anything"
 
 run "$MAILOUT" campaign schedule weekly --at 2027-03-01T09:00 --ics "$TMP/ex.ics"
