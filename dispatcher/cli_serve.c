@@ -670,6 +670,9 @@ static const char *signal_name(int sig)
     return sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "SIGHUP";
 }
 
+/* How often `run` deletes expired pending requests. */
+#define RUN_PURGE_EVERY_MS (3600 * 1000LL)
+
 int cmd_run(struct cli *cli, int argc, char **argv, struct mo_err *err)
 {
     static const struct option lo[] = {{"sessions", required_argument, NULL, 'j'},
@@ -696,8 +699,13 @@ int cmd_run(struct cli *cli, int argc, char **argv, struct mo_err *err)
            *cli->cfg.path ? cli->cfg.path : "(defaults)", cli->cfg.log_level);
     fflush(stderr);
     purge(cli);
+    /* hourly by the clock, not an hour after the last signal: SIGHUPs must not put it off */
+    long long next_purge = monotime_ms() + RUN_PURGE_EVERY_MS;
     for (;;) {
-        struct timespec ts = {3600, 0};
+        long long left = next_purge - monotime_ms();
+        if (left < 0)
+            left = 0;
+        struct timespec ts = {(time_t)(left / 1000), (long)(left % 1000) * 1000000L};
         sig = sigtimedwait(&set, NULL, &ts);
         if (sig == SIGINT || sig == SIGTERM)
             break;
@@ -712,8 +720,10 @@ int cmd_run(struct cli *cli, int argc, char **argv, struct mo_err *err)
                 return 0;
             }
         }
-        if (sig < 0 && errno == EAGAIN)
+        if (monotime_ms() >= next_purge) {
             purge(cli);
+            next_purge = monotime_ms() + RUN_PURGE_EVERY_MS;
+        }
     }
     mo_log(MO_LOG_INFO, "stopping signal=%s", signal_name(sig));
     if (run_stop(&sv, monotime_ms() + RUN_STOP_WAIT_MS, NULL) != 0)
