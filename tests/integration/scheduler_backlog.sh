@@ -8,7 +8,7 @@
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 . "$SRCDIR/tests/integration/sched_lib.sh"
 sched_setup
-plan 14
+plan 19
 
 cat > "$TMP/contacts.csv" << EOF2
 email,name,country,consent_topic,consented_at,consent_source,consent_text_id,consent_ip
@@ -63,4 +63,28 @@ is "$(sql "SELECT next_at > (SELECT max(occurs_at) FROM schedule_occurrences)
            AND next_at <= now() + interval '1 hour' FROM schedules")" t \
     "next_at is the first occurrence after them"
 is "$(grep -c 'schedule occurrence: ' "$TMP/a.log")" "$expected" "one log line per occurrence"
+
+# review (issue 11): a stored schedule libical cannot read any more (hand-edited, or a
+# libical that reads it differently) neither blocks the others nor floods the log
+for c in broken fine; do
+    "$MAILOUT" campaign create "$c" --topic news --template hello --segment everyone > /dev/null
+done
+schedule_in broken 3
+schedule_in fine 3
+sql "UPDATE schedules SET ics = 'BEGIN:VCALENDAR' || chr(10) || 'garbage'
+     WHERE campaign_id = (SELECT id FROM campaigns WHERE name = 'broken')" > /dev/null
+run_start "$TMP/a.conf" "$TMP/c.log"
+wait_sql "SELECT count(*) FROM campaign_runs r JOIN campaigns c ON c.id = r.campaign_id
+          WHERE c.name = 'fine'" 1 60
+ok $? "a schedule due with an unreadable one still runs"
+sleep 3 # several ticks with the broken one due
+is "$(grep -c "scheduler: schedule of campaign 'broken': not an iCalendar object" "$TMP/c.log")" 1 \
+    "the unreadable schedule is logged once, not once a tick"
+is "$(sql "SELECT count(*) FROM schedule_occurrences o JOIN campaigns c ON c.id = o.campaign_id
+           WHERE c.name = 'broken'")" 0 "nothing is recorded for it"
+kill -0 "$RUN_PID" 2> /dev/null
+ok $? "run stays up"
+run_stop "$RUN_PID"
+is "$STOP_RC" 0 "and exits 0 on SIGTERM"
+BG_PIDS=
 done_testing
