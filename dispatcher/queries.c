@@ -1120,6 +1120,10 @@ static const struct query queries[Q__COUNT] = {
       " FROM import_contacts i" WINDOW_BAD_ZONE_WHERE " ORDER BY i.line",
       0),
     Q(Q_WINDOW_IMPORT_DROP_BAD_ZONE, "DELETE FROM import_contacts i" WINDOW_BAD_ZONE_WHERE, 0),
+    /* issue 12: hash chains, audit verify (h-chain) */
+    /* issue 12: audit contact/campaign/log, export (h-audit) */
+    /* issue 12: erasure (h-erase) */
+    /* issue 12: admin web view (h-admin) */
 };
 
 const struct query *query_get(enum query_id id)

@@ -208,6 +208,10 @@ enum query_id {
     Q_WINDOW_DEFER_CLAIMED,
     Q_WINDOW_IMPORT_BAD_ZONE,
     Q_WINDOW_IMPORT_DROP_BAD_ZONE,
+    /* issue 12: hash chains, audit verify (h-chain) */
+    /* issue 12: audit contact/campaign/log, export (h-audit) */
+    /* issue 12: erasure (h-erase) */
+    /* issue 12: admin web view (h-admin) */
     Q__COUNT
 };
 
