@@ -1021,7 +1021,7 @@ static const struct query queries[Q__COUNT] = {
       7),
     Q(Q_SCHED_DELETE, "DELETE FROM schedules WHERE campaign_id = $1::bigint RETURNING id", 1),
     Q(Q_SCHED_GET,
-      "SELECT kind, tzid, rrule, ics,"
+      "SELECT campaign_id, kind, tzid, rrule, ics,"
       " to_char(dtstart AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS dtstart_utc,"
       " to_char(next_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS next_at_utc"
       " FROM schedules WHERE campaign_id = $1::bigint",
