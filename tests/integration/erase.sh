@@ -31,7 +31,7 @@ done
 setup_newsletter "webhook_url = http://127.0.0.1:$HOOK_PORT/hooks/mailout" \
     "webhook_secret_file = $TMP/hook.secret" "webhook_timeout = 3s" "webhook_backoff_base = 1s" \
     "contact_attributes = favourite" "postal_address = ACME GmbH, Hauptstr. 1, 10115 Berlin"
-plan 44
+plan 49
 
 ADDR='Zoe.Quux-Erasure@Example.COM'
 LOWER='zoe.quux-erasure@example.com'
@@ -181,5 +181,25 @@ like "$(psql_err "SET ROLE mailout_eraser; DELETE FROM consent_events WHERE id =
 like "$(psql_err "SELECT erase_contact((SELECT id FROM contacts WHERE email_norm = 'other@example.com'), repeat('0', 64), 'x')" | head -n 1)" . "erase_contact refuses a hash that is not the contact's"
 is "$(sql "SELECT proname || ' ' || pg_get_userbyid(proowner) || ' ' || prosecdef FROM pg_proc WHERE proname = 'erase_contact'")|$(sql "SELECT has_function_privilege('mailout_app', 'erase_contact(bigint,text,text)', 'EXECUTE')")|$(sql "SELECT has_function_privilege('public', 'erase_contact(bigint,text,text)', 'EXECUTE')")" \
     "erase_contact mailout_eraser true|t|f" "erase_contact: SECURITY DEFINER, owned by mailout_eraser, EXECUTE for mailout_app only"
+
+# --- unsealed history: the function waits for the chain sealer ----------------
+# (chain_pending comes with the hash chains, sql/0025; stood in for when absent)
+made_pending=$(sql "SELECT to_regclass('chain_pending') IS NULL")
+[ "$made_pending" = t ] && sql "CREATE TABLE chain_pending (chain text NOT NULL, row_id bigint NOT NULL, PRIMARY KEY (chain, row_id)); GRANT SELECT, INSERT ON chain_pending TO mailout_eraser" > /dev/null
+run "$MAILOUT" subscribe pending@example.com --topic news --age-confirmed
+pcid=$(sql "SELECT id FROM contacts WHERE email_norm = 'pending@example.com'")
+sql "INSERT INTO chain_pending (chain, row_id) SELECT 'consent', id FROM consent_events WHERE contact_id = $pcid ON CONFLICT DO NOTHING" > /dev/null
+like "$(psql_err "SELECT erase_contact($pcid, '$(suppress_hash "$TMP/supp.key" pending@example.com)', 'test')")" \
+    "has history rows not yet sealed into the chain" "erase_contact refuses while the contact's rows wait for the chain"
+is "$(sql "SELECT erased_at IS NULL FROM contacts WHERE id = $pcid")" t "nothing erased then"
+[ "$made_pending" = t ] && sql "DROP TABLE chain_pending" > /dev/null
+
+# --- R-DOI-6: the person may subscribe again, as a new contact ---------------
+post /subscribe "email=$ADDR&topic=news&consent_text=$NEWS_TEXT&age_confirmed=yes"
+is "$CODE" 200 "the erased address may start a new double opt-in"
+is "$(sql "SELECT count(*) FILTER (WHERE erased_at IS NOT NULL AND email IS NULL) || ' ' || count(*) FILTER (WHERE erased_at IS NULL AND id <> $cid) FROM contacts WHERE addr_hmac = '$hmac'")" \
+    "1 1" "the tombstone stays a tombstone; the new request is a new contact"
+is "$(sql "SELECT reason FROM suppression WHERE addr_hmac = '$hmac'")" erased \
+    "the address stays suppressed until the person confirms"
 
 done_testing
