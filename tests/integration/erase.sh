@@ -115,8 +115,11 @@ is "$(sql "SELECT count(*) FROM webhook_outbox WHERE contact_id = $cid AND deliv
 like "$(leak "$LOWER" | head -n 1)" . "before erasure the dump holds the address"
 
 # --- erase -------------------------------------------------------------------
-run "$MAILOUT" erase "$ADDR"
-is "$RC" 0 "erase exits 0"
+# as the application role: it may only EXECUTE erase_contact()
+{ cat "$TMP/mailout.conf"; echo "db_role = mailout_app"; } > "$TMP/app.conf"
+run "$MAILOUT" --config "$TMP/app.conf" erase "$ADDR"
+is "$RC" 0 "erase exits 0 (as mailout_app)"
+[ "$RC" -eq 0 ] || diag "$ERR"
 like "$OUT" "contact $cid erased" "erase says which contact"
 for needle in "$LOWER" "$NAME" "$ATTR" "$UA" "$PROOF_IP"; do
     got=$(leak "$needle")
