@@ -31,7 +31,7 @@ done
 setup_newsletter "webhook_url = http://127.0.0.1:$HOOK_PORT/hooks/mailout" \
     "webhook_secret_file = $TMP/hook.secret" "webhook_timeout = 3s" "webhook_backoff_base = 1s" \
     "contact_attributes = favourite" "postal_address = ACME GmbH, Hauptstr. 1, 10115 Berlin"
-plan 49
+plan 52
 
 ADDR='Zoe.Quux-Erasure@Example.COM'
 LOWER='zoe.quux-erasure@example.com'
@@ -90,7 +90,7 @@ is "$CODE" 200 "confirmed over HTTP with the distinctive User-Agent"
 is "$(sql "SELECT count(*) FROM consent_events WHERE contact_id = $cid AND user_agent = '$UA'")" 2 \
     "the ledger holds the user agent (request and confirmation) before erasure"
 
-printf 'Hello {{name}},\n\nnews.\n\nUnsubscribe: {{unsubscribe_url}}\n' > "$TMP/body.txt"
+printf 'Hello {{name}},\n\nnews.\n\nUnsubscribe: {{unsubscribe_url}}\n{{postal_address}}\n' > "$TMP/body.txt"
 "$MAILOUT" template add monthly --subject "News for {{name}}" --text "$TMP/body.txt" > /dev/null
 "$MAILOUT" segment create everyone --where "country IS NULL OR country != 'JP'" > /dev/null
 "$MAILOUT" campaign create monthly --topic news --template monthly --segment everyone > /dev/null
@@ -149,9 +149,15 @@ run "$MAILOUT" contact show "$ADDR"
 is "$RC" 66 "contact show of the erased address exits 66"
 run "$MAILOUT" segment count everyone --json
 is "$(printf '%s' "$OUT" | json_get 'd["count"]')" $((before_count - 1)) "segment count leaves the tombstone out"
+run "$MAILOUT" campaign explain monthly --json
+is "$(printf '%s' "$OUT" | json_get 'd["total"]')" $((before_count - 1)) "campaign explain leaves the tombstone out"
+run "$MAILOUT" campaign explain monthly --contact "$ADDR"
+is "$RC" 66 "campaign explain --contact of the erased address exits 66"
 run "$MAILOUT" campaign send monthly
 is "$(sql "SELECT count(*) FROM send_queue q WHERE q.contact_id = $cid AND q.run_id = (SELECT max(id) FROM campaign_runs)")" 0 \
     "a new campaign run does not queue the tombstone"
+is "$(sql "SELECT count(*) FROM campaign_run_decisions WHERE contact_id = $cid AND run_id = (SELECT max(id) FROM campaign_runs)")" 0 \
+    "nor decide about it"
 run "$MAILOUT" contact import "$TMP/contacts.csv"
 like "$OUT" "suppressed 1" "a re-import counts the erased address as suppressed"
 is "$(sql "SELECT count(*) FROM contacts WHERE addr_hmac = '$hmac'")|$(leak "$NAME")" "1|" \
