@@ -554,6 +554,26 @@ static const struct cli_command commands[] = {
      "Send complaint feedback loops (ARF) to one of them too.\n"
      "\n"
      "  -n, --dry-run   classify and print, touch no database\n"},
+    /* issue 12: erasure (h-erase) */
+    {"erase", NULL, cmd_erase, "erase EMAIL [--json]",
+     "erase a person's personal data (GDPR Art. 17); no prompt",
+     "Erases the contact with this address (normalized as contact import does)\n"
+     "through the database function erase_contact(), owned by the role\n"
+     "mailout_eraser, in one transaction: the contact row becomes a tombstone\n"
+     "holding only its id and the keyed hash of the address; its attributes,\n"
+     "activity, orders, double opt-in requests, confirmation mails, unsubscribe\n"
+     "tokens, bounces, unsent queue rows and rate-limit rows are deleted; the\n"
+     "address entered, IP and user agent of its consent events and the SMTP\n"
+     "replies of its send records are set to NULL (the rows stay, as does the\n"
+     "hash chain over them); the address is removed from CRM webhook payloads;\n"
+     "the keyed hash goes on the suppression list (reason erased); an 'erased'\n"
+     "webhook without the address is queued; an objection to all marketing and\n"
+     "an audit entry (contact.erase, the contact id and counts) are recorded.\n"
+     "The hash chains are sealed first.  Afterwards an import of the address is\n"
+     "counted as suppressed; only the person's own new double opt-in can lift\n"
+     "that (R-DOI-6).  Prints what was removed.  Exit 0 when erased, and when\n"
+     "the address belongs to a contact erased before ('already erased'); 66 for\n"
+     "an unknown address; 65 for an invalid one.\n"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

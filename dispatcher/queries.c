@@ -382,14 +382,15 @@ static const struct query queries[Q__COUNT] = {
     Q(Q_CAMPAIGN_GET_FOR_UPDATE, CAMPAIGN_GET_SQL " FOR UPDATE OF cm", 1),
     Q(Q_CAMPAIGN_EXPLAIN,
       "WITH n AS (SELECT COALESCE(d.basis, d.reason) AS key, count(*) AS n"
-      "   FROM legal_basis($1::bigint, ARRAY(SELECT c.id FROM contacts c WHERE {segment}),"
+      "   FROM legal_basis($1::bigint, ARRAY(SELECT c.id FROM contacts c"
+      "                    WHERE c.erased_at IS NULL AND ({segment})),"
       "                    $2::timestamptz) d GROUP BY 1)"
       " SELECT k.kind, k.key, COALESCE(n.n, 0) AS n FROM legal_basis_keys() k"
       " LEFT JOIN n ON n.key = k.key ORDER BY k.ord",
       2),
     Q(Q_CAMPAIGN_IN_SEGMENT,
       "SELECT EXISTS (SELECT 1 FROM contacts c WHERE c.id = $1::bigint"
-      " AND $2::timestamptz IS NOT NULL AND ({segment})) AS member",
+      " AND c.erased_at IS NULL AND $2::timestamptz IS NOT NULL AND ({segment})) AS member",
       2),
     Q(Q_CAMPAIGN_DECIDE_ONE,
       "SELECT basis, reason, consent_event_id, order_id, relation"
@@ -405,7 +406,8 @@ static const struct query queries[Q__COUNT] = {
       1),
     Q(Q_CAMPAIGN_SINCE,
       "WITH now AS (SELECT * FROM legal_basis($1::bigint,"
-      "     ARRAY(SELECT c.id FROM contacts c WHERE {segment}), $2::timestamptz)),"
+      "     ARRAY(SELECT c.id FROM contacts c WHERE c.erased_at IS NULL AND ({segment})),"
+      "     $2::timestamptz)),"
       " last AS (SELECT * FROM campaign_run_decisions WHERE run_id = $3::bigint),"
       " diff AS (SELECT COALESCE(n.contact_id, l.contact_id) AS contact_id,"
       "     l.basis AS was_basis, COALESCE(l.basis, l.reason, 'not_in_segment') AS was,"
@@ -433,7 +435,8 @@ static const struct query queries[Q__COUNT] = {
       "INSERT INTO campaign_run_decisions (run_id, contact_id, basis, reason, consent_event_id,"
       " order_id, relation)"
       " SELECT $3::bigint, d.contact_id, d.basis, d.reason, d.consent_event_id, d.order_id,"
-      " d.relation FROM legal_basis($1::bigint, ARRAY(SELECT c.id FROM contacts c WHERE {segment}),"
+      " d.relation FROM legal_basis($1::bigint, ARRAY(SELECT c.id FROM contacts c"
+      " WHERE c.erased_at IS NULL AND ({segment})),"
       " $2::timestamptz) d",
       3),
     Q(Q_CAMPAIGN_RUN_QUEUE,
@@ -487,7 +490,9 @@ static const struct query queries[Q__COUNT] = {
     Q(Q_SEGMENT_LOAD, "SELECT id, name, expr FROM segments WHERE name = $1", 1),
     /* the reference time is typed here, whether or not the segment uses it */
     Q(Q_SEGMENT_COUNT,
-      "SELECT count(*) AS n FROM contacts c WHERE $1::timestamptz IS NOT NULL AND {segment}", 1),
+      "SELECT count(*) AS n FROM contacts c WHERE $1::timestamptz IS NOT NULL AND c.erased_at IS NULL"
+      " AND ({segment})",
+      1),
     /* catalogue, orders and web activity (issue 8: h-import) */
     Q(Q_PRODUCT_IMPORT_CONFLICTS,
       "SELECT i.line, 'sku ''' || i.sku || ''' is already on line ' || f.line"
@@ -1123,6 +1128,11 @@ static const struct query queries[Q__COUNT] = {
     /* issue 12: hash chains, audit verify (h-chain) */
     /* issue 12: audit contact/campaign/log, export (h-audit) */
     /* issue 12: erasure (h-erase) */
+    Q(Q_ERASE_FIND, "SELECT id FROM contacts WHERE email_norm = $1 AND erased_at IS NULL", 1),
+    Q(Q_ERASE_TOMBSTONE,
+      "SELECT id FROM contacts WHERE addr_hmac = $1 AND erased_at IS NOT NULL ORDER BY id LIMIT 1",
+      1),
+    Q(Q_ERASE_RUN, "SELECT erase_contact($1::bigint, $2, $3)::text AS counts", 3),
     /* issue 12: admin web view (h-admin) */
 };
 

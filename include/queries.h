@@ -211,6 +211,9 @@ enum query_id {
     /* issue 12: hash chains, audit verify (h-chain) */
     /* issue 12: audit contact/campaign/log, export (h-audit) */
     /* issue 12: erasure (h-erase) */
+    Q_ERASE_FIND,
+    Q_ERASE_TOMBSTONE,
+    Q_ERASE_RUN,
     /* issue 12: admin web view (h-admin) */
     Q__COUNT
 };
