@@ -6,6 +6,7 @@
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 const char *audit_cli_actor(void)
@@ -20,10 +21,26 @@ const char *audit_cli_actor(void)
     return actor;
 }
 
+const char *audit_cli_host(void)
+{
+    static char host[256];
+    if (host[0] == '\0') {
+        if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0')
+            snprintf(host, sizeof(host), "unknown");
+        host[sizeof(host) - 1] = '\0';
+    }
+    return host;
+}
+
 int audit_append(struct db *db, const char *actor, const char *action, const char *object,
                  const char *detail_json, struct mo_err *err)
 {
-    const char *p[] = {actor, action, object, detail_json ? detail_json : "{}"};
+    const char *p[] = {actor, action, object, detail_json ? detail_json : "{}", NULL};
+    /* a command-line entry names the host too; the chain covers detail, so it is sealed with it */
+    if (strncmp(actor, "cli:", 4) == 0) {
+        p[4] = audit_cli_host();
+        return db_run(db, Q_AUDIT_APPEND_HOST, p, 5, err);
+    }
     return db_run(db, Q_AUDIT_APPEND, p, 4, err);
 }
 

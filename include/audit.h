@@ -21,8 +21,15 @@
 const char *audit_cli_actor(void);
 
 /*
+ * The host name command-line entries are recorded with (gethostname(), or
+ * "unknown"; borrowed, static).
+ */
+const char *audit_cli_host(void);
+
+/*
  * Appends one entry inside the caller's transaction.  detail_json is a JSON
- * object text (NULL for {}).  0 or -1 with err.
+ * object text (NULL for {}).  For a command-line actor ("cli:..."), the
+ * key "host" (audit_cli_host()) is added to the detail.  0 or -1 with err.
  */
 int audit_append(struct db *db, const char *actor, const char *action, const char *object,
                  const char *detail_json, struct mo_err *err);
