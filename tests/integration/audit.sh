@@ -15,7 +15,7 @@ setup_newsletter "postal_address = ACME GmbH, Musterstr. 1, 10115 Berlin" \
     "imprint_url = https://shop.example/imprint" "unsubscribe_mailto = unsubscribe@shop.example" \
     "webhook_url = $HOOK_URL" "webhook_secret_file = $TMP/hook.secret" \
     "activity_retention = 90d"
-plan 60
+plan 61
 
 me=$(id -un)
 host=$(hostname)
@@ -198,6 +198,12 @@ is "$(sql "SELECT count(*) || ' ' || min(object) FROM audit_log WHERE action = '
     "2 contact:$(cid alice@example.com)" "each export is audited with the contact id"
 run "$MAILOUT" export nobody@example.com
 is "$RC|$OUT" "66|" "export of an unknown address: 66, nothing on stdout"
+
+# a file name that holds an address never reaches the audit log
+printf 'order_id,email,sku,ordered_at\nG-1,gus@example.com,V-1,2026-05-04T09:00:00Z\n' > "$TMP/orders-of-gus@example.com.csv"
+run "$MAILOUT" order import "$TMP/orders-of-gus@example.com.csv"
+is "$RC|$(sql "SELECT object || ' ' || (detail->>'file') FROM audit_log WHERE action = 'order.import' ORDER BY seq DESC LIMIT 1")" \
+    "0|[withheld] [withheld]" "an imported file's name with an '@' is withheld in object and detail"
 
 # --- audit log -------------------------------------------------------------------
 run "$MAILOUT" --json audit log
