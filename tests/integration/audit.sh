@@ -6,6 +6,7 @@
 # Checked with Python's json and csv modules; expected values come from the
 # setup (the people created, the files written, the mail the sink got).
 # The audit log names the OS user and host and never an address.
+# The demo's reports are kept in $top_builddir/tests/out/audit-*.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 HOOK_PORT=$(free_port) # nothing listens: deliveries stay pending, rows exist
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$TMP/hook.secret"
@@ -17,6 +18,9 @@ setup_newsletter "postal_address = ACME GmbH, Musterstr. 1, 10115 Berlin" \
     "activity_retention = 90d"
 plan 61
 
+ART=$(cd "${top_builddir:-.}" && pwd)/tests/out
+mkdir -p "$ART" && rm -f "$ART"/audit-*
+keep() { printf '%s\n' "$OUT" > "$ART/audit-$1"; } # keep NAME: $OUT as an artifact
 me=$(id -un)
 host=$(hostname)
 PY=/usr/bin/python3
@@ -98,6 +102,7 @@ is "$RC" 0 "erin's complaint (ARF) is handled"
 
 # --- audit contact -------------------------------------------------------------
 run "$MAILOUT" --json audit contact alice@example.com
+keep contact.json
 is "$RC" 0 "audit contact --json"
 is "$(json 'list(d.keys())')" "['contact', 'consent_events', 'sends', 'revocations', 'webhook_deliveries']" \
     "the report's sections"
@@ -117,6 +122,7 @@ is "$(json 'sorted(set(w["event"] for w in d["webhook_deliveries"]))')" "['confi
 is "$(json 'd["contact"]["id"]')" "$(cid alice@example.com)" "the contact's id"
 events=$OUT
 run "$MAILOUT" audit contact alice@example.com --csv
+keep contact.csv
 is "$RC" 0 "audit contact --csv"
 is "$(printf '%s' "$OUT" | $PY -c '
 import csv, io, json, sys
@@ -127,6 +133,7 @@ s = [r for r in rows if r["section"] == "sends"][0]
 print(len(rows) == n, s["basis"], s["smtp_code"], s["campaign"])' <(printf '%s' "$events"))" \
     "True consent 250 spring" "--csv parses: one row per event, the send's basis, code and campaign"
 run "$MAILOUT" audit contact alice@example.com
+keep contact.txt
 like "$OUT" "withdrawn news via one_click by subject from message <?$alice_msgid>? \\(campaign spring run [0-9]+\\)" \
     "text: the revocation with its message, campaign and run"
 run "$MAILOUT" audit contact frank@example.com --csv
@@ -141,6 +148,7 @@ like "$ERR" "unknown contact" "with a one-line message"
 
 # --- audit campaign ------------------------------------------------------------
 run "$MAILOUT" --json audit campaign spring
+keep campaign.json
 is "$RC" 0 "audit campaign --json"
 is "$(json 'len(d["runs"])')" 1 "one run"
 is "$(json 'd["runs"][0]["by_basis"]["consent"]')" "$consenting" "recipients with basis consent: the consenting people"
@@ -156,18 +164,21 @@ is "$(json '(d["runs"][0]["unsubscribes"], d["runs"][0]["complaints"])')" "(1, 1
 is "$(json 'abs(d["runs"][0]["unsubscribe_rate"] - 1 / d["runs"][0]["sent"]) < 1e-9 and abs(d["runs"][0]["complaint_rate"] - 1 / d["runs"][0]["sent"]) < 1e-9')" \
     True "rates over the sent count"
 run "$MAILOUT" audit campaign spring --csv
+keep campaign.csv
 is "$(printf '%s' "$OUT" | $PY -c '
 import csv, io, sys
 rows = list(csv.DictReader(io.StringIO(sys.stdin.read(), newline="")))
 print(len(rows), rows[0]["sent"], rows[0]["basis_consent"], sum(int(v) for k, v in rows[0].items() if k.startswith("excluded_")))')" \
     "1 $sent_mails $consenting $without" "--csv parses: one row per run with basis and exclusion columns"
 run "$MAILOUT" audit campaign spring
+keep campaign.txt
 like "$OUT" "sent $sent_mails, failed 0" "text report"
 run "$MAILOUT" audit campaign nosuch
 is "$RC" 66 "audit campaign of an unknown campaign: 66"
 
 # --- export ----------------------------------------------------------------------
 run "$MAILOUT" export alice@example.com
+keep export.json
 is "$RC" 0 "export (no --json)"
 export_doc=$OUT
 is "$(json 'd["contact"]["email"]')" "alice@example.com" "export: one JSON document with the contact"
@@ -219,9 +230,12 @@ is "$(sql "SELECT count(*) FROM audit_log WHERE detail::text ~ 'AuditTest|192\\.
 t=$(sql "SELECT iso_utc(now())")
 sleep 1
 "$MAILOUT" topic add later --title "Later" > /dev/null
+run "$MAILOUT" audit log
+keep log.txt
 run "$MAILOUT" --json audit log --since "$t"
 is "$(json '[e["action"] for e in d["entries"]]')" "['topic.add']" "--since: only the entries from then on"
 run "$MAILOUT" audit log --csv
+keep log.csv
 is "$(printf '%s' "$OUT" | $PY -c '
 import csv, io, json, sys
 rows = list(csv.DictReader(io.StringIO(sys.stdin.read(), newline="")))
