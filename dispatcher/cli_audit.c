@@ -3,9 +3,9 @@
  * argument handling and output (text, --json, --csv) only.  The data comes
  * from report.c, which also owns export's transaction and audit entry.
  *
- * CSV is RFC 4180 (CRLF, a field quoted when it holds a comma, quote, CR
- * or LF; quotes doubled).  A text field that a spreadsheet would read as a
- * formula (leading =, +, -, @, tab or CR) gets a leading apostrophe.
+ * CSV is RFC 4180 with CRLF line ends; fields are written by csvout.h
+ * (quoting, and a leading apostrophe for what a spreadsheet would read as
+ * a formula).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +15,9 @@
 #include <jansson.h>
 
 #include "audit.h"
+#include "buf.h"
 #include "cli.h"
+#include "csvout.h"
 #include "isotime.h"
 #include "report.h"
 
@@ -41,20 +43,11 @@ static int audit_opt(int c, const char *arg, void *ctx, struct mo_err *err)
 
 static void csv_text(const char *s)
 {
-    int formula = strchr("=+-@\t\r", s[0]) != NULL && s[0] != '\0';
-    int quote = formula || strpbrk(s, ",\"\r\n") != NULL;
-
-    if (quote)
-        putchar('"');
-    if (formula)
-        putchar('\'');
-    for (; *s; s++) {
-        if (*s == '"')
-            putchar('"');
-        putchar(*s);
-    }
-    if (quote)
-        putchar('"');
+    struct buf b;
+    buf_init(&b, 0);
+    csvout_field(&b, s); /* no maximum: cannot fail */
+    fputs(b.s, stdout);
+    buf_release(&b);
 }
 
 /* one field: strings as text, numbers and booleans as written, null empty, else compact JSON */
