@@ -127,5 +127,7 @@ int cmd_webhook_status(struct cli *cli, int argc, char **argv, struct mo_err *er
 int cmd_webhook_retry(struct cli *cli, int argc, char **argv, struct mo_err *err);
 /* issue 10: inbound mail (h-inbound) */
 int cmd_inbound(struct cli *cli, int argc, char **argv, struct mo_err *err);
+/* issue 12: h-chain */
+int cmd_audit_verify(struct cli *cli, int argc, char **argv, struct mo_err *err);
 
 #endif

@@ -209,6 +209,19 @@ enum query_id {
     Q_WINDOW_IMPORT_BAD_ZONE,
     Q_WINDOW_IMPORT_DROP_BAD_ZONE,
     /* issue 12: hash chains, audit verify (h-chain) */
+    Q_CHAIN_UTC,
+    Q_CHAIN_LOCK,
+    Q_CHAIN_HEAD,
+    Q_CHAIN_COLUMNS,
+    Q_CHAIN_PENDING_CONSENT,
+    Q_CHAIN_PENDING_SEND,
+    Q_CHAIN_LINK_INSERT,
+    Q_CHAIN_PENDING_DELETE,
+    Q_CHAIN_LINKS_CONSENT,
+    Q_CHAIN_LINKS_SEND,
+    Q_CHAIN_UNLINKED_CONSENT,
+    Q_CHAIN_UNLINKED_SEND,
+    Q_CHAIN_AUDIT_BATCH,
     /* issue 12: audit contact/campaign/log, export (h-audit) */
     /* issue 12: erasure (h-erase) */
     /* issue 12: admin web view (h-admin) */
