@@ -425,7 +425,9 @@ static int verify_audit(struct db *db, struct chain_verify_result *res, struct m
         for (int i = 0; i < n && rc == 0; i++) {
             long long seq = db_int(r, i, "seq"), id = db_int(r, i, "id");
             const char *hash = db_val(r, i, "hash");
-            if (seq != last + 1)
+            if (seq <= last)
+                rc = broken(err, "audit_log seq %lld (id %lld): duplicate seq", seq, id);
+            else if (seq != last + 1)
                 rc = broken(err, "audit_log seq %lld: missing (entry deleted)", last + 1);
             else if (strcmp(db_val(r, i, "prev_hash"), prev) != 0)
                 rc = broken(err,
@@ -462,6 +464,9 @@ static int verify_link(const PGresult *r, int i, int end, const unsigned char *k
     char mac[CRYPTO_SHA256_HEX_LEN + 1], dig[CRYPTO_SHA256_HEX_LEN + 1];
     char want[CRYPTO_SHA256_HEX_LEN + 1];
 
+    if (seq < expect_seq)
+        return broken(err, "%s id %lld (%s chain seq %lld): duplicate seq", d->table, row_id,
+                      d->chain, seq);
     if (seq != expect_seq)
         return broken(err, "%s chain seq %lld: missing (link deleted)", d->chain, expect_seq);
     if (strcmp(db_val(r, i, "prev_hash"), prev) != 0)
@@ -512,9 +517,9 @@ static int verify_chain(struct db *db, const unsigned char *key, const struct ch
             return -1;
         int n = PQntuples(r), rc = 0, links = 0;
         for (int i = 0; i < n && rc == 0;) {
-            long long seq = db_int(r, i, "seq");
+            long long seq = db_int(r, i, "seq"), row_id = db_int(r, i, "row_id");
             int end = i;
-            while (end < n && db_int(r, end, "seq") == seq)
+            while (end < n && db_int(r, end, "seq") == seq && db_int(r, end, "row_id") == row_id)
                 end++;
             rc = verify_link(r, i, end, key, d, last + 1, prev, err);
             if (rc == 0) {

@@ -13,7 +13,7 @@
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 start_pg
 start_smtp
-plan 54
+plan 57
 
 SERVE_PORT=$(free_port)
 BASE="http://127.0.0.1:$SERVE_PORT"
@@ -157,6 +157,12 @@ like "$ERR" "audit_log seq 3 .*does not follow seq 2 \(prev_hash differs\)" "the
 tamper "delete an audit_log entry" "DELETE FROM audit_log WHERE seq = 2"
 is "$ERR" "mailout: audit verify: audit_log seq 2: missing (entry deleted)" "it names the missing entry"
 
+tamper "duplicate an audit_log entry" \
+    "ALTER TABLE audit_log DROP CONSTRAINT audit_log_seq_key;
+     INSERT INTO audit_log (seq, at, actor, action, object, detail, prev_hash, hash)
+     SELECT seq, at, actor, action, object, detail, prev_hash, hash FROM audit_log WHERE seq = 2"
+like "$ERR" "audit_log seq 2 \(id [0-9]+\): duplicate seq" "it names the duplicate"
+
 tamper "delete a chain link" "DELETE FROM chain_links WHERE chain = 'consent' AND seq = 3"
 is "$ERR" "mailout: audit verify: consent chain seq 3: missing (link deleted)" "it names the missing link"
 
@@ -222,5 +228,11 @@ is "$?" 0 "run stops"
 is "$(pending)" 1 "a CLI unsubscribe is queued"
 run "$MAILOUT" audit verify
 is "$RC|$(pending)" "0|0" "verify seals it first and stays intact"
+
+# the application role may seal and verify (grants in 0025)
+echo "db_role = mailout_app" >> "$TMP/mailout.conf"
+"$MAILOUT" unsubscribe anna@example.com > /dev/null 2>&1
+run "$MAILOUT" audit verify
+is "$RC|$(pending)" "0|0" "as mailout_app: verify seals and checks"
 
 done_testing
