@@ -570,6 +570,30 @@ static const struct cli_command commands[] = {
      "and the person's rights with how to exercise them.  Fields: mailout(1),\n"
      "EXPORT FORMAT.  Audited (contact.export, object contact:ID).  Unknown\n"
      "address: 66.\n"},
+    /* issue 12: h-chain */
+    {"audit", "verify", cmd_audit_verify, "audit verify [--json]",
+     "check the hash chains of the audit log, consent ledger and send records",
+     "Links the consent events and send records not sealed yet into their hash\n"
+     "chains, then checks in one snapshot, streaming in batches:\n"
+     "  - audit_log: every entry's hash recomputed (audit_log_hash), each entry's\n"
+     "    prev_hash equal to the hash before it, seq from 1 without gaps;\n"
+     "  - the consent chain (consent_events) and the send chain (send_records):\n"
+     "    each link's hash and prev_hash, seq from 1 without gaps, the row of\n"
+     "    each link present and its digest recomputed, and every row linked\n"
+     "    (or still queued for sealing).\n"
+     "Digests cover every column; personal columns (the address entered, IP and\n"
+     "user agent of a consent event, the SMTP reply of a send) enter only as a\n"
+     "keyed hash under a key derived from the suppression key, so an erasure\n"
+     "leaves the chains intact while any other change to a row breaks them.\n"
+     "Exit 0 when everything is intact, printing per chain the entries checked\n"
+     "and the hash of the last one (record it elsewhere: a later verify that\n"
+     "shows another head for the same entries means the end was rewritten).\n"
+     "Exit 65 naming the first broken entry in one line, e.g.\n"
+     "  audit verify: consent_events id 42 (consent chain seq 17): edited (digest differs)\n"
+     "Causes: edited, deleted, inserted outside mailout (no chain link), missing\n"
+     "(a chain entry deleted), link edited, does not follow (prev_hash differs).\n"
+     "--json: {\"intact\": true, \"chains\": [{\"chain\", \"entries\", \"head\"}]}, or\n"
+     "{\"intact\": false, \"broken\": TEXT} with exit 65.\n"},
     /* issue 10: inbound mail (h-inbound) */
     {"inbound", NULL, cmd_inbound, "inbound [--dry-run]",
      "read one mail message on stdin: mailto unsubscribe, bounce or complaint",

@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "audit.h"
+#include "chain.h"
 #include "cli.h"
 #include "contact.h"
 #include "dispatch.h"
@@ -140,6 +141,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv, struct mo_err *err)
     struct http_server *s;
     struct doi_mail_worker *w;
     struct webhook_worker *hw = NULL;
+    struct chain_worker *cw;
 
     rc = cli_getopt(cli, argc, argv, "", NULL, NULL, NULL, &first, err);
     if (rc != 0)
@@ -162,6 +164,13 @@ int cmd_serve(struct cli *cli, int argc, char **argv, struct mo_err *err)
         stop_workers(w, hw, monotime_ms(), err);
         return -1;
     }
+    /* issue 12: links new ledger rows and send records into their hash chains */
+    cw = chain_worker_start(&cli->cfg, err);
+    if (cw == NULL) {
+        http_stop(s);
+        stop_workers(w, hw, monotime_ms(), err);
+        return -1;
+    }
     mo_log(MO_LOG_INFO, "listening on http://%s (public base %s)", cli->cfg.listen,
            cli->cfg.base_url);
     fflush(stderr);
@@ -179,8 +188,18 @@ int cmd_serve(struct cli *cli, int argc, char **argv, struct mo_err *err)
     long long t0 = monotime_ms();
     doi_mail_worker_request_stop(w);
     webhook_worker_request_stop(hw, SERVE_STOP_WAIT_MS - 1500);
+    chain_worker_request_stop(cw);
     http_stop(s);
+    /* a sealer stuck in the database is left to the process end (it borrows cli->cfg) */
+    int cw_stuck = chain_worker_stop(cw, stop_wait_left(t0));
     stop_workers(w, hw, t0, NULL);
+    if (cw_stuck) {
+        mo_log(MO_LOG_WARN, "the chain sealer is still waiting for the database");
+        mo_log(MO_LOG_INFO, "stopped");
+        fflush(stdout);
+        fflush(stderr);
+        _exit(0);
+    }
     mo_log(MO_LOG_INFO, "stopped");
     return 0;
 }
@@ -467,6 +486,7 @@ struct run_services {
     struct doi_mail_worker *w;
     struct dispatch *d;
     struct scheduler *sch;
+    struct chain_worker *cw; /* issue 12: the chain sealer */
     struct http_server *s;
 };
 
@@ -501,6 +521,7 @@ static int run_stop(struct run_services *sv, long long deadline, int *stop_seen)
     int stuck = 0;
 
     scheduler_request_stop(sv->sch);
+    chain_worker_request_stop(sv->cw);
     if (sv->d)
         dispatch_request_stop(sv->d);
     doi_mail_worker_request_stop(sv->w);
@@ -526,6 +547,11 @@ static int run_stop(struct run_services *sv, long long deadline, int *stop_seen)
         stuck = 1;
     }
     sv->sch = NULL;
+    if (chain_worker_stop(sv->cw, ms_left(deadline)) != 0) {
+        mo_log(MO_LOG_WARN, "the chain sealer is still waiting for the database");
+        stuck = 1;
+    }
+    sv->cw = NULL;
     stuck |= webhook_worker_stop(sv->hw, ms_left(deadline));
     sv->hw = NULL;
     stuck |= doi_mail_worker_stop(sv->w, ms_left(deadline));
@@ -558,6 +584,7 @@ static int run_start(struct cli *cli, int sessions, struct run_services *sv, str
         (sv->w = doi_mail_worker_start(&cli->cfg, cli->data_dir, err)) == NULL ||
         (sv->d = dispatch_start(&cli->cfg, &dopts, err)) == NULL ||
         (sv->sch = scheduler_start(&cli->cfg, err)) == NULL ||
+        (sv->cw = chain_worker_start(&cli->cfg, err)) == NULL ||
         (sv->s = http_start(&cli->cfg, cli->data_dir, err)) == NULL) {
         if (run_stop(sv, monotime_ms() + SERVE_STOP_WAIT_MS, NULL) != 0) {
             fprintf(stderr, "mailout: %s\n", err->msg);

@@ -1126,6 +1126,70 @@ static const struct query queries[Q__COUNT] = {
       0),
     Q(Q_WINDOW_IMPORT_DROP_BAD_ZONE, "DELETE FROM import_contacts i" WINDOW_BAD_ZONE_WHERE, 0),
     /* issue 12: hash chains, audit verify (h-chain) */
+    Q(Q_CHAIN_UTC, "SELECT set_config('TimeZone', 'UTC', true) AS tz", 0),
+    Q(Q_CHAIN_LOCK,
+      "SELECT pg_advisory_xact_lock(72331105, CASE $1 WHEN 'consent' THEN 1 ELSE 2 END) AS locked",
+      1),
+    Q(Q_CHAIN_HEAD, "SELECT seq, hash FROM chain_links WHERE chain = $1 ORDER BY seq DESC LIMIT 1",
+      1),
+    Q(Q_CHAIN_COLUMNS,
+      "SELECT c.relname::text AS tbl, a.attname::text AS col FROM pg_attribute a"
+      " JOIN pg_class c ON c.oid = a.attrelid"
+      " WHERE c.oid IN ('consent_events'::regclass, 'send_records'::regclass)"
+      " AND a.attnum > 0 AND NOT a.attisdropped ORDER BY 1, 2",
+      0),
+    Q(Q_CHAIN_PENDING_CONSENT,
+      "SELECT p.row_id, (t.id IS NULL) AS missing, j.key AS col, j.value #>> '{}' AS val"
+      " FROM (SELECT row_id FROM chain_pending WHERE chain = $1 ORDER BY row_id LIMIT $2::int) p"
+      " LEFT JOIN consent_events t ON t.id = p.row_id"
+      " LEFT JOIN LATERAL jsonb_each(to_jsonb(t)) j ON true ORDER BY p.row_id",
+      2),
+    Q(Q_CHAIN_PENDING_SEND,
+      "SELECT p.row_id, (t.id IS NULL) AS missing, j.key AS col, j.value #>> '{}' AS val"
+      " FROM (SELECT row_id FROM chain_pending WHERE chain = $1 ORDER BY row_id LIMIT $2::int) p"
+      " LEFT JOIN send_records t ON t.id = p.row_id"
+      " LEFT JOIN LATERAL jsonb_each(to_jsonb(t)) j ON true ORDER BY p.row_id",
+      2),
+    Q(Q_CHAIN_LINK_INSERT,
+      "INSERT INTO chain_links (chain, seq, row_id, pii_mac, digest, prev_hash, hash)"
+      " SELECT $1, u.s, u.r, u.m, u.d, u.p, u.h FROM unnest($2::bigint[], $3::bigint[],"
+      " $4::text[], $5::text[], $6::text[], $7::text[]) AS u(s, r, m, d, p, h)",
+      7),
+    Q(Q_CHAIN_PENDING_DELETE,
+      "DELETE FROM chain_pending WHERE chain = $1 AND row_id = ANY($2::bigint[])", 2),
+    Q(Q_CHAIN_LINKS_CONSENT,
+      "SELECT l.seq, l.row_id, l.pii_mac, l.digest, l.prev_hash, l.hash,"
+      " (t.id IS NULL) AS missing, (c.erased_at IS NOT NULL) AS erased, j.key AS col,"
+      " j.value #>> '{}' AS val"
+      " FROM (SELECT * FROM chain_links WHERE chain = $1 AND seq > $2::bigint ORDER BY seq"
+      " LIMIT $3::int) l"
+      " LEFT JOIN consent_events t ON t.id = l.row_id LEFT JOIN contacts c ON c.id = t.contact_id"
+      " LEFT JOIN LATERAL jsonb_each(to_jsonb(t)) j ON true ORDER BY l.seq",
+      3),
+    Q(Q_CHAIN_LINKS_SEND,
+      "SELECT l.seq, l.row_id, l.pii_mac, l.digest, l.prev_hash, l.hash,"
+      " (t.id IS NULL) AS missing, (c.erased_at IS NOT NULL) AS erased, j.key AS col,"
+      " j.value #>> '{}' AS val"
+      " FROM (SELECT * FROM chain_links WHERE chain = $1 AND seq > $2::bigint ORDER BY seq"
+      " LIMIT $3::int) l"
+      " LEFT JOIN send_records t ON t.id = l.row_id LEFT JOIN contacts c ON c.id = t.contact_id"
+      " LEFT JOIN LATERAL jsonb_each(to_jsonb(t)) j ON true ORDER BY l.seq",
+      3),
+    Q(Q_CHAIN_UNLINKED_CONSENT,
+      "SELECT t.id FROM consent_events t WHERE NOT EXISTS (SELECT 1 FROM chain_links l"
+      " WHERE l.chain = $1 AND l.row_id = t.id) AND NOT EXISTS (SELECT 1 FROM chain_pending p"
+      " WHERE p.chain = $1 AND p.row_id = t.id) ORDER BY t.id LIMIT 1",
+      1),
+    Q(Q_CHAIN_UNLINKED_SEND,
+      "SELECT t.id FROM send_records t WHERE NOT EXISTS (SELECT 1 FROM chain_links l"
+      " WHERE l.chain = $1 AND l.row_id = t.id) AND NOT EXISTS (SELECT 1 FROM chain_pending p"
+      " WHERE p.chain = $1 AND p.row_id = t.id) ORDER BY t.id LIMIT 1",
+      1),
+    Q(Q_CHAIN_AUDIT_BATCH,
+      "SELECT id, seq, prev_hash, hash,"
+      " audit_log_hash(prev_hash, seq, at, actor, action, object, detail) AS recomputed"
+      " FROM audit_log WHERE seq > $1::bigint ORDER BY seq LIMIT $2::int",
+      2),
     /* issue 12: audit contact/campaign/log, export (h-audit) */
     Q(Q_REPORT_SENDS,
       "SELECT s.id, iso_utc(s.occurred_at) AS occurred_at, s.run_id, c.name AS campaign,"
