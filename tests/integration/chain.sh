@@ -173,17 +173,14 @@ like "$ERR" "send_records id [0-9]+: inserted outside mailout" "its row is no lo
 tamper "edit a link's digest" "UPDATE chain_links SET digest = repeat('a', 64) WHERE chain = 'send' AND seq = 1"
 like "$ERR" "send chain seq 1\): link edited \(hash differs\)" "a rewritten link is caught"
 
-# erasure: the erasure function (0026) nulls exactly the personal columns of
-# the person's rows and marks the contact; the chains stay valid
+# erasure: mailout erase (erase_contact(), 0026) nulls exactly the personal
+# columns of the person's rows and marks the contact; the chains stay valid
 ncopy=$((ncopy + 1))
 DB=copy$ncopy
 createdb -T mailout "$DB"
-psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -c "SET session_replication_role = replica;
-    UPDATE contacts SET erased_at = now() WHERE id = $anna;
-    UPDATE consent_events SET email_entered = NULL, ip = NULL, user_agent = NULL WHERE contact_id = $anna;
-    UPDATE send_records SET smtp_reply = NULL WHERE contact_id = $anna" > /dev/null
-is "$(psql -X -At -d "$DB" -c "SELECT count(*) FROM consent_events WHERE contact_id = $anna AND ip IS NULL")" 1 \
-    "(the erased contact's proof IP is gone)"
+run "$MAILOUT" --db "host=$PG_DIR port=$PGPORT user=owner dbname=$DB" erase anna@example.com
+is "$(psql -X -At -d "$DB" -c "SELECT count(*) FROM consent_events WHERE contact_id = $anna AND ip IS NOT NULL")|$RC" "0|0" \
+    "(mailout erase removed the erased contact's proof IP)"
 run "$MAILOUT" --db "host=$PG_DIR port=$PGPORT user=owner dbname=$DB" audit verify
 is "$RC" 0 "an erasure leaves verify green"
 psql -X -q -d "$DB" -c "SET session_replication_role = replica;

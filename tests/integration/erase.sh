@@ -31,7 +31,7 @@ done
 setup_newsletter "webhook_url = http://127.0.0.1:$HOOK_PORT/hooks/mailout" \
     "webhook_secret_file = $TMP/hook.secret" "webhook_timeout = 3s" "webhook_backoff_base = 1s" \
     "contact_attributes = favourite" "postal_address = ACME GmbH, Hauptstr. 1, 10115 Berlin"
-plan 52
+plan 54
 
 ADDR='Zoe.Quux-Erasure@Example.COM'
 LOWER='zoe.quux-erasure@example.com'
@@ -142,7 +142,13 @@ is "$(hooklog "print(sum(1 for L in log if L['event'] == 'withdrawn' and L['cont
     "the withdrawal pending at erasure reached the CRM without the address"
 is "$(hooklog "print(sum(1 for L in log if L['event'] == 'erased' and L['sig_ok'] and '$LOWER' not in L['body'].lower() and 'email' not in json.loads(L['body'])))")" 1 \
     "the CRM got one signed 'erased' event without the address"
-# (issue 12: `audit verify` stays green after an erasure -- one line here, after h-chain)
+# the erased rows were sealed while they still held the personal data
+is "$(sql "SELECT count(*) FROM consent_events e WHERE e.contact_id = $cid AND NOT EXISTS (SELECT 1 FROM chain_links l WHERE l.chain = 'consent' AND l.row_id = e.id)")|$(sql "SELECT count(*) FROM chain_links l JOIN send_records r ON r.id = l.row_id WHERE l.chain = 'send' AND r.contact_id = $cid")" \
+    "0|1" "every ledger row and the send record of the erased contact are in their chains"
+run "$MAILOUT" audit verify
+is "$RC" 0 "audit verify stays green after the erasure"
+[ "$RC" -eq 0 ] || diag "$ERR"
+# (chain.sh shows that the same edits on a live contact's rows are caught)
 
 # --- the tombstone is never selected again --------------------------------
 run "$MAILOUT" contact show "$ADDR"
