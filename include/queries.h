@@ -212,6 +212,9 @@ enum query_id {
     /* issue 12: audit contact/campaign/log, export (h-audit) */
     /* issue 12: erasure (h-erase) */
     /* issue 12: admin web view (h-admin) */
+    Q_ADMIN_RUNS,
+    Q_ADMIN_CAMPAIGN_NAMES,
+    Q_ADMIN_SERIES,
     Q__COUNT
 };
 
