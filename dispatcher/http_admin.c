@@ -14,6 +14,7 @@
  * (login, logout) change the session alone; SameSite=Strict keeps them
  * from other sites.
  */
+#include "http.h"
 #include "http_impl.h"
 
 #include <pthread.h>
@@ -60,33 +61,42 @@ struct http_admin {
     unsigned fails;
 };
 
-struct http_admin *http_admin_new(const struct config *cfg, struct mo_err *err)
+int http_admin_token_read(const char *path, char hash[CRYPTO_SHA256_HEX_LEN + 1],
+                          struct mo_err *err)
 {
     char token[ADMIN_TOKEN_MAX + 2];
-    struct http_admin *a;
     size_t len;
+
+    if (fileio_read_secret(path, "admin_token_file", token, sizeof(token), err) < 0)
+        return -1;
+    len = strlen(token);
+    while (len && (token[len - 1] == ' ' || token[len - 1] == '\t' || token[len - 1] == '\r'))
+        token[--len] = '\0';
+    if (len < ADMIN_TOKEN_MIN) {
+        explicit_bzero(token, sizeof(token));
+        return mo_err_set(err, MO_E_INPUT,
+                          "the token in '%s' is shorter than %d characters (key admin_token_file)",
+                          path, ADMIN_TOKEN_MIN);
+    }
+    crypto_sha256_hex(token, len, hash);
+    explicit_bzero(token, sizeof(token));
+    return 0;
+}
+
+struct http_admin *http_admin_new(const struct config *cfg, struct mo_err *err)
+{
+    char hash[CRYPTO_SHA256_HEX_LEN + 1];
+    struct http_admin *a;
 
     if (cfg->admin_session_ttl < 1) {
         mo_err_set(err, MO_E_INPUT,
                    "admin_session_ttl must be at least 1s (key admin_session_ttl)");
         return NULL;
     }
-    if (fileio_read_secret(cfg->admin_token_file, "admin_token_file", token, sizeof(token), err) <
-        0)
+    if (http_admin_token_read(cfg->admin_token_file, hash, err) < 0)
         return NULL;
-    len = strlen(token);
-    while (len && (token[len - 1] == ' ' || token[len - 1] == '\t' || token[len - 1] == '\r'))
-        token[--len] = '\0';
-    if (len < ADMIN_TOKEN_MIN) {
-        explicit_bzero(token, sizeof(token));
-        mo_err_set(err, MO_E_INPUT,
-                   "the token in '%s' is shorter than %d characters (key admin_token_file)",
-                   cfg->admin_token_file, ADMIN_TOKEN_MIN);
-        return NULL;
-    }
     a = xcalloc(1, sizeof(*a));
-    crypto_sha256_hex(token, len, a->token_hash);
-    explicit_bzero(token, sizeof(token));
+    memcpy(a->token_hash, hash, sizeof(hash));
     a->ttl_s = cfg->admin_session_ttl;
     pthread_mutex_init(&a->lock, NULL);
     a->fail_window_ms = monotime_ms();

@@ -11,7 +11,7 @@
 . "$SRCDIR/tests/integration/admin_lib.sh"
 
 command -v curl > /dev/null || skip_all "curl not installed"
-plan 46
+plan 50
 
 setup_newsletter "postal_address = ACME GmbH, Hauptstr. 1, 10115 Berlin"
 admin_data
@@ -47,6 +47,9 @@ isnt_zero=$([ "$RC" -ne 0 ] && echo refused || echo "started ($RC)")
 is "$isnt_zero" refused "serve refuses a group-readable token file"
 like "$ERR" "admin_token_file" "the error names the key admin_token_file"
 is "$(printf '%s\n' "$ERR" | grep -c 'admin_token_file')" 1 "in one line"
+run "$MAILOUT" doctor
+like "$OUT$ERR" "admin view: '.*' is readable by group or others: chmod 600 it \\(key admin_token_file\\)" \
+    "doctor reports the group-readable token file"
 admin_token_write "$TMP/admin.token" 600 "short-token"
 run timeout 20 "$MAILOUT" serve
 is "$RC" 65 "serve refuses a token shorter than 32 characters (65)"
@@ -56,6 +59,8 @@ admin_token_write "$TMP/admin.token" 600
 
 # --- on ---------------------------------------------------------------------------------
 echo "admin_session_ttl = 10m" >> "$TMP/mailout.conf"
+run "$MAILOUT" doctor
+like "$OUT$ERR" "admin view on under /admin, sessions last 600s" "doctor reports the admin view on"
 start_serve
 
 req "$BASE/admin"
@@ -152,6 +157,28 @@ is "$CODE|$(hdr Set-Cookie)" "429|" "after 10 failed logins even the right token
 
 serve_sigterm
 is "$SERVE_RC" 0 "serve stops on SIGTERM"
-unlike "$(grep -E 'ERROR: AddressSanitizer|LeakSanitizer|runtime error' "$TMP/serve.log")" '.' \
+
+# --- mailout run serves the same view ---------------------------------------------------------
+"$MAILOUT" run -j 1 > "$TMP/run.log" 2>&1 &
+RPID=$!
+BG_PIDS="$BG_PIDS $RPID"
+for _ in $(seq 1 100); do
+    [ "$(curl -s --max-time 2 "$BASE/healthz")" = ok ] && break
+    sleep 0.1
+done
+req -d "token=$ADMIN_TOKEN" "$BASE/admin/login"
+COOKIE=$(hdr Set-Cookie)
+COOKIE=${COOKIE%%;*}
+req -b "$COOKIE" "$BASE/admin"
+like "$CODE|$(printf '%s' "$BODY" | grep -c "campaign?name=$CAMPAIGN")" '^200\|1$' \
+    "mailout run serves /admin too: login and the campaign list"
+kill -TERM "$RPID"
+RUN_RC=timeout
+for _ in $(seq 1 100); do
+    kill -0 "$RPID" 2> /dev/null || { wait "$RPID"; RUN_RC=$?; break; }
+    sleep 0.1
+done
+is "$RUN_RC" 0 "mailout run stops on SIGTERM"
+unlike "$(cat "$TMP/serve.log" "$TMP/run.log" | grep -E 'ERROR: AddressSanitizer|LeakSanitizer|runtime error')" '.' \
     "no sanitizer reports"
 done_testing
