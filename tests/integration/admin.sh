@@ -11,7 +11,7 @@
 . "$SRCDIR/tests/integration/admin_lib.sh"
 
 command -v curl > /dev/null || skip_all "curl not installed"
-plan 50
+plan 56
 
 setup_newsletter "postal_address = ACME GmbH, Hauptstr. 1, 10115 Berlin"
 admin_data
