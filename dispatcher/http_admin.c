@@ -27,6 +27,7 @@
 #include "campaign.h"
 #include "crypto.h"
 #include "fileio.h"
+#include "ipnet.h"
 #include "log.h"
 #include "monotime.h"
 #include "report.h"
@@ -36,7 +37,8 @@
 #define ADMIN_TOKEN_MAX      1024 /* and at most */
 #define ADMIN_SESSIONS_MAX   64   /* the oldest is ended to make room */
 #define ADMIN_FAIL_WINDOW_MS (60 * 1000)
-#define ADMIN_FAIL_MAX       10 /* failed logins per window, from anyone */
+#define ADMIN_FAIL_MAX       10  /* failed logins per window and client (IPv6: per /64) */
+#define ADMIN_FAIL_CLIENTS   256 /* clients tracked; the oldest window makes room */
 #define ADMIN_PAGE_MAX       (2 * 1024 * 1024)
 #define ADMIN_COOKIE         "mo_admin"
 #define ADMIN_EMAIL_MAX      320
@@ -52,13 +54,19 @@ struct admin_session {
     long long expires_ms;                 /* monotonic */
 };
 
+/* Failed logins of one client in its current window. */
+struct admin_failures {
+    char key[IPNET_KEY_MAX]; /* ipnet_limit_key(); "" = free */
+    long long since_ms;      /* monotonic start of the window */
+    unsigned n;
+};
+
 struct http_admin {
     char token_hash[CRYPTO_SHA256_HEX_LEN + 1];
     long long ttl_s;
     pthread_mutex_t lock;
     struct admin_session sessions[ADMIN_SESSIONS_MAX];
-    long long fail_window_ms; /* when the current window of failed logins began */
-    unsigned fails;
+    struct admin_failures fails[ADMIN_FAIL_CLIENTS];
 };
 
 int http_admin_token_read(const char *path, char hash[CRYPTO_SHA256_HEX_LEN + 1],
@@ -99,7 +107,6 @@ struct http_admin *http_admin_new(const struct config *cfg, struct mo_err *err)
     memcpy(a->token_hash, hash, sizeof(hash));
     a->ttl_s = cfg->admin_session_ttl;
     pthread_mutex_init(&a->lock, NULL);
-    a->fail_window_ms = monotime_ms();
     return a;
 }
 
@@ -582,26 +589,47 @@ enum MHD_Result http_admin_get(struct http_call *call)
     return page_campaigns(call);
 }
 
-/* 1 when another failed login is allowed now (and counts it), else 0. */
-static int failure_allowed(struct http_admin *a)
+/*
+ * The failure counter of key (a client), its window restarted when over;
+ * a->lock held.  A new client takes a free slot or the oldest window.
+ */
+static struct admin_failures *failures_locked(struct http_admin *a, const char *key, long long now)
 {
-    long long now = monotime_ms();
+    struct admin_failures *f = NULL, *oldest = &a->fails[0];
+
+    for (size_t i = 0; i < ADMIN_FAIL_CLIENTS; i++) {
+        struct admin_failures *c = &a->fails[i];
+        if (c->key[0] && now - c->since_ms >= ADMIN_FAIL_WINDOW_MS)
+            memset(c, 0, sizeof(*c));
+        if (f == NULL && c->key[0] && strcmp(c->key, key) == 0)
+            f = c;
+        if (c->key[0] == '\0' || (oldest->key[0] && c->since_ms < oldest->since_ms))
+            oldest = c;
+    }
+    if (f == NULL) {
+        f = oldest;
+        memset(f, 0, sizeof(*f));
+        snprintf(f->key, sizeof(f->key), "%s", key);
+        f->since_ms = now;
+    }
+    return f;
+}
+
+/* 1 when the client (key) may try another login now, else 0. */
+static int login_allowed(struct http_admin *a, const char *key)
+{
     int ok;
 
     pthread_mutex_lock(&a->lock);
-    if (now - a->fail_window_ms >= ADMIN_FAIL_WINDOW_MS) {
-        a->fail_window_ms = now;
-        a->fails = 0;
-    }
-    ok = a->fails < ADMIN_FAIL_MAX;
+    ok = failures_locked(a, key, monotime_ms())->n < ADMIN_FAIL_MAX;
     pthread_mutex_unlock(&a->lock);
     return ok;
 }
 
-static void failure_count(struct http_admin *a)
+static void login_failed(struct http_admin *a, const char *key)
 {
     pthread_mutex_lock(&a->lock);
-    a->fails++;
+    failures_locked(a, key, monotime_ms())->n++;
     pthread_mutex_unlock(&a->lock);
 }
 
@@ -610,10 +638,12 @@ enum MHD_Result http_admin_login(struct http_call *call)
     struct http_admin *a = call->s->admin;
     char hash[CRYPTO_SHA256_HEX_LEN + 1], id[CRYPTO_TOKEN_LEN + 1], cookie[160];
     const char *token;
-    char ip[64];
+    char ip[IPNET_ADDR_MAX], key[IPNET_KEY_MAX];
 
-    if (!failure_allowed(a)) {
-        http_client_ip(call, ip, sizeof(ip));
+    http_client_ip(call, ip, sizeof(ip));
+    if (ipnet_limit_key(ip, key, sizeof(key)) < 0)
+        snprintf(key, sizeof(key), "unknown");
+    if (!login_allowed(a, key)) {
         mo_log(MO_LOG_WARN, "admin login refused: too many failed logins (from %s)", ip);
         return login_form(call, MHD_HTTP_TOO_MANY_REQUESTS,
                           "Too many failed logins. Please try again in a minute.");
@@ -623,8 +653,7 @@ enum MHD_Result http_admin_login(struct http_call *call)
         return login_form(call, MHD_HTTP_BAD_REQUEST, "The form could not be read.");
     crypto_sha256_hex(token, strlen(token), hash);
     if (!crypto_equal(hash, a->token_hash, CRYPTO_SHA256_HEX_LEN)) {
-        failure_count(a);
-        http_client_ip(call, ip, sizeof(ip));
+        login_failed(a, key);
         mo_log(MO_LOG_WARN, "admin login failed: wrong token (from %s)", ip);
         return login_form(call, MHD_HTTP_FORBIDDEN, "Wrong token.");
     }

@@ -153,7 +153,7 @@ like "$BODY" 'id="login"' "with the login form"
 # --- throttling -------------------------------------------------------------------------------
 for _ in $(seq 1 10); do req -d "token=wrong" "$BASE/admin/login"; done
 req -d "token=$ADMIN_TOKEN" "$BASE/admin/login"
-is "$CODE|$(hdr Set-Cookie)" "429|" "after 10 failed logins even the right token waits (429, no cookie)"
+is "$CODE|$(hdr Set-Cookie)" "429|" "after 10 failed logins from this address even the right token waits (429, no cookie)"
 
 serve_sigterm
 is "$SERVE_RC" 0 "serve stops on SIGTERM"
