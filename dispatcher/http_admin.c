@@ -31,6 +31,7 @@
 #include "log.h"
 #include "monotime.h"
 #include "report.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 #define ADMIN_TOKEN_MIN      32   /* characters of the token, at least */
@@ -276,12 +277,13 @@ static enum MHD_Result admin_unavailable(struct http_call *call, const char *wha
     return send_html(call, MHD_HTTP_SERVICE_UNAVAILABLE, &b, NULL, NULL, NULL, NULL);
 }
 
-/* A query argument, or NULL when missing, empty, longer than max or not one line. */
+/* A query argument, or NULL when missing, empty, longer than max, not UTF-8 or not one line. */
 static const char *query_arg(struct http_call *call, const char *name, size_t max)
 {
     const char *v = MHD_lookup_connection_value(call->c, MHD_GET_ARGUMENT_KIND, name);
 
-    if (v == NULL || *v == '\0' || strlen(v) > max || strpbrk(v, "\r\n") != NULL)
+    if (v == NULL || *v == '\0' || strlen(v) > max || !utf8_valid(v, strlen(v)) ||
+        strpbrk(v, "\r\n") != NULL)
         return NULL;
     return v;
 }
@@ -550,6 +552,7 @@ static const char stylesheet[] =
     "th,td{border:1px solid #cbd5e0;padding:.3em .6em;text-align:left;vertical-align:top;"
     "font-size:.9em}\nth{background:#edf2f7}\ntd.num{text-align:right}\n"
     ".error{color:#c53030;font-weight:600}\n.empty,.note{color:#718096}\n"
+    ".report,.explain{overflow-x:auto}\n"
     "figure{margin:0;background:#fff;display:inline-block;border:1px solid #cbd5e0}\n"
     "footer{padding:1em 1.5em;color:#718096;font-size:.8em}\n"
     "#login{display:flex;flex-direction:column;gap:.5em;max-width:24em}\n";

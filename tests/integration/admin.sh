@@ -11,7 +11,7 @@
 . "$SRCDIR/tests/integration/admin_lib.sh"
 
 command -v curl > /dev/null || skip_all "curl not installed"
-plan 56
+plan 59
 
 setup_newsletter "postal_address = ACME GmbH, Hauptstr. 1, 10115 Berlin"
 admin_data
@@ -114,8 +114,13 @@ req -b "$COOKIE" --get --data-urlencode "email=$ADDR_A" "$BASE/admin/contact"
 is "$CODE" 200 "the contact page"
 like "$BODY" '<h2>Audit history</h2>' "it has the audit history section"
 like "$BODY" '<th scope="row">decision</th><td>basis</td>' "and the explain path for the campaign"
+unlike "$BODY" '<b>Admin' "the contact's name (with markup) is never shown unescaped"
 req -b "$COOKIE" --get --data-urlencode "email=<script>x</script>@example.com" "$BASE/admin/contact"
 unlike "$BODY" '<script' "an address with markup is escaped everywhere"
+req -b "$COOKIE" "$BASE/admin/campaign?name=%ff%fe"
+is "$CODE" 404 "a campaign name that is not UTF-8: 404"
+req -b "$COOKIE" "$BASE/admin/contact?email=%ff%40x.example"
+is "$CODE" 200 "an address that is not UTF-8 gets the empty lookup page"
 req -b "$COOKIE" "$BASE/admin/nothing-here"
 is "$CODE" 404 "an unknown path under /admin: 404"
 req -I -b "$COOKIE" "$BASE/admin"
