@@ -518,6 +518,59 @@ static const struct cli_command commands[] = {
      "no dead letter exits 66.  Audited (webhook.retry, with the ids).\n"
      "\n"
      "  -i, --id ID   only this outbox row\n"},
+    /* issue 12: h-audit */
+    {"audit", "contact", cmd_audit_contact, "audit contact EMAIL [--json|--csv]",
+     "everything done about one person: consent proof, sends, revocations, webhooks",
+     "Prints the contact, every consent event with its proof (topic, kind, time,\n"
+     "source, channel, actor, consent text id, version and SHA-256, IP, user agent,\n"
+     "address entered, token and receipt SHA-256, request id), every send with its\n"
+     "legal basis, evidence and SMTP outcome (status, code, reply, Message-ID, run,\n"
+     "campaign), every revocation (withdrawn, objected, paused) with its channel and\n"
+     "the message it came from (campaign and run), and every CRM webhook delivery.\n"
+     "Writes nothing.  Unknown address: 66.\n"
+     "--json: {\"contact\": {...}, \"consent_events\": [...], \"sends\": [...],\n"
+     "\"revocations\": [...], \"webhook_deliveries\": [...]} (keys in mailout(1)).\n"
+     "\n"
+     "      --csv   one RFC 4180 row per event (section, id, at, kind, topic, channel,\n"
+     "              source, actor, basis, status, smtp_code, message_id, run_id,\n"
+     "              campaign, consent_text_sha256, ip, user_agent)\n"},
+    {"audit", "campaign", cmd_audit_campaign, "audit campaign NAME [--json|--csv]",
+     "per run: recipients per basis and exclusion, outcomes, unsubscribes, complaints",
+     "For every run of the campaign: contacts considered, recipients per legal basis\n"
+     "and excluded contacts per reason (as the engine decided when the run was\n"
+     "built), sent, failed, uncertain and bounced, unsubscribes and complaints\n"
+     "made from the run's messages, and their rates over the sent count.  Writes\n"
+     "nothing.  Unknown campaign: 66.\n"
+     "--json: {\"campaign\": {...}, \"runs\": [{\"run_id\", \"state\", \"started_at\",\n"
+     "\"finished_at\", \"considered\", \"recipients\", \"by_basis\": {...},\n"
+     "\"excluded\": {...}, \"sent\", \"failed\", \"uncertain\", \"bounced\",\n"
+     "\"unsubscribes\", \"complaints\", \"unsubscribe_rate\", \"complaint_rate\",\n"
+     "\"bounce_rate\"}]}.\n"
+     "\n"
+     "      --csv   one RFC 4180 row per run, a basis_X and excluded_X column each\n"},
+    {"audit", "log", cmd_audit_log, "audit log [--since TIME] [--json|--csv]",
+     "admin actions: command, OS user, host, time, objects by id",
+     "Lists the hash-chained audit log: sequence, time, actor (cli:USER for the\n"
+     "command line, else http, web, inbound, system), the host a command ran on,\n"
+     "the action (the command, e.g. campaign.send), the object (an id or name,\n"
+     "never an address) and the detail.  Writes nothing.\n"
+     "--json: {\"entries\": [{\"seq\", \"at\", \"actor\", \"user\", \"host\",\n"
+     "\"action\", \"object\", \"detail\"}]}.\n"
+     "\n"
+     "      --since TIME   only entries at or after TIME (ISO 8601; UTC unless it\n"
+     "                     ends in Z or an offset); a bad TIME exits 65\n"
+     "      --csv          RFC 4180 rows: seq, at, actor, user, host, action, object,\n"
+     "                     detail\n"},
+    {"export", NULL, cmd_export, "export EMAIL",
+     "everything held on one person as one JSON document (GDPR Art. 15)",
+     "Prints one JSON document (with or without --json): the contact and its\n"
+     "attributes, purposes and the consent state per topic, consent events with\n"
+     "their proof and the exact consent texts, orders and activity, sends with\n"
+     "their basis, revocations, bounces, CRM webhook deliveries, who receives the\n"
+     "data (the webhook endpoint, the SMTP relays), retention periods, the source\n"
+     "and the person's rights with how to exercise them.  Fields: mailout(1),\n"
+     "EXPORT FORMAT.  Audited (contact.export, object contact:ID).  Unknown\n"
+     "address: 66.\n"},
     /* issue 10: inbound mail (h-inbound) */
     {"inbound", NULL, cmd_inbound, "inbound [--dry-run]",
      "read one mail message on stdin: mailto unsubscribe, bounce or complaint",
@@ -555,6 +608,26 @@ static const struct cli_command commands[] = {
      "Send complaint feedback loops (ARF) to one of them too.\n"
      "\n"
      "  -n, --dry-run   classify and print, touch no database\n"},
+    /* issue 12: erasure (h-erase) */
+    {"erase", NULL, cmd_erase, "erase EMAIL [--json]",
+     "erase a person's personal data (GDPR Art. 17); no prompt",
+     "Erases the contact with this address (normalized as contact import does)\n"
+     "through the database function erase_contact(), owned by the role\n"
+     "mailout_eraser, in one transaction: the contact row becomes a tombstone\n"
+     "holding only its id and the keyed hash of the address; its attributes,\n"
+     "activity, orders, double opt-in requests, confirmation mails, unsubscribe\n"
+     "tokens, bounces, unsent queue rows and rate-limit rows are deleted; the\n"
+     "address entered, IP and user agent of its consent events and the SMTP\n"
+     "replies of its send records are set to NULL (the rows stay, as does the\n"
+     "hash chain over them); the address is removed from CRM webhook payloads;\n"
+     "the keyed hash goes on the suppression list (reason erased); an 'erased'\n"
+     "webhook without the address is queued; an objection to all marketing and\n"
+     "an audit entry (contact.erase, the contact id and counts) are recorded.\n"
+     "The hash chains are sealed first.  Afterwards an import of the address is\n"
+     "counted as suppressed; only the person's own new double opt-in can lift\n"
+     "that (R-DOI-6).  Prints what was removed.  Exit 0 when erased, and when\n"
+     "the address belongs to a contact erased before ('already erased'); 66 for\n"
+     "an unknown address; 65 for an invalid one.\n"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -19,6 +19,7 @@
 #include "audit.h"
 #include "buf.h"
 #include "contact.h"
+#include "crypto.h"
 #include "ledger.h"
 #include "suppress.h"
 #include "xalloc.h"
@@ -312,10 +313,14 @@ static int record_bounces(struct db *db, const struct config *cfg, const struct 
         if (added)
             json_array_append_new(supp, json_integer(res->rcpt[i].contact_id));
     }
+    /* the report's Message-ID is a remote string that may quote an address: only its hash */
+    char report_sha[CRYPTO_SHA256_HEX_LEN + 1];
+    if (*m->message_id)
+        crypto_sha256_hex(m->message_id, strlen(m->message_id), report_sha);
     if (audit_append_json(db, "inbound", "inbound.bounce", "bounce",
-                          json_pack("{s:s, s:s?, s:O, s:O, s:O}", "format", m->format, "report",
-                                    or_null(m->message_id), "hard", hard, "soft", soft,
-                                    "suppressed", supp),
+                          json_pack("{s:s, s:s?, s:O, s:O, s:O}", "format", m->format,
+                                    "report_sha256", *m->message_id ? report_sha : NULL, "hard",
+                                    hard, "soft", soft, "suppressed", supp),
                           err) < 0 ||
         db_commit(db, err) < 0)
         goto fail;

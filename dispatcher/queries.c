@@ -382,14 +382,15 @@ static const struct query queries[Q__COUNT] = {
     Q(Q_CAMPAIGN_GET_FOR_UPDATE, CAMPAIGN_GET_SQL " FOR UPDATE OF cm", 1),
     Q(Q_CAMPAIGN_EXPLAIN,
       "WITH n AS (SELECT COALESCE(d.basis, d.reason) AS key, count(*) AS n"
-      "   FROM legal_basis($1::bigint, ARRAY(SELECT c.id FROM contacts c WHERE {segment}),"
+      "   FROM legal_basis($1::bigint, ARRAY(SELECT c.id FROM contacts c"
+      "                    WHERE c.erased_at IS NULL AND ({segment})),"
       "                    $2::timestamptz) d GROUP BY 1)"
       " SELECT k.kind, k.key, COALESCE(n.n, 0) AS n FROM legal_basis_keys() k"
       " LEFT JOIN n ON n.key = k.key ORDER BY k.ord",
       2),
     Q(Q_CAMPAIGN_IN_SEGMENT,
       "SELECT EXISTS (SELECT 1 FROM contacts c WHERE c.id = $1::bigint"
-      " AND $2::timestamptz IS NOT NULL AND ({segment})) AS member",
+      " AND c.erased_at IS NULL AND $2::timestamptz IS NOT NULL AND ({segment})) AS member",
       2),
     Q(Q_CAMPAIGN_DECIDE_ONE,
       "SELECT basis, reason, consent_event_id, order_id, relation"
@@ -405,7 +406,8 @@ static const struct query queries[Q__COUNT] = {
       1),
     Q(Q_CAMPAIGN_SINCE,
       "WITH now AS (SELECT * FROM legal_basis($1::bigint,"
-      "     ARRAY(SELECT c.id FROM contacts c WHERE {segment}), $2::timestamptz)),"
+      "     ARRAY(SELECT c.id FROM contacts c WHERE c.erased_at IS NULL AND ({segment})),"
+      "     $2::timestamptz)),"
       " last AS (SELECT * FROM campaign_run_decisions WHERE run_id = $3::bigint),"
       " diff AS (SELECT COALESCE(n.contact_id, l.contact_id) AS contact_id,"
       "     l.basis AS was_basis, COALESCE(l.basis, l.reason, 'not_in_segment') AS was,"
@@ -433,7 +435,8 @@ static const struct query queries[Q__COUNT] = {
       "INSERT INTO campaign_run_decisions (run_id, contact_id, basis, reason, consent_event_id,"
       " order_id, relation)"
       " SELECT $3::bigint, d.contact_id, d.basis, d.reason, d.consent_event_id, d.order_id,"
-      " d.relation FROM legal_basis($1::bigint, ARRAY(SELECT c.id FROM contacts c WHERE {segment}),"
+      " d.relation FROM legal_basis($1::bigint, ARRAY(SELECT c.id FROM contacts c"
+      " WHERE c.erased_at IS NULL AND ({segment})),"
       " $2::timestamptz) d",
       3),
     Q(Q_CAMPAIGN_RUN_QUEUE,
@@ -487,7 +490,9 @@ static const struct query queries[Q__COUNT] = {
     Q(Q_SEGMENT_LOAD, "SELECT id, name, expr FROM segments WHERE name = $1", 1),
     /* the reference time is typed here, whether or not the segment uses it */
     Q(Q_SEGMENT_COUNT,
-      "SELECT count(*) AS n FROM contacts c WHERE $1::timestamptz IS NOT NULL AND {segment}", 1),
+      "SELECT count(*) AS n FROM contacts c WHERE $1::timestamptz IS NOT NULL AND c.erased_at IS NULL"
+      " AND ({segment})",
+      1),
     /* catalogue, orders and web activity (issue 8: h-import) */
     Q(Q_PRODUCT_IMPORT_CONFLICTS,
       "SELECT i.line, 'sku ''' || i.sku || ''' is already on line ' || f.line"
@@ -1021,7 +1026,7 @@ static const struct query queries[Q__COUNT] = {
       7),
     Q(Q_SCHED_DELETE, "DELETE FROM schedules WHERE campaign_id = $1::bigint RETURNING id", 1),
     Q(Q_SCHED_GET,
-      "SELECT kind, tzid, rrule, ics,"
+      "SELECT campaign_id, kind, tzid, rrule, ics,"
       " to_char(dtstart AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS dtstart_utc,"
       " to_char(next_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS next_at_utc"
       " FROM schedules WHERE campaign_id = $1::bigint",
@@ -1122,7 +1127,120 @@ static const struct query queries[Q__COUNT] = {
     Q(Q_WINDOW_IMPORT_DROP_BAD_ZONE, "DELETE FROM import_contacts i" WINDOW_BAD_ZONE_WHERE, 0),
     /* issue 12: hash chains, audit verify (h-chain) */
     /* issue 12: audit contact/campaign/log, export (h-audit) */
+    Q(Q_REPORT_SENDS,
+      "SELECT s.id, iso_utc(s.occurred_at) AS occurred_at, s.run_id, c.name AS campaign,"
+      " t.name AS topic, s.basis, s.evidence::text AS evidence, s.status, s.smtp_code,"
+      " s.smtp_reply, s.message_id FROM send_records s JOIN campaign_runs r ON r.id = s.run_id"
+      " JOIN campaigns c ON c.id = r.campaign_id JOIN topics t ON t.id = c.topic_id"
+      " WHERE s.contact_id = $1::bigint ORDER BY s.id",
+      1),
+    /* a revocation's message: the send record with its Message-ID (angle brackets aside) */
+    Q(Q_REPORT_REVOCATIONS,
+      "SELECT e.id, e.kind::text AS kind, t.name AS topic, iso_utc(e.occurred_at) AS occurred_at,"
+      " e.channel, e.source, e.actor, e.message_id, e.note, iso_utc(e.paused_until) AS paused_until,"
+      " m.run_id, m.campaign FROM consent_events e LEFT JOIN topics t ON t.id = e.topic_id"
+      " LEFT JOIN LATERAL (SELECT s.run_id, c.name AS campaign FROM send_records s"
+      "  JOIN campaign_runs r ON r.id = s.run_id JOIN campaigns c ON c.id = r.campaign_id"
+      "  WHERE e.message_id IS NOT NULL AND btrim(s.message_id, '<> ') = btrim(e.message_id, '<> ')"
+      "  ORDER BY s.id LIMIT 1) m ON true"
+      " WHERE e.contact_id = $1::bigint AND e.kind IN ('withdrawn', 'objected', 'paused')"
+      " ORDER BY e.id",
+      1),
+    Q(Q_REPORT_SUPPRESSION,
+      "SELECT s.reason, iso_utc(s.created_at) AS since FROM suppression s"
+      " JOIN contacts c ON c.addr_hmac = s.addr_hmac WHERE c.id = $1::bigint",
+      1),
+    Q(Q_REPORT_CAMPAIGN,
+      "SELECT c.id, c.name, t.name AS topic, tp.name AS template, sg.name AS segment,"
+      " le.name AS legal_entity, iso_utc(c.created_at) AS created_at FROM campaigns c"
+      " JOIN topics t ON t.id = c.topic_id JOIN templates tp ON tp.id = c.template_id"
+      " JOIN segments sg ON sg.id = c.segment_id JOIN legal_entities le ON le.id = c.legal_entity_id"
+      " WHERE c.name = $1",
+      1),
+    /*
+     * Per run: the engine's decisions, the queue's final states, bounces
+     * (bounce reports or send records) and revocations made from the run's
+     * messages.  A complaint is an objection through channel complaint or
+     * a send record marked complained; an unsubscribe is any other
+     * withdrawal or objection carrying one of the run's Message-IDs.
+     */
+    Q(Q_REPORT_RUNS,
+      "WITH runs AS (SELECT r.id, r.state, r.created_at, r.finished_at FROM campaign_runs r"
+      "  WHERE r.campaign_id = $1::bigint),"
+      " msgs AS (SELECT DISTINCT s.run_id, s.contact_id, btrim(s.message_id, '<> ') AS mid"
+      "  FROM send_records s WHERE s.run_id IN (SELECT id FROM runs) AND s.message_id IS NOT NULL),"
+      " revs AS (SELECT m.run_id, e.contact_id, e.channel FROM consent_events e"
+      "  JOIN msgs m ON m.mid = btrim(e.message_id, '<> ')"
+      "  WHERE e.kind IN ('withdrawn', 'objected'))"
+      " SELECT r.id AS run_id, r.state, iso_utc(r.created_at) AS started_at,"
+      " iso_utc(r.finished_at) AS finished_at,"
+      " (SELECT count(*) FROM campaign_run_decisions d WHERE d.run_id = r.id) AS considered,"
+      " (SELECT COALESCE(jsonb_object_agg(basis, n), '{}'::jsonb)::text FROM (SELECT d.basis,"
+      "   count(*) AS n FROM campaign_run_decisions d WHERE d.run_id = r.id AND d.basis IS NOT NULL"
+      "   GROUP BY d.basis) x) AS by_basis,"
+      " (SELECT COALESCE(jsonb_object_agg(reason, n), '{}'::jsonb)::text FROM (SELECT d.reason,"
+      "   count(*) AS n FROM campaign_run_decisions d WHERE d.run_id = r.id AND d.reason IS NOT NULL"
+      "   GROUP BY d.reason) x) AS excluded,"
+      " (SELECT count(*) FROM send_queue q WHERE q.run_id = r.id) AS recipients,"
+      " (SELECT count(*) FROM send_queue q WHERE q.run_id = r.id AND q.state = 'sent') AS sent,"
+      " (SELECT count(*) FROM send_queue q WHERE q.run_id = r.id AND q.state = 'failed') AS failed,"
+      " (SELECT count(*) FROM send_queue q WHERE q.run_id = r.id AND q.state = 'uncertain')"
+      "   AS uncertain,"
+      " (SELECT count(DISTINCT x.contact_id) FROM (SELECT b.contact_id FROM bounces b"
+      "   JOIN msgs m ON m.run_id = r.id AND m.mid = btrim(b.message_id, '<> ')"
+      "   WHERE b.kind = 'hard'"
+      "   UNION SELECT s.contact_id FROM send_records s WHERE s.run_id = r.id"
+      "   AND s.status = 'bounced') x) AS bounced,"
+      " (SELECT count(DISTINCT v.contact_id) FROM revs v WHERE v.run_id = r.id"
+      "   AND v.channel <> 'complaint') AS unsubscribes,"
+      " (SELECT count(DISTINCT x.contact_id) FROM (SELECT v.contact_id FROM revs v"
+      "   WHERE v.run_id = r.id AND v.channel = 'complaint'"
+      "   UNION SELECT s.contact_id FROM send_records s WHERE s.run_id = r.id"
+      "   AND s.status = 'complained') x) AS complaints"
+      " FROM runs r ORDER BY r.id",
+      1),
+    Q(Q_REPORT_LOG,
+      "SELECT seq, iso_utc(at) AS at, actor, action, object, detail::text AS detail,"
+      " detail->>'host' AS host FROM audit_log"
+      " WHERE $1::timestamptz IS NULL OR at >= $1::timestamptz ORDER BY seq",
+      1),
+    Q(Q_REPORT_TOPICS, "SELECT t.name, t.title FROM topics t ORDER BY t.id", 0),
+    Q(Q_REPORT_TEXTS,
+      "SELECT ct.id, t.name AS topic, ct.locale, ct.version, ct.sha256, ct.body,"
+      " iso_utc(ct.created_at) AS created_at FROM consent_texts ct JOIN topics t ON t.id = ct.topic_id"
+      " WHERE ct.id IN (SELECT e.consent_text_id FROM consent_events e"
+      "  WHERE e.contact_id = $1::bigint) ORDER BY ct.id",
+      1),
+    Q(Q_REPORT_ORDERS,
+      "SELECT o.order_id, o.sku, p.name AS product, iso_utc(o.ordered_at) AS ordered_at,"
+      " le.name AS seller, o.collected_in_sale, o.opt_out_offered,"
+      " iso_utc(o.imported_at) AS imported_at FROM orders o"
+      " LEFT JOIN products p ON p.sku = o.sku LEFT JOIN legal_entities le ON le.id = o.legal_entity_id"
+      " WHERE o.contact_id = $1::bigint ORDER BY o.ordered_at, o.id",
+      1),
+    Q(Q_REPORT_ACTIVITY,
+      "SELECT kind, item, iso_utc(at) AS at, iso_utc(imported_at) AS imported_at FROM web_activity"
+      " WHERE contact_id = $1::bigint ORDER BY at, id",
+      1),
+    Q(Q_REPORT_POLICY,
+      "SELECT to_jsonb(p)::text AS policy FROM policy p WHERE p.country = $1 OR p.country = '*'"
+      " ORDER BY p.country = '*' LIMIT 1",
+      1),
+    Q(Q_REPORT_BOUNCES,
+      "SELECT kind, status, message_id, iso_utc(received_at) AS received_at FROM bounces"
+      " WHERE contact_id = $1::bigint ORDER BY id",
+      1),
+    /* a command-line entry also names the host it ran on */
+    Q(Q_AUDIT_APPEND_HOST,
+      "INSERT INTO audit_log (actor, action, object, detail)"
+      " VALUES ($1, $2, $3, $4::jsonb || jsonb_build_object('host', $5::text))",
+      5),
     /* issue 12: erasure (h-erase) */
+    Q(Q_ERASE_FIND, "SELECT id FROM contacts WHERE email_norm = $1 AND erased_at IS NULL", 1),
+    Q(Q_ERASE_TOMBSTONE,
+      "SELECT id FROM contacts WHERE addr_hmac = $1 AND erased_at IS NOT NULL ORDER BY id LIMIT 1",
+      1),
+    Q(Q_ERASE_RUN, "SELECT erase_contact($1::bigint, $2, $3)::text AS counts", 3),
     /* issue 12: admin web view (h-admin) */
     /* every campaign with each run's recipients per basis and per exclusion reason */
     Q(Q_ADMIN_RUNS,

@@ -1316,6 +1316,25 @@ fail:
     return -1;
 }
 
+/* The stored schedule of a campaign (Q_SCHED_GET), or NULL with err. */
+static PGresult *schedule_row(struct db *db, const char *campaign, struct mo_err *err)
+{
+    char cid[24];
+    PGresult *r;
+
+    if (campaign_id(db, campaign, cid, err) < 0)
+        return NULL;
+    const char *p[] = {cid};
+    if ((r = db_exec(db, Q_SCHED_GET, p, 1, err)) == NULL)
+        return NULL;
+    if (PQntuples(r) == 0) {
+        PQclear(r);
+        mo_err_set(err, MO_E_NOTFOUND, "campaign '%s' has no schedule", campaign);
+        return NULL;
+    }
+    return r;
+}
+
 json_t *schedule_list(struct db *db, const char *campaign, int count, time_t now,
                       struct mo_err *err)
 {
@@ -1329,18 +1348,9 @@ json_t *schedule_list(struct db *db, const char *campaign, int count, time_t now
         mo_err_set(err, MO_E_USAGE, "--count must be 0 to 1000");
         return NULL;
     }
-    if (campaign_id(db, campaign, cid, err) < 0)
+    if ((r = schedule_row(db, campaign, err)) == NULL)
         return NULL;
-    {
-        const char *p[] = {cid};
-        if ((r = db_exec(db, Q_SCHED_GET, p, 1, err)) == NULL)
-            return NULL;
-    }
-    if (PQntuples(r) == 0) {
-        PQclear(r);
-        mo_err_set(err, MO_E_NOTFOUND, "campaign '%s' has no schedule", campaign);
-        return NULL;
-    }
+    snprintf(cid, sizeof(cid), "%s", db_val(r, 0, "campaign_id"));
     occ = xcalloc((size_t)(count > 0 ? count : 1), sizeof(time_t));
     if ((n = schedule_upcoming(db_val(r, 0, "ics"), now, occ, count, err)) < 0)
         goto fail;
@@ -1448,22 +1458,11 @@ static char *with_vtimezone(const char *ics, struct mo_err *err)
 
 char *schedule_export(struct db *db, const char *campaign, struct mo_err *err)
 {
-    char cid[24];
     char *out;
     PGresult *r;
 
-    if (campaign_id(db, campaign, cid, err) < 0)
+    if ((r = schedule_row(db, campaign, err)) == NULL)
         return NULL;
-    {
-        const char *p[] = {cid};
-        if ((r = db_exec(db, Q_SCHED_GET, p, 1, err)) == NULL)
-            return NULL;
-    }
-    if (PQntuples(r) == 0) {
-        PQclear(r);
-        mo_err_set(err, MO_E_NOTFOUND, "campaign '%s' has no schedule", campaign);
-        return NULL;
-    }
     ical_lock();
     out = with_vtimezone(db_val(r, 0, "ics"), err);
     ical_unlock();

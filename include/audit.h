@@ -21,8 +21,18 @@
 const char *audit_cli_actor(void);
 
 /*
+ * The host name command-line entries are recorded with (gethostname(), or
+ * "unknown"; borrowed, static).
+ */
+const char *audit_cli_host(void);
+
+/*
  * Appends one entry inside the caller's transaction.  detail_json is a JSON
- * object text (NULL for {}).  0 or -1 with err.
+ * object text (NULL for {}).  For a command-line actor ("cli:..."), the
+ * key "host" (audit_cli_host()) is added to the detail.  An object, or a
+ * string anywhere in the detail, that contains '@' (so could be an address:
+ * a file name, a remote Message-ID) is stored as "[withheld]"; the audit
+ * log can never be scrubbed.  0 or -1 with err.
  */
 int audit_append(struct db *db, const char *actor, const char *action, const char *object,
                  const char *detail_json, struct mo_err *err);

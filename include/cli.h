@@ -127,5 +127,12 @@ int cmd_webhook_status(struct cli *cli, int argc, char **argv, struct mo_err *er
 int cmd_webhook_retry(struct cli *cli, int argc, char **argv, struct mo_err *err);
 /* issue 10: inbound mail (h-inbound) */
 int cmd_inbound(struct cli *cli, int argc, char **argv, struct mo_err *err);
+/* issue 12: erasure (h-erase) */
+int cmd_erase(struct cli *cli, int argc, char **argv, struct mo_err *err);
+/* issue 12: audit and access (h-audit) */
+int cmd_audit_contact(struct cli *cli, int argc, char **argv, struct mo_err *err);
+int cmd_audit_campaign(struct cli *cli, int argc, char **argv, struct mo_err *err);
+int cmd_audit_log(struct cli *cli, int argc, char **argv, struct mo_err *err);
+int cmd_export(struct cli *cli, int argc, char **argv, struct mo_err *err);
 
 #endif

@@ -210,7 +210,23 @@ enum query_id {
     Q_WINDOW_IMPORT_DROP_BAD_ZONE,
     /* issue 12: hash chains, audit verify (h-chain) */
     /* issue 12: audit contact/campaign/log, export (h-audit) */
+    Q_REPORT_SENDS,
+    Q_REPORT_REVOCATIONS,
+    Q_REPORT_SUPPRESSION,
+    Q_REPORT_CAMPAIGN,
+    Q_REPORT_RUNS,
+    Q_REPORT_LOG,
+    Q_REPORT_TOPICS,
+    Q_REPORT_TEXTS,
+    Q_REPORT_ORDERS,
+    Q_REPORT_ACTIVITY,
+    Q_REPORT_POLICY,
+    Q_REPORT_BOUNCES,
+    Q_AUDIT_APPEND_HOST,
     /* issue 12: erasure (h-erase) */
+    Q_ERASE_FIND,
+    Q_ERASE_TOMBSTONE,
+    Q_ERASE_RUN,
     /* issue 12: admin web view (h-admin) */
     Q_ADMIN_RUNS,
     Q_ADMIN_CAMPAIGN_NAMES,

@@ -13,7 +13,7 @@ audits() { sql "SELECT count(*) FROM audit_log"; }
 last_audit() { sql "SELECT actor || '|' || action || '|' || object || '|' || detail::text FROM audit_log ORDER BY seq DESC LIMIT 1"; }
 # audit_is ACTOR|ACTION|OBJECT DETAIL-JSON: "ok" when the latest entry is exactly that
 audit_is() {
-    sql "SELECT CASE WHEN actor || '|' || action || '|' || object = '$1' AND detail = '$2'::jsonb THEN 'ok'
+    sql "SELECT CASE WHEN actor || '|' || action || '|' || object = '$1' AND detail - 'host' = '$2'::jsonb THEN 'ok'
          ELSE actor || '|' || action || '|' || object || '|' || detail::text END FROM audit_log ORDER BY seq DESC LIMIT 1"
 }
 

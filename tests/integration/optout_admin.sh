@@ -28,7 +28,7 @@ stored() {
 }
 # audit_is ACTOR|ACTION|OBJECT DETAIL-JSON: "ok" when the latest entry is exactly that
 audit_is() {
-    sql "SELECT CASE WHEN actor || '|' || action || '|' || object = '$1' AND detail = '$2'::jsonb THEN 'ok'
+    sql "SELECT CASE WHEN actor || '|' || action || '|' || object = '$1' AND detail - 'host' = '$2'::jsonb THEN 'ok'
          ELSE actor || '|' || action || '|' || object || '|' || detail::text END FROM audit_log ORDER BY seq DESC LIMIT 1"
 }
 # in_dump WORD: how many lines of pg_dump --data-only hold WORD (any case)

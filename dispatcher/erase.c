@@ -1,0 +1,126 @@
+/*
+ * erase.c - the erasure use case of erase.h: key, chain seal, lookup and
+ * the one call of erase_contact() in its transaction.  What is erased is
+ * decided in SQL (sql/0026_erasure.sql), where the privileges are; this
+ * file does not touch any table itself and never logs the address.
+ */
+#include "erase.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "address.h"
+#include "chain.h"
+#include "log.h"
+#include "queries.h"
+#include "suppress.h"
+#include "xalloc.h"
+
+/* new history rows of the person between the seal and the erasure: seal again */
+#define ERASE_ATTEMPTS         3
+#define SQLSTATE_OBJECT_IN_USE "55006"
+
+/* 1 found (*id set), 0 none, -1 with err */
+static int find_one(struct db *db, enum query_id q, const char *param, long long *id,
+                    struct mo_err *err)
+{
+    const char *p[] = {param};
+    PGresult *r = db_exec(db, q, p, 1, err);
+    if (r == NULL)
+        return -1;
+    int found = PQntuples(r) > 0;
+    if (found)
+        *id = db_int(r, 0, "id");
+    PQclear(r);
+    return found;
+}
+
+/* one attempt in one transaction; 1 when done or already erased, 0 retry, -1 with err */
+static int erase_once(struct db *db, const char *email, const char *norm, const char *hmac,
+                      const char *actor, struct erase_result *res, struct mo_err *err)
+{
+    char idbuf[24];
+    PGresult *r = NULL;
+    int found;
+
+    if (db_begin(db, err) < 0)
+        return -1;
+    found = find_one(db, Q_ERASE_FIND, norm, &res->contact_id, err);
+    if (found < 0)
+        goto fail;
+    if (found == 0) {
+        found = find_one(db, Q_ERASE_TOMBSTONE, hmac, &res->contact_id, err);
+        db_rollback(db);
+        if (found < 0)
+            return -1;
+        if (found == 0)
+            return mo_err_set(err, MO_E_NOTFOUND, "erase: no contact with address '%s'", email);
+        res->already = 1;
+        return 1;
+    }
+    snprintf(idbuf, sizeof(idbuf), "%lld", res->contact_id); /* at most 20 characters */
+    const char *p[] = {idbuf, hmac, actor};
+    r = db_exec(db, Q_ERASE_RUN, p, 3, err);
+    if (r == NULL) {
+        db_rollback(db);
+        if (strcmp(err->sqlstate, SQLSTATE_OBJECT_IN_USE) == 0)
+            return 0;
+        return -1;
+    }
+    res->counts = xstrdup(db_val(r, 0, "counts"));
+    PQclear(r);
+    if (db_commit(db, err) < 0) {
+        free(res->counts);
+        res->counts = NULL;
+        return -1;
+    }
+    return 1;
+fail:
+    db_rollback(db);
+    return -1;
+}
+
+int erase_email(struct db *db, const struct config *cfg, const char *email, const char *actor,
+                struct erase_result *res, struct mo_err *err)
+{
+    struct suppress_key k;
+    char *norm = NULL;
+    char hmac[65];
+    int rc = -1, done = 0;
+
+    memset(res, 0, sizeof(*res));
+    if (address_normalize(email, &norm, err) < 0)
+        return -1;
+    if (suppress_key_load(db, cfg, &k, err) < 0)
+        goto out;
+    suppress_hash(&k, norm, hmac);
+    for (int attempt = 0; attempt < ERASE_ATTEMPTS && !done; attempt++) {
+        if (attempt > 0)
+            mo_err_init(err);
+        if (chain_seal(db, &k, err) < 0)
+            goto out;
+        done = erase_once(db, email, norm, hmac, actor, res, err);
+        if (done < 0)
+            goto out;
+    }
+    if (!done)
+        goto out; /* err still says why the last attempt was refused */
+    if (res->already)
+        mo_log(MO_LOG_INFO, "erase: already erased contact=%lld", res->contact_id);
+    else
+        mo_log(MO_LOG_INFO, "erased contact=%lld", res->contact_id);
+    rc = 0;
+out:
+    explicit_bzero(&k, sizeof(k));
+    explicit_bzero(hmac, sizeof(hmac));
+    free(norm);
+    return rc;
+}
+
+void erase_result_release(struct erase_result *res)
+{
+    if (res == NULL)
+        return;
+    free(res->counts);
+    res->counts = NULL;
+}

@@ -1,0 +1,42 @@
+/*
+ * erase.h - erasure of one person (GDPR Art. 17, R-GDPR-9/10).
+ *
+ * The work is done by the database function erase_contact() (sql/0026),
+ * SECURITY DEFINER and owned by mailout_eraser, the only role allowed to
+ * null the personal columns of the history tables.  This module owns the
+ * use case around it: it seals the hash chains first (their links take the
+ * personal columns as a keyed hash, so erasure leaves them valid), finds
+ * the contact by normalized address, and runs the function in one
+ * transaction.  The address itself never enters the database or the log.
+ */
+#ifndef MAILOUT_ERASE_H
+#define MAILOUT_ERASE_H
+
+#include "config.h"
+#include "db.h"
+#include "err.h"
+
+struct erase_result {
+    long long contact_id; /* the contact erased, or the tombstone already there */
+    int already;          /* 1: the address's keyed hash belongs to a tombstone: nothing done */
+    char *counts;         /* JSON object of what was removed (as in the audit entry), or NULL;
+                             release with erase_result_release() */
+};
+
+/*
+ * Erases the contact with the address email (normalized as contact import
+ * does): loads the suppression key, seals the chains, then in one
+ * transaction calls erase_contact() (tombstone, deletions, nulled history
+ * columns, suppression entry, 'erased' webhook, audit entry under actor).
+ * An address whose keyed hash belongs to an erased tombstone sets
+ * res->already and returns 0.  -1 with err: MO_E_INPUT for an invalid
+ * address, MO_E_NOTFOUND for an unknown one, the key's and the database's
+ * errors otherwise; nothing is written then.
+ */
+int erase_email(struct db *db, const struct config *cfg, const char *email, const char *actor,
+                struct erase_result *res, struct mo_err *err);
+
+/* Frees what res holds; the struct itself is the caller's. */
+void erase_result_release(struct erase_result *res);
+
+#endif
