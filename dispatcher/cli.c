@@ -204,7 +204,8 @@ static const struct cli_command commands[] = {
     {"serve", NULL, cmd_serve, "serve",
      "run the HTTP endpoints (subscribe, confirm, metrics) and the confirmation sender",
      "Listens on the key listen: GET/POST /subscribe, GET/POST /confirm/TOKEN,\n"
-     "GET /healthz, GET /metrics.  POST /subscribe answers before any SMTP traffic:\n"
+     "GET /healthz, GET /metrics, and with admin_token_file the read-only admin view\n"
+     "under /admin.  POST /subscribe answers before any SMTP traffic:\n"
      "a sender thread sends the queued confirmation mails afterwards (woken at once,\n"
      "or every second), retrying a deferral (4xx) with growing pauses until the\n"
      "token expires and recording a refusal (5xx).  Stops on SIGINT or SIGTERM\n"

@@ -93,6 +93,8 @@ static const struct cfg_key cfg_keys[] = {
     K(bounce_soft_limit, CFG_INT, "5"),
     /* issue 11: how late a missed schedule occurrence may still run (h-sched) */
     K(schedule_grace, CFG_DURATION, "1h"),
+    /* issue 12: how long an admin view session lasts (h-admin) */
+    K(admin_session_ttl, CFG_DURATION, "30m"),
 };
 
 #define NKEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))

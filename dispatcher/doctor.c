@@ -30,6 +30,8 @@
 
 #include "buf.h"
 #include "campaign_mail.h"
+#include "crypto.h"
+#include "http.h"
 #include "queries.h"
 #include "xalloc.h"
 
@@ -146,6 +148,18 @@ void doctor_check_config(const struct config *cfg, struct doctor_report *r)
                    "DKIM domain %s does not align with the From domain %s: DMARC needs them to "
                    "share the organizational domain (keys dkim_domain, from)",
                    cfg->dkim_domain, domain_of(cfg->from_addr));
+    /* issue 12: the admin view's token, as serve would read it (h-admin) */
+    if (*cfg->admin_token_file) {
+        char hash[CRYPTO_SHA256_HEX_LEN + 1];
+        mo_err_init(&e);
+        if (http_admin_token_read(cfg->admin_token_file, hash, &e) < 0)
+            doctor_add(r, DOCTOR_ERROR, "config", "admin view: %s", e.msg);
+        else
+            doctor_add(r, DOCTOR_OK, "config",
+                       "admin view on under /admin, sessions last %llds (keys admin_token_file, "
+                       "admin_session_ttl)",
+                       cfg->admin_session_ttl);
+    }
 }
 
 /* --- migrations --- */

@@ -52,9 +52,13 @@
 
 /* --- responses ------------------------------------------------------------ */
 
-/* Queues body (taken) with the headers every answer carries; close: "Connection: close". */
-static enum MHD_Result respond(struct http_call *call, unsigned code, const char *type,
-                               struct buf *body, const char *allow, int close)
+/*
+ * Queues body (taken) with the headers every answer carries and extra ones
+ * (name, value, ..., NULL; may be NULL); close: "Connection: close".
+ */
+static enum MHD_Result respond_with(struct http_call *call, unsigned code, const char *type,
+                                    struct buf *body, const char *allow, int close,
+                                    const char *const *extra)
 {
     size_t len = body->len;
     char *data = buf_detach(body);
@@ -69,9 +73,15 @@ static enum MHD_Result respond(struct http_call *call, unsigned code, const char
     MHD_add_response_header(r, "Cache-Control", "no-store");
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-    MHD_add_response_header(r, "Content-Security-Policy",
-                            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-                            "frame-ancestors 'none'; base-uri 'none'");
+    int own_csp = 0;
+    for (size_t i = 0; extra && extra[i] && extra[i + 1]; i += 2) {
+        MHD_add_response_header(r, extra[i], extra[i + 1]);
+        own_csp |= strcasecmp(extra[i], "Content-Security-Policy") == 0;
+    }
+    if (!own_csp)
+        MHD_add_response_header(r, "Content-Security-Policy",
+                                "default-src 'none'; style-src 'unsafe-inline'; form-action "
+                                "'self'; frame-ancestors 'none'; base-uri 'none'");
     if (allow)
         MHD_add_response_header(r, "Allow", allow);
     if (close)
@@ -83,6 +93,18 @@ static enum MHD_Result respond(struct http_call *call, unsigned code, const char
     ret = MHD_queue_response(call->c, code, r);
     MHD_destroy_response(r);
     return ret;
+}
+
+static enum MHD_Result respond(struct http_call *call, unsigned code, const char *type,
+                               struct buf *body, const char *allow, int close)
+{
+    return respond_with(call, code, type, body, allow, close, NULL);
+}
+
+enum MHD_Result http_respond(struct http_call *call, unsigned code, const char *type,
+                             struct buf *body, const char *const *headers)
+{
+    return respond_with(call, code, type, body, NULL, 0, headers);
 }
 
 enum MHD_Result http_page(struct http_call *call, unsigned code, const char *lang, const char *name,
@@ -289,6 +311,8 @@ static const struct http_route *find_route(struct http_call *call, const char *u
         if ((r->flags & HTTP_ROUTE_METRICS) &&
             !ipnet_list_match(call->s->metrics_allow, http_client_addr(call)))
             continue;
+        if ((r->flags & HTTP_ROUTE_ADMIN) && call->s->admin == NULL)
+            continue;
         if (route_allows(r, method))
             return r;
         get |= strcmp(r->method, "GET") == 0;
@@ -449,6 +473,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 static void server_free(struct http_server *s)
 {
     http_watch_stop(s->watch);
+    http_admin_free(s->admin);
     ipnet_list_free(s->metrics_allow);
     metrics_free(s->metrics);
     pthread_key_delete(s->db_key);
@@ -504,6 +529,10 @@ struct http_server *http_start(const struct config *cfg, const char *data_dir, s
     s->metrics = metrics_new();
     s->metrics_allow = allow;
     pthread_key_create(&s->db_key, db_destructor);
+    if (*cfg->admin_token_file && (s->admin = http_admin_new(cfg, err)) == NULL) {
+        server_free(s);
+        return NULL;
+    }
     s->watch = http_watch_start(HTTP_HEADER_DEADLINE_S * 1000, HTTP_BODY_DEADLINE_S * 1000,
                                 count_slow, s->metrics, err);
     if (s->watch == NULL) {

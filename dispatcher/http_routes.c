@@ -661,6 +661,13 @@ const struct http_route http_routes[] = {
     {"POST", "/u/", HTTP_ROUTE_PREFIX, HTTP_ROUTE_BODY, do_unsub_post},
     {"GET", "/healthz", HTTP_ROUTE_EXACT, 0, do_healthz},
     {"GET", "/metrics", HTTP_ROUTE_EXACT, HTTP_ROUTE_METRICS, do_metrics},
+    /* issue 12: the read-only admin view (http_admin.c), only with admin_token_file */
+    {"GET", "/admin", HTTP_ROUTE_EXACT, HTTP_ROUTE_ADMIN, http_admin_home},
+    {"POST", "/admin/login", HTTP_ROUTE_EXACT, HTTP_ROUTE_ADMIN | HTTP_ROUTE_FORM,
+     http_admin_login},
+    {"POST", "/admin/logout", HTTP_ROUTE_EXACT, HTTP_ROUTE_ADMIN | HTTP_ROUTE_FORM,
+     http_admin_logout},
+    {"GET", "/admin/", HTTP_ROUTE_PREFIX, HTTP_ROUTE_ADMIN, http_admin_get},
 };
 
 const size_t http_nroutes = sizeof(http_routes) / sizeof(http_routes[0]);

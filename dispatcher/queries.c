@@ -1306,6 +1306,50 @@ static const struct query queries[Q__COUNT] = {
       1),
     Q(Q_ERASE_RUN, "SELECT erase_contact($1::bigint, $2, $3)::text AS counts", 3),
     /* issue 12: admin web view (h-admin) */
+    /* every campaign with each run's recipients per basis and per exclusion reason */
+    Q(Q_ADMIN_RUNS,
+      "SELECT c.name AS campaign, r.id AS run_id, r.state AS state,"
+      " to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS created_at,"
+      " (SELECT COALESCE(jsonb_object_agg(x.k, x.n ORDER BY x.k), '{}'::jsonb)::text FROM"
+      "   (SELECT d.basis AS k, count(*) AS n FROM campaign_run_decisions d"
+      "    WHERE d.run_id = r.id AND d.basis IS NOT NULL GROUP BY d.basis) x) AS by_basis,"
+      " (SELECT COALESCE(jsonb_object_agg(x.k, x.n ORDER BY x.k), '{}'::jsonb)::text FROM"
+      "   (SELECT d.reason AS k, count(*) AS n FROM campaign_run_decisions d"
+      "    WHERE d.run_id = r.id AND d.reason IS NOT NULL GROUP BY d.reason) x) AS excluded,"
+      " (SELECT count(*) FROM send_records s WHERE s.run_id = r.id AND s.status = 'sent') AS sent,"
+      " (SELECT count(*) FROM send_records s WHERE s.run_id = r.id"
+      "   AND s.status IN ('failed', 'bounced')) AS failed"
+      " FROM campaigns c LEFT JOIN campaign_runs r ON r.campaign_id = c.id"
+      " WHERE $1::text IS NULL OR c.name = $1::text"
+      " ORDER BY c.name, r.id DESC LIMIT 500",
+      1),
+    Q(Q_ADMIN_CAMPAIGN_NAMES, "SELECT name FROM campaigns ORDER BY name LIMIT 50", 0),
+    /* a campaign's sends, failures and unsubscribes per hour (span up to 3 days), else per day */
+    Q(Q_ADMIN_SERIES,
+      "WITH runs AS (SELECT r.id FROM campaign_runs r JOIN campaigns c ON c.id = r.campaign_id"
+      "   WHERE c.name = $1::text),"
+      " ev AS (SELECT s.occurred_at AS t, CASE WHEN s.status = 'sent' THEN 's'"
+      "   WHEN s.status IN ('failed', 'bounced') THEN 'f' END AS k"
+      "   FROM send_records s WHERE s.run_id IN (SELECT id FROM runs)"
+      "   AND s.status IN ('sent', 'failed', 'bounced')"
+      "  UNION ALL SELECT e.occurred_at, 'u' FROM consent_events e"
+      "   WHERE e.kind IN ('withdrawn', 'objected') AND e.message_id IN"
+      "    (SELECT s.message_id FROM send_records s WHERE s.run_id IN (SELECT id FROM runs)"
+      "     AND s.message_id IS NOT NULL)),"
+      " span AS (SELECT CASE WHEN max(t) - min(t) <= interval '72 hours' THEN 'hour'"
+      "   WHEN max(t) - min(t) <= interval '400 days' THEN 'day' ELSE 'week' END AS unit,"
+      "   min(t AT TIME ZONE 'UTC') AS lo, max(t AT TIME ZONE 'UTC') AS hi FROM ev),"
+      " agg AS (SELECT date_trunc(span.unit, ev.t AT TIME ZONE 'UTC') AS b,"
+      "   count(*) FILTER (WHERE ev.k = 's') AS sent, count(*) FILTER (WHERE ev.k = 'f') AS failed,"
+      "   count(*) FILTER (WHERE ev.k = 'u') AS unsubscribed FROM ev, span GROUP BY 1)"
+      " SELECT span.unit AS unit,"
+      " to_char(g, CASE WHEN span.unit = 'hour' THEN 'YYYY-MM-DD HH24:00' ELSE 'YYYY-MM-DD' END)"
+      "  AS bucket, COALESCE(agg.sent, 0) AS sent, COALESCE(agg.failed, 0) AS failed,"
+      " COALESCE(agg.unsubscribed, 0) AS unsubscribed"
+      " FROM span, generate_series(date_trunc(span.unit, span.lo), date_trunc(span.unit, span.hi),"
+      "  ('1 ' || span.unit)::interval) g LEFT JOIN agg ON agg.b = g"
+      " WHERE span.lo IS NOT NULL ORDER BY g",
+      1),
 };
 
 const struct query *query_get(enum query_id id)

@@ -87,6 +87,7 @@ struct config {
     long long
         bounce_soft_limit;    /* soft bounces within 30 days that suppress; 0 never (h-inbound) */
     long long schedule_grace; /* seconds a missed occurrence may still run (issue 11) */
+    long long admin_session_ttl; /* seconds an admin view session lasts (issue 12, h-admin) */
 };
 
 /*

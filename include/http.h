@@ -23,6 +23,15 @@ struct http_server;
  * MO_E_UNAVAILABLE when the address cannot be bound.
  */
 struct http_server *http_start(const struct config *cfg, const char *data_dir, struct mo_err *err);
+/*
+ * Reads the admin view's token (admin_token_file; issue 12) and writes its
+ * SHA-256 (hex) into hash, the token itself never leaving this call.
+ * -1 with err naming the key: a file readable or writable by group or
+ * others, a token shorter than 32 characters (MO_E_INPUT), or a missing
+ * file (MO_E_NOINPUT).  serve and run call it when they start, doctor too.
+ */
+int http_admin_token_read(const char *path, char hash[65], struct mo_err *err);
+
 /* Stops accepting, finishes running requests, frees everything. NULL is a no-op. */
 void http_stop(struct http_server *s);
 

@@ -27,6 +27,7 @@
 
 struct ipnet_list;
 struct http_watch;
+struct http_admin;
 
 struct http_server {
     struct MHD_Daemon *d;
@@ -36,6 +37,7 @@ struct http_server {
     struct metrics *metrics;
     struct ipnet_list *metrics_allow;
     struct http_watch *watch;
+    struct http_admin *admin; /* the admin view's token and sessions; NULL: /admin is off */
 };
 
 struct http_call;
@@ -58,6 +60,8 @@ enum http_route_match {
  * before the body is read, when Content-Length announces it.
  */
 #define HTTP_ROUTE_BODY 0x4u
+/* HTTP_ROUTE_ADMIN: only when admin_token_file is set; otherwise 404 like an unknown path */
+#define HTTP_ROUTE_ADMIN 0x8u
 
 struct http_route {
     const char *method; /* "GET" (which answers HEAD too) or "POST" */
@@ -102,6 +106,25 @@ enum MHD_Result http_unavailable(struct http_call *call, const char *what, const
 /* body (taken: emptied) as type. */
 enum MHD_Result http_text(struct http_call *call, unsigned code, const char *type,
                           struct buf *body);
+
+/*
+ * body (taken: emptied) as type, with extra headers: name, value, ...,
+ * NULL.  A Content-Security-Policy among them replaces the default one.
+ */
+enum MHD_Result http_respond(struct http_call *call, unsigned code, const char *type,
+                             struct buf *body, const char *const *headers);
+
+/*
+ * The admin view (http_admin.c): its token and sessions, loaded when the
+ * server starts (NULL with err naming the key: a token file readable by
+ * group or others, shorter than ADMIN_TOKEN_MIN, missing), and its routes.
+ */
+struct http_admin *http_admin_new(const struct config *cfg, struct mo_err *err);
+void http_admin_free(struct http_admin *a);
+enum MHD_Result http_admin_home(struct http_call *call);   /* GET /admin */
+enum MHD_Result http_admin_get(struct http_call *call);    /* GET /admin/... */
+enum MHD_Result http_admin_login(struct http_call *call);  /* POST /admin/login */
+enum MHD_Result http_admin_logout(struct http_call *call); /* POST /admin/logout */
 
 /* This worker thread's database connection, reconnected when broken; NULL with err. */
 struct db *http_db(struct http_call *call, struct mo_err *err);

@@ -241,6 +241,9 @@ enum query_id {
     Q_ERASE_TOMBSTONE,
     Q_ERASE_RUN,
     /* issue 12: admin web view (h-admin) */
+    Q_ADMIN_RUNS,
+    Q_ADMIN_CAMPAIGN_NAMES,
+    Q_ADMIN_SERIES,
     Q__COUNT
 };
 
