@@ -227,8 +227,10 @@ is "$(sql "SELECT count(*) FROM audit_log WHERE (actor || ' ' || COALESCE(object
     "no address anywhere in the audit log"
 is "$(sql "SELECT count(*) FROM audit_log WHERE detail::text ~ 'AuditTest|192\\.0\\.2\\.'")" 0 \
     "no user agent or IP in it"
-t=$(sql "SELECT iso_utc(now())")
+# --since is read to the second: a second after the last entry, the cut
+# (rounded down) falls after it; the next entry is at or after the cut
 sleep 1
+t=$(sql "SELECT iso_utc(now())")
 "$MAILOUT" topic add later --title "Later" > /dev/null
 run "$MAILOUT" audit log
 keep log.txt
