@@ -92,6 +92,14 @@ $M campaign schedule spring --list --count 3
 say "a send window: recipients get it on weekdays 09:00-17:00 in their own time zone"
 $M campaign window spring --days mon-fri --hours 09:00-17:00
 $M campaign window spring --clear > /dev/null # so that another demo run sends at any hour
+
+say "accountability: why did Anna get it? (consent proof, the send and its basis, revocations)"
+$M audit contact anna.schmidt@example.com
+say "the campaign per run: recipients per basis and per exclusion, outcomes, unsubscribes"
+$M audit campaign spring
+say "the history is hash-chained; verify recomputes every chain (exit 65 names the first broken entry)"
+$M audit verify
+echo "More: ./mailout export EMAIL (all data on one person, JSON), ./mailout erase EMAIL, ./mailout audit log"
 echo
 echo "Run it all as a service (scheduler, dispatch, HTTP): ./mailout run   (SIGTERM stops, SIGHUP reloads)"
 echo "Try it in a browser: run ./mailout serve and open $base/subscribe"
