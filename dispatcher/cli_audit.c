@@ -211,7 +211,13 @@ static int one_operand(struct cli *cli, int argc, char **argv, struct audit_opts
     return 0;
 }
 
-int cmd_audit_contact(struct cli *cli, int argc, char **argv, struct mo_err *err)
+/*
+ * audit contact and audit campaign: one operand, the report, then JSON, CSV
+ * or text.
+ */
+static int print_report(struct cli *cli, int argc, char **argv,
+                        json_t *(*report)(struct db *, const char *, struct mo_err *),
+                        void (*csv)(json_t *), void (*text)(json_t *), struct mo_err *err)
 {
     struct audit_opts o = {0};
     int first, rc;
@@ -221,18 +227,23 @@ int cmd_audit_contact(struct cli *cli, int argc, char **argv, struct mo_err *err
     struct db *db = cli_db(cli, err);
     if (db == NULL)
         return -1;
-    json_t *rep = report_contact(db, argv[first], err);
+    json_t *rep = report(db, argv[first], err);
     db_free(db);
     if (rep == NULL)
         return -1;
     if (cli->json)
         return cli_print_json(rep);
     if (o.csv)
-        contact_csv(rep);
+        csv(rep);
     else
-        contact_text(rep);
+        text(rep);
     json_decref(rep);
     return 0;
+}
+
+int cmd_audit_contact(struct cli *cli, int argc, char **argv, struct mo_err *err)
+{
+    return print_report(cli, argc, argv, report_contact, contact_csv, contact_text, err);
 }
 
 /* --- audit campaign -------------------------------------------------------------------- */
@@ -330,26 +341,7 @@ static void campaign_text(json_t *rep)
 
 int cmd_audit_campaign(struct cli *cli, int argc, char **argv, struct mo_err *err)
 {
-    struct audit_opts o = {0};
-    int first, rc;
-
-    if ((rc = one_operand(cli, argc, argv, &o, &first, err)) != 0)
-        return rc < 0 ? -1 : 0;
-    struct db *db = cli_db(cli, err);
-    if (db == NULL)
-        return -1;
-    json_t *rep = report_campaign(db, argv[first], err);
-    db_free(db);
-    if (rep == NULL)
-        return -1;
-    if (cli->json)
-        return cli_print_json(rep);
-    if (o.csv)
-        campaign_csv(rep);
-    else
-        campaign_text(rep);
-    json_decref(rep);
-    return 0;
+    return print_report(cli, argc, argv, report_campaign, campaign_csv, campaign_text, err);
 }
 
 /* --- audit log ------------------------------------------------------------------------- */
