@@ -16,9 +16,13 @@
 #include "suppress.h"
 #include "xalloc.h"
 
-/* new history rows of the person between the seal and the erasure: seal again */
+/* new history rows of the person between the seal and the erasure (erase_contact
+   raises object_in_use), a concurrent erase that won, or a deadlock with a
+   dispatcher: seal and try again */
 #define ERASE_ATTEMPTS         3
 #define SQLSTATE_OBJECT_IN_USE "55006"
+#define SQLSTATE_DEADLOCK      "40P01"
+#define SQLSTATE_SERIALIZATION "40001"
 
 /* 1 found (*id set), 0 none, -1 with err */
 static int find_one(struct db *db, enum query_id q, const char *param, long long *id,
@@ -63,7 +67,9 @@ static int erase_once(struct db *db, const char *email, const char *norm, const 
     r = db_exec(db, Q_ERASE_RUN, p, 3, err);
     if (r == NULL) {
         db_rollback(db);
-        if (strcmp(err->sqlstate, SQLSTATE_OBJECT_IN_USE) == 0)
+        if (strcmp(err->sqlstate, SQLSTATE_OBJECT_IN_USE) == 0 ||
+            strcmp(err->sqlstate, SQLSTATE_DEADLOCK) == 0 ||
+            strcmp(err->sqlstate, SQLSTATE_SERIALIZATION) == 0)
             return 0;
         return -1;
     }

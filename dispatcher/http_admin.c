@@ -129,22 +129,43 @@ static void purge_locked(struct http_admin *a, long long now)
             memset(&a->sessions[i], 0, sizeof(a->sessions[i]));
 }
 
-/* The slot of the request's session cookie, or -1; a->lock held. */
-static int find_locked(struct http_admin *a, struct http_call *call)
-{
-    const char *v = MHD_lookup_connection_value(call->c, MHD_COOKIE_KIND, ADMIN_COOKIE);
-    char hash[CRYPTO_SHA256_HEX_LEN + 1];
-    int found = -1;
+/* What the cookie walk looks for: the slot of a live session, or -1. */
+struct cookie_find {
+    struct http_admin *a;
+    int found;
+};
 
-    if (v == NULL || !crypto_token_wellformed(v))
-        return -1;
+/* One cookie of the request: a mo_admin one naming a live session sets the slot. */
+static enum MHD_Result cookie_match(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *v)
+{
+    struct cookie_find *cf = cls;
+    char hash[CRYPTO_SHA256_HEX_LEN + 1];
+
+    (void)kind;
+    if (key == NULL || strcmp(key, ADMIN_COOKIE) != 0 || v == NULL || !crypto_token_wellformed(v))
+        return MHD_YES;
     crypto_sha256_hex(v, strlen(v), hash);
     /* every slot is compared, so the time taken tells nothing about the others */
     for (size_t i = 0; i < ADMIN_SESSIONS_MAX; i++)
-        if (a->sessions[i].hash[0] &&
-            crypto_equal(a->sessions[i].hash, hash, CRYPTO_SHA256_HEX_LEN))
-            found = (int)i;
-    return found;
+        if (cf->a->sessions[i].hash[0] &&
+            crypto_equal(cf->a->sessions[i].hash, hash, CRYPTO_SHA256_HEX_LEN))
+            cf->found = (int)i;
+    return MHD_YES;
+}
+
+/*
+ * The slot of the request's session cookie, or -1; a->lock held.  Every
+ * mo_admin cookie is tried: a browser sends a stale or foreign one (another
+ * path, a sibling host's Domain cookie) first as readily as ours, and
+ * MHD_lookup_connection_value() sees only the first.
+ */
+static int find_locked(struct http_admin *a, struct http_call *call)
+{
+    struct cookie_find cf = {a, -1};
+
+    MHD_get_connection_values(call->c, MHD_COOKIE_KIND, cookie_match, &cf);
+    return cf.found;
 }
 
 /* 1 when the request carries a live session. */

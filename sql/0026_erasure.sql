@@ -96,13 +96,19 @@ BEGIN
     IF p_addr_hmac IS NULL OR p_addr_hmac !~ '^[0-9a-f]{64}$' THEN
         RAISE EXCEPTION 'erase_contact: invalid keyed hash' USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    -- the queue rows first, then the contact: the order a dispatcher's
+    -- record statement takes them in (queue row, then the contact through
+    -- the send record's foreign key), so the two never deadlock
+    PERFORM 1 FROM send_queue WHERE contact_id = p_contact_id ORDER BY id FOR UPDATE;
     SELECT * INTO c FROM contacts WHERE id = p_contact_id FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'erase_contact: no contact %', p_contact_id USING ERRCODE = 'no_data_found';
     END IF;
     IF c.erased_at IS NOT NULL THEN
+        -- object_in_use: erase.c retries and then finds the tombstone (a
+        -- concurrent erase of the same address won while this one waited)
         RAISE EXCEPTION 'erase_contact: contact % is already erased', p_contact_id
-            USING ERRCODE = 'object_not_in_prerequisite_state';
+            USING ERRCODE = 'object_in_use';
     END IF;
     IF c.addr_hmac IS NOT NULL AND c.addr_hmac <> p_addr_hmac THEN
         RAISE EXCEPTION 'erase_contact: keyed hash does not match contact %', p_contact_id
@@ -118,7 +124,7 @@ BEGIN
             INTO pending USING p_contact_id;
         IF pending THEN
             RAISE EXCEPTION 'erase_contact: contact % has history rows not yet sealed into the chain',
-                p_contact_id USING ERRCODE = 'object_not_in_prerequisite_state',
+                p_contact_id USING ERRCODE = 'object_in_use',
                 HINT = 'run chain_seal() first';
         END IF;
     END IF;
@@ -239,6 +245,37 @@ END
 $$;
 COMMENT ON FUNCTION erase_contact(bigint, text, text) IS
     'Erases one contact (GDPR Art. 17) inside the caller''s transaction: tombstone row (id, addr_hmac, erased_at), personal rows deleted, personal history columns nulled, webhook payloads stripped, suppression entry, erased webhook, objection event, audit entry; returns the counts.  Refuses while chain_pending holds the contact''s rows.  Called by erase.c only.';
+
+-- History appended for a tombstone after its erasure (a dispatcher that was
+-- in an SMTP session with the person when erase ran, a late webhook, a
+-- future path) arrives without its personal columns: the SMTP reply may
+-- quote the address.  The chain hashes whatever the row holds when sealed,
+-- so a NULL here is sealed as NULL and verifies.
+CREATE FUNCTION history_erased_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.contact_id IS NOT NULL
+       AND EXISTS (SELECT 1 FROM contacts c WHERE c.id = NEW.contact_id AND c.erased_at IS NOT NULL) THEN
+        IF TG_TABLE_NAME = 'send_records' THEN
+            NEW.smtp_reply := NULL;
+        ELSE
+            NEW.email_entered := NULL;
+            NEW.ip := NULL;
+            NEW.user_agent := NULL;
+        END IF;
+    END IF;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION history_erased_guard() IS
+    'BEFORE INSERT trigger of send_records and consent_events: a row for an erased contact (tombstone) is stored with its personal columns NULL';
+CREATE TRIGGER send_records_erased_guard BEFORE INSERT ON send_records
+    FOR EACH ROW EXECUTE FUNCTION history_erased_guard();
+CREATE TRIGGER consent_events_erased_guard BEFORE INSERT ON consent_events
+    FOR EACH ROW EXECUTE FUNCTION history_erased_guard();
+COMMENT ON TRIGGER send_records_erased_guard ON send_records IS
+    'A send record for a tombstone keeps no SMTP reply';
+COMMENT ON TRIGGER consent_events_erased_guard ON consent_events IS
+    'A ledger row for a tombstone keeps no address, IP or user agent';
 
 -- What the function needs, as mailout_eraser.
 GRANT SELECT, UPDATE ON contacts TO mailout_eraser;

@@ -11,7 +11,7 @@
 . "$SRCDIR/tests/integration/admin_lib.sh"
 
 command -v curl > /dev/null || skip_all "curl not installed"
-plan 59
+plan 60
 
 setup_newsletter "postal_address = ACME GmbH, Hauptstr. 1, 10115 Berlin"
 admin_data
@@ -102,6 +102,8 @@ is "$CODE" 200 "with the cookie: the campaign list"
 like "$BODY" "href=\"/admin/campaign\\?name=$CAMPAIGN\">$CAMPAIGN</a>" "it lists the campaign"
 like "$BODY" '<td class="basis">consent: 2</td><td class="excluded">no_basis: 1</td>' \
     "with recipients per basis and per exclusion reason"
+req -b "mo_admin=stale-or-foreign; $COOKIE" "$BASE/admin"
+is "$CODE|$(printf '%s' "$BODY" | grep -c 'id="login"')" "200|0" "a stale mo_admin cookie sent before ours does not hide the session"
 req -b "$COOKIE" "$BASE/admin/campaign?name=$CAMPAIGN"
 is "$CODE" 200 "the campaign page"
 like "$BODY" '<svg [^>]*id="chart"' "it has the SVG chart"

@@ -31,7 +31,7 @@ done
 setup_newsletter "webhook_url = http://127.0.0.1:$HOOK_PORT/hooks/mailout" \
     "webhook_secret_file = $TMP/hook.secret" "webhook_timeout = 3s" "webhook_backoff_base = 1s" \
     "contact_attributes = favourite" "postal_address = ACME GmbH, Hauptstr. 1, 10115 Berlin"
-plan 54
+plan 61
 
 ADDR='Zoe.Quux-Erasure@Example.COM'
 LOWER='zoe.quux-erasure@example.com'
@@ -208,6 +208,80 @@ like "$(psql_err "SELECT erase_contact($pcid, '$(suppress_hash "$TMP/supp.key" p
     "has history rows not yet sealed into the chain" "erase_contact refuses while the contact's rows wait for the chain"
 is "$(sql "SELECT erased_at IS NULL FROM contacts WHERE id = $pcid")" t "nothing erased then"
 [ "$made_pending" = t ] && sql "DROP TABLE chain_pending" > /dev/null
+# the stand-in pending rows name rows already linked: gone again, or every
+# later seal would try to link them twice
+[ "$made_pending" = f ] && sql "DELETE FROM chain_pending p USING chain_links l WHERE l.chain = p.chain AND l.row_id = p.row_id" > /dev/null
+
+# --- races (h-review) -----------------------------------------------------------
+# Two erases of one address at once: both find the live contact, both wait on
+# its row (held here by a reader), one erases, the other must then report the
+# tombstone, not fail.  And a send record a dispatcher commits while the erase
+# waits (SMTP reply quoting the address) must not survive the erasure.
+lock_and_hold() { # lock_and_hold SQL: run SQL in a transaction until $TMP/release exists
+    psql -X -q -At -v ON_ERROR_STOP=1 > /dev/null 2>&1 << SQL &
+BEGIN;
+$1;
+RESET ROLE;
+DO \$\$ BEGIN WHILE (pg_stat_file('$TMP/release', true)).size IS NULL LOOP PERFORM pg_sleep(0.1); END LOOP; END \$\$;
+COMMIT;
+SQL
+    HOLD_PID=$!
+    local deadline=$((SECONDS + 30)) # until it holds its lock and waits for the release
+    until [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'DO %release%' AND state = 'active' AND pid <> pg_backend_pid()")" = 1 ]; do
+        [ "$SECONDS" -ge "$deadline" ] && return 1
+        sleep 0.1
+    done
+}
+waiting_on_locks() { sql "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"; }
+wait_waiters() { # wait_waiters N: until N sessions wait on a lock (30 s)
+    local deadline=$((SECONDS + 30))
+    until [ "$(waiting_on_locks)" -ge "$1" ]; do
+        [ "$SECONDS" -ge "$deadline" ] && return 1
+        sleep 0.1
+    done
+}
+RACE='Race.Person@Example.COM'
+run "$MAILOUT" subscribe "$RACE" --topic news --age-confirmed
+rcid=$(sql "SELECT id FROM contacts WHERE email_norm = 'race.person@example.com'")
+rm -f "$TMP/release"
+lock_and_hold "SELECT 1 FROM contacts WHERE id = $rcid FOR SHARE"
+"$MAILOUT" erase "$RACE" > "$TMP/e1.out" 2>&1 &
+E1=$!
+"$MAILOUT" erase "$RACE" > "$TMP/e2.out" 2>&1 &
+E2=$!
+wait_waiters 2
+touch "$TMP/release"
+wait "$HOLD_PID"
+wait "$E1"; rc1=$?
+wait "$E2"; rc2=$?
+is "$rc1:$rc2" "0:0" "two concurrent erases of one address both exit 0"
+like "$(cat "$TMP/e1.out" "$TMP/e2.out")" "already erased" "the one that lost the race reports the tombstone"
+is "$(sql "SELECT count(*) FROM contacts WHERE id = $rcid AND erased_at IS NOT NULL")|$(sql "SELECT count(*) FROM audit_log WHERE action = 'contact.erase' AND object = 'contact:$rcid'")" \
+    "1|1" "erased once, audited once"
+
+RACE2='Late.Reply@Example.COM'
+run "$MAILOUT" subscribe "$RACE2" --topic news --age-confirmed
+lcid=$(sql "SELECT id FROM contacts WHERE email_norm = 'late.reply@example.com'")
+anyrun=$(sql "SELECT min(id) FROM campaign_runs")
+rm -f "$TMP/release"
+# the dispatcher's record statement: a send record whose reply quotes the
+# address, committed only after the erase has started waiting
+lock_and_hold "SET ROLE mailout_app; INSERT INTO send_records (run_id, contact_id, basis, status, smtp_code, smtp_reply) VALUES ($anyrun, $lcid, 'consent', 'failed', 550, '550 5.1.1 <late.reply@example.com>: mailbox unavailable')"
+"$MAILOUT" erase "$RACE2" > "$TMP/e3.out" 2>&1 &
+E3=$!
+wait_waiters 1
+touch "$TMP/release"
+wait "$HOLD_PID"
+wait "$E3"; rc3=$?
+is "$rc3" 0 "erase while a send record for the person is being committed: exit 0 (seals and retries)"
+is "$(leak late.reply@example.com)" "" "the SMTP reply committed during the erase is not in the dump"
+# a send record appended for the tombstone afterwards (a dispatcher that was
+# in the SMTP session when erase ran) keeps no reply
+sql "SET ROLE mailout_app; INSERT INTO send_records (run_id, contact_id, basis, status, smtp_code, smtp_reply) VALUES ($anyrun, $lcid, 'consent', 'bounced', 550, '550 <late.reply@example.com> gone')" > /dev/null
+is "$(sql "SELECT count(*) FROM send_records WHERE contact_id = $lcid AND smtp_reply IS NOT NULL")|$(leak late.reply@example.com)" "0|" \
+    "a send record written for the tombstone after the erasure is stored without its SMTP reply"
+run "$MAILOUT" audit verify
+is "$RC" 0 "audit verify stays green after the races"
 
 # --- R-DOI-6: the person may subscribe again, as a new contact ---------------
 post /subscribe "email=$ADDR&topic=news&consent_text=$NEWS_TEXT&age_confirmed=yes"
