@@ -288,6 +288,12 @@ static int seal_batch(struct db *db, const unsigned char key[CRYPTO_TOKEN_BYTES]
     snprintf(prev, sizeof(prev), "%s", PQntuples(r) ? db_val(r, 0, "hash") : zero_hash);
     seq = PQntuples(r) ? db_int(r, 0, "seq") : 0;
     PQclear(r);
+    if ((r = db_exec(db, Q_CHAIN_PENDING_STALE, p1, 1, err)) == NULL)
+        goto out;
+    for (int i = 0; i < PQntuples(r); i++)
+        mo_log(MO_LOG_WARN, "chain: pending entry for a row already sealed dropped chain=%s id=%s",
+               d->chain, db_val(r, i, "row_id"));
+    PQclear(r);
     snprintf(num, sizeof(num), "%d", CHAIN_BATCH);
     const char *p2[] = {d->chain, num};
     if ((r = db_exec(db, d->pending_q, p2, 2, err)) == NULL)

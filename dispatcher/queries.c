@@ -1157,6 +1157,11 @@ static const struct query queries[Q__COUNT] = {
       7),
     Q(Q_CHAIN_PENDING_DELETE,
       "DELETE FROM chain_pending WHERE chain = $1 AND row_id = ANY($2::bigint[])", 2),
+    /* a pending entry for a row already linked (only by tampering): dropped, not sealed twice */
+    Q(Q_CHAIN_PENDING_STALE,
+      "DELETE FROM chain_pending p USING chain_links l WHERE p.chain = $1 AND l.chain = $1"
+      " AND l.row_id = p.row_id RETURNING p.row_id",
+      1),
     Q(Q_CHAIN_LINKS_CONSENT,
       "SELECT l.seq, l.row_id, l.pii_mac, l.digest, l.prev_hash, l.hash,"
       " (t.id IS NULL) AS missing, (c.erased_at IS NOT NULL) AS erased, j.key AS col,"

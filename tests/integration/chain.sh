@@ -13,7 +13,7 @@
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 start_pg
 start_smtp
-plan 57
+plan 59
 
 SERVE_PORT=$(free_port)
 BASE="http://127.0.0.1:$SERVE_PORT"
@@ -231,5 +231,13 @@ echo "db_role = mailout_app" >> "$TMP/mailout.conf"
 "$MAILOUT" unsubscribe anna@example.com > /dev/null 2>&1
 run "$MAILOUT" audit verify
 is "$RC|$(pending)" "0|0" "as mailout_app: verify seals and checks"
+
+# a pending entry for a row already sealed (only by tampering) does not block sealing
+sealed=$(sql "SELECT row_id FROM chain_links WHERE chain = 'consent' ORDER BY seq LIMIT 1")
+sql "INSERT INTO chain_pending (chain, row_id) VALUES ('consent', $sealed)" > /dev/null
+"$MAILOUT" unsubscribe bob@example.com > /dev/null 2>&1
+run "$MAILOUT" audit verify
+is "$RC|$(pending)" "0|0" "a stale pending entry is dropped and the new row sealed"
+like "$ERR" "pending entry for a row already sealed dropped chain=consent id=$sealed" "with a warning naming the row"
 
 done_testing
