@@ -198,6 +198,7 @@ is "$(sql "SELECT proname || ' ' || pg_get_userbyid(proowner) || ' ' || prosecde
     "erase_contact mailout_eraser true|t|f" "erase_contact: SECURITY DEFINER, owned by mailout_eraser, EXECUTE for mailout_app only"
 
 # --- unsealed history: the function waits for the chain sealer ----------------
+serve_stop # no background sealer from here on: the pending rows below stay pending
 # (chain_pending comes with the hash chains, sql/0025; stood in for when absent)
 made_pending=$(sql "SELECT to_regclass('chain_pending') IS NULL")
 [ "$made_pending" = t ] && sql "CREATE TABLE chain_pending (chain text NOT NULL, row_id bigint NOT NULL, PRIMARY KEY (chain, row_id)); GRANT SELECT, INSERT ON chain_pending TO mailout_eraser" > /dev/null
@@ -284,6 +285,7 @@ run "$MAILOUT" audit verify
 is "$RC" 0 "audit verify stays green after the races"
 
 # --- R-DOI-6: the person may subscribe again, as a new contact ---------------
+start_serve
 post /subscribe "email=$ADDR&topic=news&consent_text=$NEWS_TEXT&age_confirmed=yes"
 is "$CODE" 200 "the erased address may start a new double opt-in"
 is "$(sql "SELECT count(*) FILTER (WHERE erased_at IS NOT NULL AND email IS NULL) || ' ' || count(*) FILTER (WHERE erased_at IS NULL AND id <> $cid) FROM contacts WHERE addr_hmac = '$hmac'")" \
