@@ -1355,6 +1355,11 @@ static const struct query queries[Q__COUNT] = {
       "  ('1 ' || span.unit)::interval) g LEFT JOIN agg ON agg.b = g"
       " WHERE span.lo IS NOT NULL ORDER BY g",
       1),
+    /* issue 13: processors and host checks (h-proc) */
+    /* issue 13: audit ropa, /privacy-info (h-ropa) */
+    /* issue 13: data-subject request log (h-dsr) */
+    /* issue 13: retention maintenance (h-retain) */
+    /* issue 13: sensitive attributes, minors (h-sensitive) */
 };
 
 const struct query *query_get(enum query_id id)

@@ -88,6 +88,8 @@ struct config {
         bounce_soft_limit;    /* soft bounces within 30 days that suppress; 0 never (h-inbound) */
     long long schedule_grace; /* seconds a missed occurrence may still run (issue 11) */
     long long admin_session_ttl; /* seconds an admin view session lasts (issue 12, h-admin) */
+    /* issue 13: h-proc */
+    /* issue 13: h-retain */
 };
 
 /*

@@ -245,6 +245,11 @@ enum query_id {
     Q_ADMIN_RUNS,
     Q_ADMIN_CAMPAIGN_NAMES,
     Q_ADMIN_SERIES,
+    /* issue 13: processors and host checks (h-proc) */
+    /* issue 13: audit ropa, /privacy-info (h-ropa) */
+    /* issue 13: data-subject request log (h-dsr) */
+    /* issue 13: retention maintenance (h-retain) */
+    /* issue 13: sensitive attributes, minors (h-sensitive) */
     Q__COUNT
 };
 
