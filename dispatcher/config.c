@@ -48,24 +48,46 @@ struct cfg_key {
     }
 
 static const struct cfg_key cfg_keys[] = {
-    K(db, CFG_STR, ""), K(db_role, CFG_STR, ""), K(base_url, CFG_URL, "http://127.0.0.1:8080"),
-    K(listen, CFG_LISTEN, "127.0.0.1:8080"), K(transport, CFG_TRANSPORT, "maildir:./outbox"),
+    K(db, CFG_STR, ""),
+    K(db_role, CFG_STR, ""),
+    K(base_url, CFG_URL, "http://127.0.0.1:8080"),
+    K(listen, CFG_LISTEN, "127.0.0.1:8080"),
+    K(transport, CFG_TRANSPORT, "maildir:./outbox"),
     K(smtp_starttls, CFG_STARTTLS, "required"), /* optional for a loopback relay: validate() */
-    K(smtp_user, CFG_STR, ""), K(smtp_password_file, CFG_PATH, ""), K(smtp_helo, CFG_STR, ""),
-    K(smtp_ca_file, CFG_PATH, ""), K(from, CFG_MAILBOX, ""), K(reply_to, CFG_MAILBOX, ""),
-    K(postal_address, CFG_STR, ""), K(unsubscribe_mailto, CFG_STR, ""), K(privacy_url, CFG_URL, ""),
-    K(imprint_url, CFG_URL, ""), K(dkim_domain, CFG_STR, ""), K(dkim_selector, CFG_STR, ""),
-    K(dkim_key_file, CFG_PATH, ""), K(dkim_ed25519_key_file, CFG_PATH, ""),
-    K(dkim_ed25519_selector, CFG_STR, ""), K(rate, CFG_INT, "0"),
-    K(domain_concurrency, CFG_INT, "2"), K(data_dir, CFG_PATH, ""),
-    K(token_ttl, CFG_DURATION, "7d"), K(pending_retention, CFG_DURATION, "7d"),
-    K(activity_retention, CFG_DURATION, "365d"), K(confirm_mail_limit, CFG_INT, "3"),
-    K(subscribe_ip_limit, CFG_INT, "30"), K(admin_token_file, CFG_PATH, ""),
-    K(metrics_allow, CFG_STR, ""), K(legal_entity, CFG_STR, ""), K(contact_attributes, CFG_STR, ""),
-    K(suppression_key_file, CFG_PATH, "suppression.key"), K(webhook_url, CFG_URL, ""),
-    K(webhook_secret_file, CFG_PATH, ""), K(log_level, CFG_LOGLEVEL, "info"),
+    K(smtp_user, CFG_STR, ""),
+    K(smtp_password_file, CFG_PATH, ""),
+    K(smtp_helo, CFG_STR, ""),
+    K(smtp_ca_file, CFG_PATH, ""),
+    K(from, CFG_MAILBOX, ""),
+    K(reply_to, CFG_MAILBOX, ""),
+    K(postal_address, CFG_STR, ""),
+    K(unsubscribe_mailto, CFG_STR, ""),
+    K(privacy_url, CFG_URL, ""),
+    K(imprint_url, CFG_URL, ""),
+    K(dkim_domain, CFG_STR, ""),
+    K(dkim_selector, CFG_STR, ""),
+    K(dkim_key_file, CFG_PATH, ""),
+    K(dkim_ed25519_key_file, CFG_PATH, ""),
+    K(dkim_ed25519_selector, CFG_STR, ""),
+    K(rate, CFG_INT, "0"),
+    K(domain_concurrency, CFG_INT, "2"),
+    K(data_dir, CFG_PATH, ""),
+    K(token_ttl, CFG_DURATION, "7d"),
+    K(pending_retention, CFG_DURATION, "7d"),
+    K(activity_retention, CFG_DURATION, "365d"),
+    K(confirm_mail_limit, CFG_INT, "3"),
+    K(subscribe_ip_limit, CFG_INT, "30"),
+    K(admin_token_file, CFG_PATH, ""),
+    K(metrics_allow, CFG_STR, ""),
+    K(legal_entity, CFG_STR, ""),
+    K(contact_attributes, CFG_STR, ""),
+    K(suppression_key_file, CFG_PATH, "suppression.key"),
+    K(webhook_url, CFG_URL, ""),
+    K(webhook_secret_file, CFG_PATH, ""),
+    K(log_level, CFG_LOGLEVEL, "info"),
     /* issue 10: h-webhook */
-    K(webhook_timeout, CFG_DURATION, "10s"), K(webhook_max_attempts, CFG_INT, "12"),
+    K(webhook_timeout, CFG_DURATION, "10s"),
+    K(webhook_max_attempts, CFG_INT, "12"),
     K(webhook_backoff_base, CFG_DURATION, "10s"),
     /* issue 10: soft bounces in 30 days that suppress an address, 0 never (h-inbound) */
     K(bounce_soft_limit, CFG_INT, "5"),
@@ -73,8 +95,12 @@ static const struct cfg_key cfg_keys[] = {
     K(schedule_grace, CFG_DURATION, "1h"),
     /* issue 12: how long an admin view session lasts (h-admin) */
     K(admin_session_ttl, CFG_DURATION, "30m"),
-    /* issue 13: h-proc */
-    /* issue 13: h-retain */
+    /* issue 13: h-proc: eu (every third party in the EEA or covered, R-GDPR-15) or none */
+    K(residency, CFG_STR, "eu"),
+    /* issue 13: h-retain: months without consent, order or activity before a contact is erased;
+       months an SMTP reply is kept */
+    K(contact_retention_months, CFG_INT, "36"),
+    K(reply_retention_months, CFG_INT, "24"),
 };
 
 #define NKEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))

@@ -89,7 +89,10 @@ struct config {
     long long schedule_grace; /* seconds a missed occurrence may still run (issue 11) */
     long long admin_session_ttl; /* seconds an admin view session lasts (issue 12, h-admin) */
     /* issue 13: h-proc */
+    char *residency; /* "eu" (default) or "none" (R-GDPR-15) */
     /* issue 13: h-retain */
+    long long contact_retention_months; /* idle months before maintenance erases a contact */
+    long long reply_retention_months;   /* months send_records.smtp_reply is kept */
 };
 
 /*
