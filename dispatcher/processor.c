@@ -624,7 +624,16 @@ void processor_doctor(struct db *db, const struct config *cfg, struct doctor_rep
     char host[PROCESSOR_HOST_MAX + 8];
     struct mo_err e;
     int problems = 0;
+    PGresult *q;
 
+    /* without the schema, the migrations finding says what to do */
+    mo_err_init(&e);
+    if ((q = db_exec(db, Q_PROC_TABLE, NULL, 0, &e)) == NULL)
+        return;
+    int present = db_bool(q, 0, "present");
+    PQclear(q);
+    if (!present)
+        return;
     if (cfg->transport_kind == TRANSPORT_SMTP)
         for (size_t i = 0; i < cfg->nrelays; i++) {
             mo_err_init(&e);

@@ -1381,6 +1381,8 @@ static const struct query queries[Q__COUNT] = {
       " FROM processors p LEFT JOIN adequacy_countries a ON a.country = p.country"
       " WHERE $1 = ANY(p.hosts) ORDER BY p.id LIMIT 1",
       1),
+    /* doctor: the register exists (migration 0027 applied) */
+    Q(Q_PROC_TABLE, "SELECT to_regclass('processors') IS NOT NULL AS present", 0),
     /* issue 13: audit ropa, /privacy-info (h-ropa) */
     /* issue 13: data-subject request log (h-dsr) */
     /* issue 13: retention maintenance (h-retain) */

@@ -254,6 +254,7 @@ enum query_id {
     Q_PROC_DELETE,
     Q_PROC_LIST,
     Q_PROC_BY_HOST,
+    Q_PROC_TABLE,
     /* issue 13: audit ropa, /privacy-info (h-ropa) */
     /* issue 13: data-subject request log (h-dsr) */
     /* issue 13: retention maintenance (h-retain) */
