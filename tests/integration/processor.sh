@@ -13,7 +13,7 @@
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 start_pg
 start_smtp
-plan 92
+plan 95
 
 COMMON=("from = ACME News <news@shop.example>" "legal_entity = ACME GmbH"
     "base_url = https://shop.example/mail" "postal_address = ACME GmbH, Hauptstr. 1, 10115 Berlin"
@@ -137,6 +137,14 @@ run "$MAILOUT" processor list
 like "$OUT" "Wuhan Cloud.*breaks residency" "processor list marks it under residency = eu"
 run "$MAILOUT" doctor
 like "$OUT" "processor 'Wuhan Cloud' breaks residency = eu: CN is outside the EEA" "doctor reports it"
+write_conf "transport = smtp://mx.cn.example:25" "${COMMON[@]}"
+run "$MAILOUT" campaign send c2
+is "$RC" 69 "a relay whose processor breaks residency = eu is refused (exit 69)"
+like "$ERR" "SMTP relay host 'mx.cn.example' \\(processor 'Wuhan Cloud'\\) is refused: CN is outside the EEA" \
+    "naming the host, the processor and the country"
+run "$MAILOUT" processor remove "Wuhan Cloud"
+is "$RC" 65 "its removal is refused while the relay uses it"
+cp "$TMP/loop.conf" "$MAILOUT_CONFIG"
 run "$MAILOUT" processor remove "Wuhan Cloud"
 is "$RC" 0 "processor remove"
 is "$(sql "SELECT count(*) FROM audit_log WHERE action = 'processor.remove' AND object = 'Wuhan Cloud'")" 1 \
