@@ -35,8 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char country[3] = {size > 0 ? (char)data[0] : 'X', size > 1 ? (char)data[1] : 'Y', '\0'};
     for (size_t k = 0; k < 4; k++)
         for (size_t m = 0; m < 5; m++) {
-            int rc = processor_residency_check("eu", country, kinds[k], mechs[m], why,
-                                               sizeof(why));
+            int rc = processor_residency_check("eu", country, kinds[k], mechs[m], why, sizeof(why));
             FUZZ_CHECK(rc == 0 || rc == -1);
             FUZZ_CHECK(processor_residency_check("none", country, kinds[k], mechs[m], why,
                                                  sizeof(why)) == 0);
