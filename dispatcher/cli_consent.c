@@ -21,6 +21,7 @@
 #include "doi.h"
 #include "doi_mail.h"
 #include "fileio.h"
+#include "retention.h"
 #include "topic.h"
 #include "xalloc.h"
 
@@ -534,12 +535,76 @@ int cmd_unsubscribe(struct cli *cli, int argc, char **argv, struct mo_err *err)
 
 /* --- maintenance --- */
 
+static int maintenance_opt(int c, const char *arg, void *ctx, struct mo_err *err)
+{
+    (void)arg;
+    (void)err;
+    if (c != 'n')
+        return -1;
+    *(int *)ctx = 1;
+    return 0;
+}
+
+/* an address as stored, printable on a terminal (control bytes shown as '?') */
+static void print_address(const char *s)
+{
+    for (; *s; s++)
+        putchar((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
+}
+
+static const char *plural(long n, const char *one, const char *many)
+{
+    return n == 1 ? one : many;
+}
+
+static void maintenance_print(const struct cli *cli, const struct maintenance_result *res,
+                              int dry)
+{
+    if (cli->json) {
+        json_t *o = json_pack(
+            "{s:b, s:I, s:I, s:I, s:I, s:s}", "dry_run", dry, "pending_deleted",
+            (json_int_t)res->pending_deleted, "activity_deleted",
+            (json_int_t)res->activity_deleted, "contacts_erased", (json_int_t)res->contacts_erased,
+            "replies_cleared", (json_int_t)res->replies_cleared, "reply_cutoff", res->reply_cutoff);
+        if (dry) {
+            json_t *a = json_array();
+            for (size_t i = 0; i < res->ncontacts; i++)
+                json_array_append_new(a, json_pack("{s:I, s:s?}", "id",
+                                                   (json_int_t)res->contacts[i].id, "email",
+                                                   res->contacts[i].email));
+            json_object_set_new(o, "contacts", a);
+        } else
+            json_object_set_new(o, "contacts_skipped", json_integer(res->contacts_skipped));
+        cli_print_json(o);
+        return;
+    }
+    const char *del = dry ? "would delete" : "deleted";
+    printf("%s %ld expired pending %s\n", del, res->pending_deleted,
+           plural(res->pending_deleted, "request", "requests"));
+    printf("%s %ld web activity %s older than activity_retention\n", del, res->activity_deleted,
+           plural(res->activity_deleted, "row", "rows"));
+    printf("%s %ld %s idle for contact_retention_months (%lld)%s\n",
+           dry ? "would erase" : "erased", res->contacts_erased,
+           plural(res->contacts_erased, "contact", "contacts"), cli->cfg.contact_retention_months,
+           dry && res->ncontacts ? ":" : "");
+    for (size_t i = 0; dry && i < res->ncontacts; i++) {
+        printf("  contact %lld ", res->contacts[i].id);
+        print_address(res->contacts[i].email ? res->contacts[i].email : "");
+        putchar('\n');
+    }
+    printf("%s %ld SMTP %s older than reply_retention_months (%lld, before %s)\n",
+           dry ? "would clear" : "cleared", res->replies_cleared,
+           plural(res->replies_cleared, "reply", "replies"), cli->cfg.reply_retention_months,
+           res->reply_cutoff);
+}
+
 int cmd_maintenance(struct cli *cli, int argc, char **argv, struct mo_err *err)
 {
-    int first, rc;
-    long deleted = 0, activity = 0;
+    static const struct option lo[] = {{"dry-run", no_argument, NULL, 'n'}, {NULL, 0, NULL, 0}};
+    struct maintenance_result res;
+    int first, rc, dry = 0;
 
-    rc = cli_getopt(cli, argc, argv, "", NULL, NULL, NULL, &first, err);
+    rc = cli_getopt(cli, argc, argv, "n", lo, maintenance_opt, &dry, &first, err);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
     if (argc != first)
@@ -547,19 +612,14 @@ int cmd_maintenance(struct cli *cli, int argc, char **argv, struct mo_err *err)
     struct db *db = cli_db(cli, err);
     if (db == NULL)
         return -1;
-    rc = doi_purge(db, &cli->cfg, audit_cli_actor(), &deleted, err);
-    if (rc == 0)
-        rc = activity_purge(db, &cli->cfg, audit_cli_actor(), &activity, err);
+    if (dry)
+        rc = maintenance_plan(db, &cli->cfg, &res, err);
+    else
+        rc = maintenance_run(db, &cli->cfg, audit_cli_actor(), &res, err);
     db_free(db);
     if (rc < 0)
         return -1;
-    if (cli->json) {
-        cli_print_json(json_pack("{s:I, s:I}", "pending_deleted", (json_int_t)deleted,
-                                 "activity_deleted", (json_int_t)activity));
-    } else {
-        printf("deleted %ld expired pending request%s\n", deleted, deleted == 1 ? "" : "s");
-        printf("deleted %ld web activity row%s older than activity_retention\n", activity,
-               activity == 1 ? "" : "s");
-    }
+    maintenance_print(cli, &res, dry);
+    maintenance_result_release(&res);
     return 0;
 }

@@ -27,6 +27,7 @@
 #include "http.h"
 #include "log.h"
 #include "monotime.h"
+#include "retention.h"
 #include "scheduler.h"
 #include "suppress.h"
 #include "webhook.h"
@@ -487,6 +488,7 @@ struct run_services {
     struct dispatch *d;
     struct scheduler *sch;
     struct chain_worker *cw; /* issue 12: the chain sealer */
+    struct maintenance_worker *mw; /* issue 13: daily maintenance (h-retain) */
     struct http_server *s;
 };
 
@@ -522,6 +524,7 @@ static int run_stop(struct run_services *sv, long long deadline, int *stop_seen)
 
     scheduler_request_stop(sv->sch);
     chain_worker_request_stop(sv->cw);
+    maintenance_worker_request_stop(sv->mw);
     if (sv->d)
         dispatch_request_stop(sv->d);
     doi_mail_worker_request_stop(sv->w);
@@ -552,6 +555,11 @@ static int run_stop(struct run_services *sv, long long deadline, int *stop_seen)
         stuck = 1;
     }
     sv->cw = NULL;
+    if (maintenance_worker_stop(sv->mw, ms_left(deadline)) != 0) {
+        mo_log(MO_LOG_WARN, "maintenance is still waiting for the database");
+        stuck = 1;
+    }
+    sv->mw = NULL;
     stuck |= webhook_worker_stop(sv->hw, ms_left(deadline));
     sv->hw = NULL;
     stuck |= doi_mail_worker_stop(sv->w, ms_left(deadline));
@@ -585,6 +593,7 @@ static int run_start(struct cli *cli, int sessions, struct run_services *sv, str
         (sv->d = dispatch_start(&cli->cfg, &dopts, err)) == NULL ||
         (sv->sch = scheduler_start(&cli->cfg, err)) == NULL ||
         (sv->cw = chain_worker_start(&cli->cfg, err)) == NULL ||
+        (sv->mw = maintenance_worker_start(&cli->cfg, err)) == NULL ||
         (sv->s = http_start(&cli->cfg, cli->data_dir, err)) == NULL) {
         if (run_stop(sv, monotime_ms() + SERVE_STOP_WAIT_MS, NULL) != 0) {
             fprintf(stderr, "mailout: %s\n", err->msg);

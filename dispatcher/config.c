@@ -74,7 +74,7 @@ static const struct cfg_key cfg_keys[] = {
     K(data_dir, CFG_PATH, ""),
     K(token_ttl, CFG_DURATION, "7d"),
     K(pending_retention, CFG_DURATION, "7d"),
-    K(activity_retention, CFG_DURATION, "365d"),
+    K(activity_retention, CFG_DURATION, "180d"),
     K(confirm_mail_limit, CFG_INT, "3"),
     K(subscribe_ip_limit, CFG_INT, "30"),
     K(admin_token_file, CFG_PATH, ""),
@@ -101,6 +101,8 @@ static const struct cfg_key cfg_keys[] = {
        months an SMTP reply is kept */
     K(contact_retention_months, CFG_INT, "36"),
     K(reply_retention_months, CFG_INT, "24"),
+    /* how often run runs maintenance */
+    K(maintenance_interval, CFG_DURATION, "24h"),
 };
 
 #define NKEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))
@@ -777,12 +779,37 @@ static int validate_webhook(const struct config *cfg, const char *name, const un
     return 0;
 }
 
+/* issue 13: h-retain.  Retention periods in months and the maintenance interval of run. */
+static int validate_retention(const struct config *cfg, const char *name, const unsigned *lines,
+                              struct mo_err *err)
+{
+    static const char *const keys[] = {"contact_retention_months", "reply_retention_months"};
+    const long long vals[] = {cfg->contact_retention_months, cfg->reply_retention_months};
+    char where[600];
+
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        key_where(where, sizeof(where), name, lines, keys[i]);
+        if (vals[i] < 1 || vals[i] > 1200)
+            return mo_err_set(err, MO_E_INPUT,
+                              "invalid value '%lld' for key %s: expected 1 to 1200 months (%s)",
+                              vals[i], keys[i], where);
+    }
+    key_where(where, sizeof(where), name, lines, "maintenance_interval");
+    if (cfg->maintenance_interval < 60 || cfg->maintenance_interval > 30 * 86400)
+        return mo_err_set(err, MO_E_INPUT,
+                          "invalid value '%llds' for key maintenance_interval: expected 1m to 30d "
+                          "(%s)",
+                          cfg->maintenance_interval, where);
+    return 0;
+}
+
 /* Cross-key checks once the whole file is read; lines[i]: where key i was set, 0 = default. */
 static int validate(struct config *cfg, const char *name, const unsigned *lines, struct mo_err *err)
 {
     char where[600], sv[108];
 
-    if (validate_dkim(cfg, name, lines, err) < 0 || validate_webhook(cfg, name, lines, err) < 0)
+    if (validate_dkim(cfg, name, lines, err) < 0 || validate_webhook(cfg, name, lines, err) < 0 ||
+        validate_retention(cfg, name, lines, err) < 0)
         return -1;
     /* the scheduler looks once a second: a shorter grace would skip what is merely due */
     key_where(where, sizeof(where), name, lines, "schedule_grace");

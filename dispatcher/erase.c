@@ -24,6 +24,14 @@
 #define SQLSTATE_DEADLOCK      "40P01"
 #define SQLSTATE_SERIALIZATION "40001"
 
+/* a refusal another attempt (after sealing again) may get past */
+static int retryable(const struct mo_err *err)
+{
+    return strcmp(err->sqlstate, SQLSTATE_OBJECT_IN_USE) == 0 ||
+           strcmp(err->sqlstate, SQLSTATE_DEADLOCK) == 0 ||
+           strcmp(err->sqlstate, SQLSTATE_SERIALIZATION) == 0;
+}
+
 /* 1 found (*id set), 0 none, -1 with err */
 static int find_one(struct db *db, enum query_id q, const char *param, long long *id,
                     struct mo_err *err)
@@ -67,11 +75,7 @@ static int erase_once(struct db *db, const char *email, const char *norm, const 
     r = db_exec(db, Q_ERASE_RUN, p, 3, err);
     if (r == NULL) {
         db_rollback(db);
-        if (strcmp(err->sqlstate, SQLSTATE_OBJECT_IN_USE) == 0 ||
-            strcmp(err->sqlstate, SQLSTATE_DEADLOCK) == 0 ||
-            strcmp(err->sqlstate, SQLSTATE_SERIALIZATION) == 0)
-            return 0;
-        return -1;
+        return retryable(err) ? 0 : -1;
     }
     res->counts = xstrdup(db_val(r, 0, "counts"));
     PQclear(r);
@@ -121,6 +125,85 @@ out:
     explicit_bzero(hmac, sizeof(hmac));
     free(norm);
     return rc;
+}
+
+/* one attempt of erase_contact_id(); 1 done or skipped, 0 retry, -1 with err */
+static int erase_id_once(struct db *db, const struct suppress_key *k, long long id,
+                         enum query_id guard, const char *guard_arg, const char *actor,
+                         struct erase_result *res, struct mo_err *err)
+{
+    char idbuf[24], hmac[65];
+    PGresult *r;
+
+    snprintf(idbuf, sizeof(idbuf), "%lld", id); /* at most 20 characters */
+    const char *p1[] = {idbuf};
+    if (db_begin(db, err) < 0)
+        return -1;
+    /* the locks in erase_contact()'s order: queue rows, then the contact; a
+       statement after them sees every history row committed before */
+    if ((r = db_exec(db, Q_ERASE_LOCK_QUEUE, p1, 1, err)) == NULL)
+        goto fail;
+    PQclear(r);
+    if ((r = db_exec(db, Q_ERASE_LOCK_CONTACT, p1, 1, err)) == NULL)
+        goto fail;
+    int live = PQntuples(r) > 0;
+    PQclear(r);
+    if (live) {
+        const char *pg[] = {idbuf, guard_arg};
+        if ((r = db_exec(db, guard, pg, 2, err)) == NULL)
+            goto fail;
+        live = PQntuples(r) > 0 && !db_isnull(r, 0, "email_norm");
+        if (live)
+            suppress_hash(k, db_val(r, 0, "email_norm"), hmac);
+        PQclear(r);
+    }
+    if (!live) {
+        db_rollback(db);
+        res->already = 1;
+        return 1;
+    }
+    const char *p[] = {idbuf, hmac, actor};
+    r = db_exec(db, Q_ERASE_RUN, p, 3, err);
+    explicit_bzero(hmac, sizeof(hmac));
+    if (r == NULL) {
+        db_rollback(db);
+        return retryable(err) ? 0 : -1;
+    }
+    res->counts = xstrdup(db_val(r, 0, "counts"));
+    PQclear(r);
+    if (db_commit(db, err) < 0) {
+        free(res->counts);
+        res->counts = NULL;
+        return -1;
+    }
+    return 1;
+fail:
+    db_rollback(db);
+    return retryable(err) ? 0 : -1;
+}
+
+int erase_contact_id(struct db *db, const struct suppress_key *k, long long id,
+                     enum query_id guard, const char *guard_arg, const char *actor,
+                     struct erase_result *res, struct mo_err *err)
+{
+    int done = 0;
+
+    memset(res, 0, sizeof(*res));
+    res->contact_id = id;
+    for (int attempt = 0; attempt < ERASE_ATTEMPTS && !done; attempt++) {
+        if (attempt > 0)
+            mo_err_init(err);
+        if (chain_seal(db, k, err) < 0)
+            return -1;
+        done = erase_id_once(db, k, id, guard, guard_arg, actor, res, err);
+        if (done < 0)
+            return -1;
+    }
+    if (!done)
+        return -1; /* err says why the last attempt was refused */
+    if (!res->already)
+        mo_log(MO_LOG_INFO, "erased contact=%lld", id);
+    return 0;
 }
 
 void erase_result_release(struct erase_result *res)

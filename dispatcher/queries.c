@@ -1173,8 +1173,11 @@ static const struct query queries[Q__COUNT] = {
       3),
     Q(Q_CHAIN_LINKS_SEND,
       "SELECT l.seq, l.row_id, l.pii_mac, l.digest, l.prev_hash, l.hash,"
-      " (t.id IS NULL) AS missing, (c.erased_at IS NOT NULL) AS erased, j.key AS col,"
-      " j.value #>> '{}' AS val"
+      " (t.id IS NULL) AS missing,"
+      /* issue 13 (h-retain): a reply nulled by retention keeps its keyed hash too */
+      " (c.erased_at IS NOT NULL OR EXISTS (SELECT 1 FROM retention_redactions rr"
+      "   WHERE rr.send_record_id = t.id AND t.occurred_at < rr.cutoff)) AS erased,"
+      " j.key AS col, j.value #>> '{}' AS val"
       " FROM (SELECT * FROM chain_links WHERE chain = $1 AND seq > $2::bigint ORDER BY seq"
       " LIMIT $3::int) l"
       " LEFT JOIN send_records t ON t.id = l.row_id LEFT JOIN contacts c ON c.id = t.contact_id"
@@ -1386,6 +1389,43 @@ static const struct query queries[Q__COUNT] = {
     /* issue 13: audit ropa, /privacy-info (h-ropa) */
     /* issue 13: data-subject request log (h-dsr) */
     /* issue 13: retention maintenance (h-retain) */
+    /* erase_contact_id(): the locks erase_contact() takes, in its order */
+    Q(Q_ERASE_LOCK_QUEUE,
+      "SELECT id FROM send_queue WHERE contact_id = $1::bigint ORDER BY id FOR UPDATE", 1),
+    Q(Q_ERASE_LOCK_CONTACT,
+      "SELECT id FROM contacts WHERE id = $1::bigint AND erased_at IS NULL FOR UPDATE", 1),
+    /* live contacts ($1: one id, or NULL for all) stored, consenting, ordering, active, mailed
+       and recorded in the ledger last longer than $2 months ago, without a current consent */
+    Q(Q_RETENTION_CONTACTS,
+      "WITH cut AS (SELECT now() - make_interval(months => $2::int) AS t)"
+      " SELECT c.id, c.email, c.email_norm FROM contacts c, cut"
+      " WHERE c.erased_at IS NULL AND ($1::bigint IS NULL OR c.id = $1::bigint)"
+      " AND c.created_at < cut.t"
+      " AND NOT EXISTS (SELECT 1 FROM topics tp WHERE consent_is_current(c.id, tp.id))"
+      " AND NOT EXISTS (SELECT 1 FROM consent_events e WHERE e.contact_id = c.id"
+      "   AND e.occurred_at >= cut.t)"
+      " AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.contact_id = c.id"
+      "   AND o.ordered_at >= cut.t)"
+      " AND NOT EXISTS (SELECT 1 FROM web_activity w WHERE w.contact_id = c.id AND w.at >= cut.t)"
+      " AND NOT EXISTS (SELECT 1 FROM send_records s WHERE s.contact_id = c.id"
+      "   AND s.occurred_at >= cut.t)"
+      " AND NOT EXISTS (SELECT 1 FROM doi_requests d WHERE d.contact_id = c.id"
+      "   AND d.expires_at >= cut.t)"
+      " ORDER BY c.id",
+      2),
+    Q(Q_RETENTION_DOI_COUNT,
+      "SELECT count(*) AS n FROM doi_requests WHERE expires_at < now() - $1::interval", 1),
+    Q(Q_RETENTION_ACTIVITY_COUNT,
+      "SELECT count(*) AS n FROM web_activity WHERE at < now() - $1::interval", 1),
+    Q(Q_RETENTION_REPLY_CUTOFF,
+      "SELECT (now() - make_interval(months => $1::int))::text AS cutoff,"
+      " iso_utc(now() - make_interval(months => $1::int)) AS cutoff_utc",
+      1),
+    Q(Q_RETENTION_REPLY_COUNT,
+      "SELECT count(*) AS n FROM send_records WHERE smtp_reply IS NOT NULL"
+      " AND occurred_at < now() - make_interval(months => $1::int)",
+      1),
+    Q(Q_RETENTION_REDACT, "SELECT redact_old_replies($1::timestamptz, $2::int) AS n", 2),
     /* issue 13: sensitive attributes, minors (h-sensitive) */
 };
 

@@ -93,6 +93,7 @@ struct config {
     /* issue 13: h-retain */
     long long contact_retention_months; /* idle months before maintenance erases a contact */
     long long reply_retention_months;   /* months send_records.smtp_reply is kept */
+    long long maintenance_interval;     /* seconds between run's maintenance turns (1m..30d) */
 };
 
 /*

@@ -15,6 +15,8 @@
 #include "config.h"
 #include "db.h"
 #include "err.h"
+#include "queries.h"
+#include "suppress.h"
 
 struct erase_result {
     long long contact_id; /* the contact erased, or the tombstone already there */
@@ -35,6 +37,22 @@ struct erase_result {
  */
 int erase_email(struct db *db, const struct config *cfg, const char *email, const char *actor,
                 struct erase_result *res, struct mo_err *err);
+
+/*
+ * Erases the live contact id as erase_email() does, when the query guard
+ * still selects it: in one transaction the contact's queue rows and row
+ * are locked, then guard runs with the parameters (id, guard_arg) and must
+ * return a row with the contact's email_norm (whose keyed hash under k
+ * goes to the tombstone and the suppression list); a guard that returns
+ * nothing (the contact is no longer due: a consent or an order came
+ * meanwhile) or an erased or missing contact sets res->already and
+ * returns 0 with nothing written.  The chains are sealed before each
+ * attempt.  -1 with err (the database's errors).  The retention step of
+ * maintenance (retention.h) uses it.
+ */
+int erase_contact_id(struct db *db, const struct suppress_key *k, long long id,
+                     enum query_id guard, const char *guard_arg, const char *actor,
+                     struct erase_result *res, struct mo_err *err);
 
 /* Frees what res holds; the struct itself is the caller's. */
 void erase_result_release(struct erase_result *res);

@@ -258,6 +258,14 @@ enum query_id {
     /* issue 13: audit ropa, /privacy-info (h-ropa) */
     /* issue 13: data-subject request log (h-dsr) */
     /* issue 13: retention maintenance (h-retain) */
+    Q_ERASE_LOCK_QUEUE,
+    Q_ERASE_LOCK_CONTACT,
+    Q_RETENTION_CONTACTS,
+    Q_RETENTION_DOI_COUNT,
+    Q_RETENTION_ACTIVITY_COUNT,
+    Q_RETENTION_REPLY_CUTOFF,
+    Q_RETENTION_REPLY_COUNT,
+    Q_RETENTION_REDACT,
     /* issue 13: sensitive attributes, minors (h-sensitive) */
     Q__COUNT
 };
