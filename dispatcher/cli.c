@@ -244,6 +244,9 @@ static const struct cli_command commands[] = {
      "the same occurrence twice and share the sending.  An occurrence that fell due\n"
      "while every service was down runs at start-up when it is at most\n"
      "schedule_grace old (default 1h); older ones are recorded as skipped.\n"
+     "`maintenance` runs a few seconds after the start and then every\n"
+     "maintenance_interval (default 24h), as actor maintenance; a failure is logged\n"
+     "and tried again at the next turn.\n"
      "\n"
      "SIGTERM or SIGINT: the HTTP listener closes, SMTP sessions in flight (at most\n"
      "20 messages each) finish and are recorded, claimed rows are given back, exit\n"
@@ -259,11 +262,21 @@ static const struct cli_command commands[] = {
      "contrib/systemd/mailout.service runs it under systemd (journald logging).\n"
      "\n"
      "  -j, --sessions N   dispatch worker threads (default 2, at most 16)\n"},
-    {"maintenance", NULL, cmd_maintenance, "maintenance",
-     "delete expired pending requests, old abuse counters and old web activity",
+    {"maintenance", NULL, cmd_maintenance, "maintenance [--dry-run] [--json]",
+     "storage limitation: expired requests, old activity, idle contacts, old replies",
      "Deletes double-opt-in requests that expired more than pending_retention ago\n"
-     "(default 7d) and web activity older than activity_retention (default 365d),\n"
-     "and records the counts in the audit log.\n"},
+     "(default 7d) and web activity older than activity_retention (default 180d);\n"
+     "erases, as `erase` does (tombstone, suppression entry, history without its\n"
+     "personal fields), every contact without a current consent to any topic that\n"
+     "was stored, ordered, active on the web, mailed and acted in the consent\n"
+     "ledger last more than contact_retention_months ago (default 36 calendar\n"
+     "months; a lapse a campaign run recorded does not count; erased contacts are\n"
+     "skipped); and sets the SMTP reply of send records older than\n"
+     "reply_retention_months (default 24) to NULL.  Each step records its counts in\n"
+     "the audit log, never an address.  `run` does all this daily.\n"
+     "\n"
+     "  -n, --dry-run   print what would go (counts; the idle contacts by id and\n"
+     "                  address) and change nothing, not even the audit log\n"},
     {"policy", "show", cmd_policy_show, "policy show [COUNTRY] [--json]",
      "show the jurisdiction policies (RULES.md section 9)",
      "Prints one row per country, '*' first: the policy for every country without\n"

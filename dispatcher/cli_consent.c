@@ -557,15 +557,14 @@ static const char *plural(long n, const char *one, const char *many)
     return n == 1 ? one : many;
 }
 
-static void maintenance_print(const struct cli *cli, const struct maintenance_result *res,
-                              int dry)
+static void maintenance_print(const struct cli *cli, const struct maintenance_result *res, int dry)
 {
     if (cli->json) {
-        json_t *o = json_pack(
-            "{s:b, s:I, s:I, s:I, s:I, s:s}", "dry_run", dry, "pending_deleted",
-            (json_int_t)res->pending_deleted, "activity_deleted",
-            (json_int_t)res->activity_deleted, "contacts_erased", (json_int_t)res->contacts_erased,
-            "replies_cleared", (json_int_t)res->replies_cleared, "reply_cutoff", res->reply_cutoff);
+        json_t *o = json_pack("{s:b, s:I, s:I, s:I, s:I, s:s}", "dry_run", dry, "pending_deleted",
+                              (json_int_t)res->pending_deleted, "activity_deleted",
+                              (json_int_t)res->activity_deleted, "contacts_erased",
+                              (json_int_t)res->contacts_erased, "replies_cleared",
+                              (json_int_t)res->replies_cleared, "reply_cutoff", res->reply_cutoff);
         if (dry) {
             json_t *a = json_array();
             for (size_t i = 0; i < res->ncontacts; i++)
@@ -583,10 +582,9 @@ static void maintenance_print(const struct cli *cli, const struct maintenance_re
            plural(res->pending_deleted, "request", "requests"));
     printf("%s %ld web activity %s older than activity_retention\n", del, res->activity_deleted,
            plural(res->activity_deleted, "row", "rows"));
-    printf("%s %ld %s idle for contact_retention_months (%lld)%s\n",
-           dry ? "would erase" : "erased", res->contacts_erased,
-           plural(res->contacts_erased, "contact", "contacts"), cli->cfg.contact_retention_months,
-           dry && res->ncontacts ? ":" : "");
+    printf("%s %ld %s idle for contact_retention_months (%lld)%s\n", dry ? "would erase" : "erased",
+           res->contacts_erased, plural(res->contacts_erased, "contact", "contacts"),
+           cli->cfg.contact_retention_months, dry && res->ncontacts ? ":" : "");
     for (size_t i = 0; dry && i < res->ncontacts; i++) {
         printf("  contact %lld ", res->contacts[i].id);
         print_address(res->contacts[i].email ? res->contacts[i].email : "");

@@ -487,7 +487,7 @@ struct run_services {
     struct doi_mail_worker *w;
     struct dispatch *d;
     struct scheduler *sch;
-    struct chain_worker *cw; /* issue 12: the chain sealer */
+    struct chain_worker *cw;       /* issue 12: the chain sealer */
     struct maintenance_worker *mw; /* issue 13: daily maintenance (h-retain) */
     struct http_server *s;
 };

@@ -182,9 +182,9 @@ fail:
     return retryable(err) ? 0 : -1;
 }
 
-int erase_contact_id(struct db *db, const struct suppress_key *k, long long id,
-                     enum query_id guard, const char *guard_arg, const char *actor,
-                     struct erase_result *res, struct mo_err *err)
+int erase_contact_id(struct db *db, const struct suppress_key *k, long long id, enum query_id guard,
+                     const char *guard_arg, const char *actor, struct erase_result *res,
+                     struct mo_err *err)
 {
     int done = 0;
 

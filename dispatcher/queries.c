@@ -1394,8 +1394,9 @@ static const struct query queries[Q__COUNT] = {
       "SELECT id FROM send_queue WHERE contact_id = $1::bigint ORDER BY id FOR UPDATE", 1),
     Q(Q_ERASE_LOCK_CONTACT,
       "SELECT id FROM contacts WHERE id = $1::bigint AND erased_at IS NULL FOR UPDATE", 1),
-    /* live contacts ($1: one id, or NULL for all) stored, consenting, ordering, active, mailed
-       and recorded in the ledger last longer than $2 months ago, without a current consent */
+    /* live contacts ($1: one id, or NULL for all) stored, ordering, active, mailed and acting in
+       the ledger last longer than $2 months ago, without a current consent (a lapse recorded
+       by a campaign run, kind expired, is no act of the person's and does not count) */
     Q(Q_RETENTION_CONTACTS,
       "WITH cut AS (SELECT now() - make_interval(months => $2::int) AS t)"
       " SELECT c.id, c.email, c.email_norm FROM contacts c, cut"
@@ -1403,7 +1404,7 @@ static const struct query queries[Q__COUNT] = {
       " AND c.created_at < cut.t"
       " AND NOT EXISTS (SELECT 1 FROM topics tp WHERE consent_is_current(c.id, tp.id))"
       " AND NOT EXISTS (SELECT 1 FROM consent_events e WHERE e.contact_id = c.id"
-      "   AND e.occurred_at >= cut.t)"
+      "   AND e.kind <> 'expired' AND e.occurred_at >= cut.t)"
       " AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.contact_id = c.id"
       "   AND o.ordered_at >= cut.t)"
       " AND NOT EXISTS (SELECT 1 FROM web_activity w WHERE w.contact_id = c.id AND w.at >= cut.t)"

@@ -237,6 +237,9 @@ static json_t *retention(const struct config *cfg, json_t *policy)
     json_object_set_new(r, "doi_pending_after_expiry_seconds",
                         json_integer(cfg->pending_retention));
     json_object_set_new(r, "activity_seconds", json_integer(cfg->activity_retention));
+    /* issue 13 (h-retain): idle contacts are erased, SMTP replies nulled */
+    json_object_set_new(r, "contact_idle_months", json_integer(cfg->contact_retention_months));
+    json_object_set_new(r, "smtp_reply_months", json_integer(cfg->reply_retention_months));
     json_t *country = json_object_get(policy, "country");
     json_object_set_new(r, "policy_country", country ? json_incref(country) : json_null());
     static const char *const keys[] = {"consent_lapse_months", "existing_customer_months",
@@ -246,8 +249,10 @@ static json_t *retention(const struct config *cfg, json_t *policy)
         json_object_set_new(r, keys[i], v ? json_incref(v) : json_null());
     }
     json_object_set_new(r, "contact",
-                        json_string("until erasure; after erasure only a keyed hash of the "
-                                    "address stays on the suppression list"));
+                        json_string("until erasure, on request or after contact_idle_months "
+                                    "without a current consent, order, activity or mail; after "
+                                    "erasure only a keyed hash of the address stays on the "
+                                    "suppression list"));
     json_object_set_new(r, "consent_events_and_sends",
                         json_string("kept as proof (GDPR Art. 7(1)) until erasure, which "
                                     "removes the personal fields from them"));

@@ -22,7 +22,7 @@
 #include "suppress.h"
 #include "xalloc.h"
 
-#define REDACT_BATCH "1000"
+#define REDACT_BATCH   "1000"
 #define REDACT_BATCH_N 1000
 /* run: the first maintenance this long after the start (the services settle first) */
 #define MAINT_START_DELAY_MS 5000
@@ -101,8 +101,7 @@ int retention_erase_contacts(struct db *db, const struct config *cfg, const char
         goto out;
     for (size_t i = 0; i < n; i++) {
         struct erase_result res;
-        if (erase_contact_id(db, &k, due[i].id, Q_RETENTION_CONTACTS, months, actor, &res, err) <
-            0)
+        if (erase_contact_id(db, &k, due[i].id, Q_RETENTION_CONTACTS, months, actor, &res, err) < 0)
             goto out;
         if (res.already)
             (*skipped)++;
@@ -177,8 +176,7 @@ int maintenance_run(struct db *db, const struct config *cfg, const char *actor,
         activity_purge(db, cfg, actor, &res->activity_deleted, err) < 0 ||
         retention_erase_contacts(db, cfg, actor, &res->contacts_erased, &res->contacts_skipped,
                                  err) < 0 ||
-        retention_clear_replies(db, cfg, actor, &res->replies_cleared, res->reply_cutoff, err) <
-            0)
+        retention_clear_replies(db, cfg, actor, &res->replies_cleared, res->reply_cutoff, err) < 0)
         return -1;
     return 0;
 }
@@ -273,8 +271,7 @@ static void maintenance_body(struct bgworker *bg, void *arg)
         bgworker_log_clear(bg);
         mo_log(MO_LOG_INFO,
                "maintenance: pending=%ld activity=%ld contacts_erased=%ld replies_cleared=%ld",
-               res.pending_deleted, res.activity_deleted, res.contacts_erased,
-               res.replies_cleared);
+               res.pending_deleted, res.activity_deleted, res.contacts_erased, res.replies_cleared);
     } while (!wait_long(bg, w->cfg->maintenance_interval * 1000LL));
 }
 

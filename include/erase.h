@@ -50,9 +50,9 @@ int erase_email(struct db *db, const struct config *cfg, const char *email, cons
  * attempt.  -1 with err (the database's errors).  The retention step of
  * maintenance (retention.h) uses it.
  */
-int erase_contact_id(struct db *db, const struct suppress_key *k, long long id,
-                     enum query_id guard, const char *guard_arg, const char *actor,
-                     struct erase_result *res, struct mo_err *err);
+int erase_contact_id(struct db *db, const struct suppress_key *k, long long id, enum query_id guard,
+                     const char *guard_arg, const char *actor, struct erase_result *res,
+                     struct mo_err *err);
 
 /* Frees what res holds; the struct itself is the caller's. */
 void erase_result_release(struct erase_result *res);

@@ -66,7 +66,8 @@ int retention_erase_contacts(struct db *db, const struct config *cfg, const char
 int retention_clear_replies(struct db *db, const struct config *cfg, const char *actor,
                             long *cleared, char cutoff[40], struct mo_err *err);
 
-/* Runs every step in order; res (zeroed first) gets the counts.  -1 with err at the first failure. */
+/* Runs every step in order; res (zeroed first) gets the counts.  -1 with err at the first failure.
+ */
 int maintenance_run(struct db *db, const struct config *cfg, const char *actor,
                     struct maintenance_result *res, struct mo_err *err);
 

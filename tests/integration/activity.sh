@@ -85,7 +85,7 @@ run "$MAILOUT" activity import "$TMP/old.csv"
 is "$RC:$(rows_of t3@example.com)" "0:3" "a renewed consent lets activity in again"
 run "$MAILOUT" maintenance --json
 is "$(printf '%s' "$OUT" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["activity_deleted"])')" 0 \
-    "nothing is older than the default activity_retention (365d)"
+    "nothing is older than the default activity_retention (180d)"
 conf "activity_retention = 30d"
 run "$MAILOUT" maintenance
 is "$RC" 0 "maintenance with activity_retention = 30d"
