@@ -18,7 +18,7 @@
 start_pg
 start_smtp
 command -v pg_dump > /dev/null || skip_all "pg_dump not installed"
-plan 40
+plan 43
 
 PORT=$(free_port)
 BASE="http://127.0.0.1:$PORT"
@@ -198,6 +198,24 @@ is "$RC" 0 "audit verify stays green after maintenance"
 run "$MAILOUT" maintenance --json
 is "$(printf '%s' "$OUT" | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["dry_run"], d["contacts_erased"], d["activity_deleted"], d["replies_cleared"])')" \
     "False 0 0 0" "a second run finds nothing left"
+
+# --- two maintenance runs at once ---------------------------------------------
+sql "UPDATE contacts SET created_at = '$M40' WHERE id = $fresh" > /dev/null
+nal=$(sql "SELECT max(seq) FROM audit_log")
+"$MAILOUT" maintenance --json > "$TMP/m1.json" 2> "$TMP/m1.err" &
+p1=$!
+"$MAILOUT" maintenance --json > "$TMP/m2.json" 2> "$TMP/m2.err" &
+p2=$!
+wait "$p1"
+r1=$?
+wait "$p2"
+r2=$?
+is "$r1|$r2|$(/usr/bin/python3 -c 'import json,sys; print(sum(json.load(open(f))["contacts_erased"] for f in sys.argv[1:]))' "$TMP/m1.json" "$TMP/m2.json")" \
+    "0|0|1" "two concurrent runs both succeed and erase the newly idle contact once between them"
+is "$(sql "SELECT count(*) FROM audit_log WHERE seq > $nal AND action = 'contact.erase' AND object = 'contact:$fresh'")" 1 \
+    "one erasure entry"
+run "$MAILOUT" audit verify
+is "$RC" 0 "audit verify green after concurrent runs"
 
 # --- tampering -------------------------------------------------------------
 createdb -T mailout tamper1

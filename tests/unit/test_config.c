@@ -22,6 +22,11 @@ START_TEST(defaults)
     ck_assert_str_eq(c.suppression_key_file, "suppression.key");
     ck_assert_uint_eq(c.listen_port, 8080);
     ck_assert_str_eq(c.db, "");
+    /* issue 13 (h-retain): retention defaults */
+    ck_assert_int_eq(c.activity_retention, 180 * 86400);
+    ck_assert_int_eq(c.contact_retention_months, 36);
+    ck_assert_int_eq(c.reply_retention_months, 24);
+    ck_assert_int_eq(c.maintenance_interval, 86400);
     config_release(&c);
 }
 END_TEST
@@ -85,6 +90,15 @@ static const struct {
     {"transport = smtp://a.example:25,\n", "invalid relay '' in key transport"},
     {"transport = smtp://a.example:25, maildir:out\n", "invalid relay 'maildir:out'"},
     {"transport = smtp://a.example:25 smtp://b.example:25\n", "invalid relay"},
+    /* issue 13 (h-retain) */
+    {"contact_retention_months = 0\n",
+     "invalid value '0' for key contact_retention_months: expected 1 to 1200 months (t.conf:1)"},
+    {"\nreply_retention_months = 1201\n",
+     "invalid value '1201' for key reply_retention_months: expected 1 to 1200 months (t.conf:2)"},
+    {"reply_retention_months = two\n", "invalid value 'two' for key reply_retention_months"},
+    {"maintenance_interval = 59s\n",
+     "invalid value '59s' for key maintenance_interval: expected 1m to 30d (t.conf:1)"},
+    {"maintenance_interval = 31d\n", "key maintenance_interval"},
 };
 
 /* from and reply_to: an address or "Display Name <address>" */
