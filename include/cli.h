@@ -136,5 +136,7 @@ int cmd_audit_log(struct cli *cli, int argc, char **argv, struct mo_err *err);
 int cmd_export(struct cli *cli, int argc, char **argv, struct mo_err *err);
 /* issue 12: h-chain */
 int cmd_audit_verify(struct cli *cli, int argc, char **argv, struct mo_err *err);
+/* issue 13: h-ropa */
+int cmd_audit_ropa(struct cli *cli, int argc, char **argv, struct mo_err *err);
 
 #endif

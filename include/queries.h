@@ -247,6 +247,16 @@ enum query_id {
     Q_ADMIN_SERIES,
     /* issue 13: processors and host checks (h-proc) */
     /* issue 13: audit ropa, /privacy-info (h-ropa) */
+    Q_ROPA_NOW,
+    Q_ROPA_LEGAL_ENTITIES,
+    Q_ROPA_TOPICS,
+    Q_ROPA_TEXTS,
+    Q_ROPA_POLICY,
+    Q_ROPA_COUNTS,
+    Q_ROPA_SOURCES,
+    Q_ROPA_PROCESSORS,
+    Q_ROPA_ROLES,
+    Q_ROPA_APPEND_ONLY,
     /* issue 13: data-subject request log (h-dsr) */
     /* issue 13: retention maintenance (h-retain) */
     /* issue 13: sensitive attributes, minors (h-sensitive) */

@@ -1,0 +1,119 @@
+#!/bin/bash
+# ropa.sh - audit ropa (GDPR Art. 30(1)(a)-(g)) and GET /privacy-info
+# against a real database: sections drawn from configuration and data, a
+# processor in and outside the EEA, required values (exit 65 naming them),
+# the page in English and German with every value HTML-escaped.
+. "${top_srcdir:-.}/tests/integration/lib.sh"
+setup_newsletter "postal_address = ACME GmbH, Musterstr. 1, 10115 Berlin" \
+    "imprint_url = https://shop.example/imprint" "contact_attributes = plan, health:sensitive"
+plan 41
+
+PY=/usr/bin/python3
+# json EXPR: evaluates the Python expression EXPR with d = the JSON document $OUT
+json() { printf '%s' "$OUT" | $PY -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+page() { # page LANG-HEADER [QUERY]: GET /privacy-info into $TMP/page, status in CODE
+    CODE=$(curl -s --max-time 10 -H "Accept-Language: $1" -D "$TMP/headers" -o "$TMP/page" \
+        -w '%{http_code}' "$BASE/privacy-info${2:-}")
+}
+
+# --- the quick-start shape: loopback relay, no processors --------------------
+run "$MAILOUT" audit ropa --json
+is "$RC" 0 "audit ropa --json exits 0 without processors (loopback relay)"
+is "$(json "all(isinstance(d[k], dict) and len(d[k]) > 1 for k in ('a_controller','b_purposes','c_categories','d_recipients','e_transfers','f_retention','g_security'))")" \
+    True "a non-empty section for each of (a)-(g)"
+is "$(json "(d['a_controller']['legal_entity'], d['a_controller']['email'])")" \
+    "('ACME GmbH', 'news@shop.example')" "(a) controller from the configuration"
+is "$(json "[(t['name'], len(t['consent_texts'])) for t in d['b_purposes']['topics']]")" \
+    "[('news', 1), ('tracking', 0)]" "(b) every topic with its current consent texts"
+is "$(json "d['b_purposes']['topics'][0]['consent_texts'][0]['id']")" "$NEWS_TEXT" \
+    "(b) the consent text id as consent-text add printed"
+is "$(json "d['b_purposes']['topics'][0]['consent_texts'][0]['sha256']")" \
+    "$(sha256sum "$TMP/news.txt" | cut -d' ' -f1)" "(b) the consent text's SHA-256"
+is "$(json "[(a['name'], a['sensitive']) for a in d['c_categories']['attributes']]")" \
+    "[('plan', False), ('health', True)]" "(c) declared attributes, :sensitive marked"
+is "$(json "(d['d_recipients']['processors'], d['d_recipients']['none'])")" \
+    "([], \"none: mail is delivered by the sender's own infrastructure (maildir/loopback)\")" \
+    "(d) no processors: says none"
+is "$(json "(d['e_transfers']['residency'], d['e_transfers']['transfers'])")" "('eu', [])" \
+    "(e) residency eu, no transfers"
+is "$(json "(d['f_retention']['contact_retention_months'], d['f_retention']['reply_retention_months'])")" \
+    "(36, 24)" "(f) retention settings"
+like "$(json "' | '.join(m['measure'] + ': ' + m['detail'] for m in d['g_security']['measures'])")" \
+    'mailout_app.*append-only history: .*audit_log.*consent_events.*send_records.*TLS for SMTP: smtp_starttls = off' \
+    "(g) roles, append-only tables, TLS"
+is "$(json "'missing' in d")" False "no 'missing' key when complete"
+
+# data: a subscriber, a customer with an order
+printf 'email,name,country,consent_topic,consented_at,consent_source,consent_text_id,consent_ip\nbob@example.com,Bob,DE,news,2026-06-01T10:00:00Z,shop form,%s,192.0.2.1\n' "$NEWS_TEXT" > "$TMP/c.csv"
+run "$MAILOUT" contact import "$TMP/c.csv"
+is "$RC" 0 "contact with consent proof imported"
+printf 'sku,name,category\nP-1,Pump,pumps\n' > "$TMP/p.csv"
+"$MAILOUT" product import "$TMP/p.csv" > /dev/null 2>&1
+printf 'order_id,email,sku,ordered_at\nA-1,dave@example.com,P-1,2026-05-02T09:00:00Z\n' > "$TMP/o.csv"
+run "$MAILOUT" order import "$TMP/o.csv"
+run "$MAILOUT" audit ropa --json
+is "$(json "[(s['category'], s['topic'], s['count']) for s in d['c_categories']['data_subjects'] if s['category'] in ('subscribers', 'customers with orders')]")" \
+    "[('subscribers', 'news', 1), ('customers with orders', None, 1)]" "(c) counts of subscribers and customers"
+
+# --- processors (rows as the owner: the processor CLI is h-proc's) -----------
+sql "INSERT INTO processors (name, role, country, hosts, dpa, mechanism, purpose, created_by)
+     VALUES ('Relay EU GmbH', 'processor', 'DE', '{relay.eu.example}', 'DPA-2026-1', NULL, 'mail delivery', 'test'),
+            ('CRM <Inc>', 'controller', 'US', '{crm.example}', NULL, 'scc', 'CRM & sales', 'test')" > /dev/null
+run "$MAILOUT" audit ropa --json
+is "$RC" 0 "audit ropa with an EU and a US processor"
+is "$(json "[(p['name'], p['country'], p['hosts']) for p in d['d_recipients']['processors']]")" \
+    "[('CRM <Inc>', 'US', ['crm.example']), ('Relay EU GmbH', 'DE', ['relay.eu.example'])]" \
+    "(d) both processors with country and hosts"
+is "$(json "[(t['name'], t['country'], t['mechanism']) for t in d['e_transfers']['transfers']]")" \
+    "[('CRM <Inc>', 'US', 'scc')]" "(e) only the US one, with its mechanism"
+run "$MAILOUT" audit ropa
+is "$RC" 0 "text output exits 0"
+like "$OUT" '^Records of processing' "text: title"
+is "$(printf '%s\n' "$OUT" | grep -cE '^\((a|b|c|d|e|f|g)\) ')" 7 "text: one heading per section (a)-(g)"
+like "$OUT" 'CRM <Inc> to US: standard contractual clauses' "text: the transfer with its mechanism"
+
+# --- /privacy-info -----------------------------------------------------------
+page "en"
+is "$CODE" 200 "GET /privacy-info"
+like "$(grep -i '^content-security-policy' "$TMP/headers")" "default-src 'none'" "strict CSP"
+like "$(cat "$TMP/page")" '<h2>Recipients</h2>' "English headings"
+like "$(cat "$TMP/page")" '<td>CRM &lt;Inc&gt;</td><td>independent controller</td><td>US</td><td>CRM &amp; sales</td>' \
+    "processor row, escaped"
+like "$(cat "$TMP/page")" 'standard contractual clauses' "transfer mechanism named"
+like "$(cat "$TMP/page")" 'keyed hash of your address' "suppression list explained"
+unlike "$(cat "$TMP/page")" 'bob@example.com|dave@example.com' "no personal data on the page"
+page "de-DE,de;q=0.9"
+is "$CODE" 200 "GET /privacy-info (Accept-Language: de)"
+like "$(cat "$TMP/page")" '<h2>Empfänger</h2>.*|Standardvertragsklauseln' "German page"
+like "$(cat "$TMP/page")" 'Beschwerde bei einer Datenschutz-Aufsichtsbehörde' "German: right to complain"
+page "de" "?lang=en"
+like "$(cat "$TMP/page")" '<h1>Privacy information</h1>' "?lang=en wins over Accept-Language"
+CODE=$(curl -s --max-time 10 -I -o /dev/null -w '%{http_code}' "$BASE/privacy-info")
+is "$CODE" 200 "HEAD /privacy-info"
+CODE=$(curl -s --max-time 10 -X POST -o /dev/null -w '%{http_code}' "$BASE/privacy-info")
+is "$CODE" 405 "POST /privacy-info is 405"
+
+# --- required values ---------------------------------------------------------
+sql "INSERT INTO processors (name, role, country, created_by) VALUES ('Acme Mail', 'processor', NULL, 'test')" > /dev/null
+run "$MAILOUT" audit ropa --json
+is "$RC" 65 "a processor without country: exit 65"
+is "$ERR" "mailout: audit ropa: processor 'Acme Mail' has no country" "the error names it, one line"
+is "$OUT" "" "nothing on stdout"
+sql "UPDATE processors SET country = 'CN' WHERE name = 'Acme Mail'" > /dev/null
+run "$MAILOUT" audit ropa
+is "$ERR" "mailout: audit ropa: processor 'Acme Mail' (CN) has no transfer mechanism" \
+    "a third country without adequacy and mechanism: named"
+sql "DELETE FROM processors WHERE name = 'Acme Mail'" > /dev/null
+
+# legal_entity missing, then hostile: escaped on the page
+serve_sigterm
+sed -i '/^legal_entity/d' "$TMP/mailout.conf"
+run "$MAILOUT" audit ropa
+is "$ERR" "mailout: audit ropa: legal_entity is not set" "legal_entity missing: exit 65 naming it ($RC)"
+echo 'legal_entity = ACME <script>alert(1)</script> & "Söhne"' >> "$TMP/mailout.conf"
+start_serve
+page en
+like "$(cat "$TMP/page")" 'ACME &lt;script&gt;alert\(1\)&lt;/script&gt; &amp; &quot;Söhne&quot;' "legal_entity HTML-escaped"
+unlike "$(cat "$TMP/page")" '<script>' "no script element"
+serve_sigterm
+done_testing
