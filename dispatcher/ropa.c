@@ -280,10 +280,15 @@ static int recipients(struct db *db, const struct config *cfg, json_t *rep, stru
         if (mech == NULL)
             missing(rep, "processor '%s' (%s) has no transfer mechanism", name,
                     db_val(r, i, "country"));
-        json_array_append_new(
-            xfers, json_pack("{s:o, s:o, s:o, s:o, s:o}", "name", col(r, i, "name"), "country",
-                             col(r, i, "country"), "mechanism", str_or_null(mech), "mechanism_text",
-                             str_or_null(mechanism_text(mech)), "decision", col(r, i, "decision")));
+        /* the country's decision applies only when the transfer rests on it */
+        int on_decision = mech && kind &&
+                          ((strcmp(mech, "adequacy") == 0 && strcmp(kind, "adequacy") == 0) ||
+                           (strcmp(mech, "dpf") == 0 && strcmp(kind, "dpf") == 0));
+        json_array_append_new(xfers, json_pack("{s:o, s:o, s:o, s:o, s:o}", "name",
+                                               col(r, i, "name"), "country", col(r, i, "country"),
+                                               "mechanism", str_or_null(mech), "mechanism_text",
+                                               str_or_null(mechanism_text(mech)), "decision",
+                                               on_decision ? col(r, i, "decision") : json_null()));
     }
     PQclear(r);
 
@@ -528,7 +533,7 @@ void ropa_page_vars(const json_t *rep, const char *lang, struct tmpl_vars *v)
     if (t && json_integer_value(json_object_get(t, "existing_customer_months")) > 0)
         setnum(v, "existing_customer_months", json_object_get(t, "existing_customer_months"), 'm',
                lang);
-    if (t)
+    if (t && json_integer_value(json_object_get(t, "consent_lapse_months")) > 0)
         setnum(v, "consent_lapse_months", json_object_get(t, "consent_lapse_months"), 'm', lang);
 
     json_array_foreach(json_object_get(c, "attributes"), i, t)

@@ -6,7 +6,7 @@
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 setup_newsletter "postal_address = ACME GmbH, Musterstr. 1, 10115 Berlin" \
     "imprint_url = https://shop.example/imprint" "contact_attributes = plan, health:sensitive"
-plan 41
+plan 43
 
 PY=/usr/bin/python3
 # json EXPR: evaluates the Python expression EXPR with d = the JSON document $OUT
@@ -64,8 +64,18 @@ is "$RC" 0 "audit ropa with an EU and a US processor"
 is "$(json "[(p['name'], p['country'], p['hosts']) for p in d['d_recipients']['processors']]")" \
     "[('CRM <Inc>', 'US', ['crm.example']), ('Relay EU GmbH', 'DE', ['relay.eu.example'])]" \
     "(d) both processors with country and hosts"
-is "$(json "[(t['name'], t['country'], t['mechanism']) for t in d['e_transfers']['transfers']]")" \
-    "[('CRM <Inc>', 'US', 'scc')]" "(e) only the US one, with its mechanism"
+is "$(json "[(t['name'], t['country'], t['mechanism'], t['decision']) for t in d['e_transfers']['transfers']]")" \
+    "[('CRM <Inc>', 'US', 'scc', None)]" "(e) only the US one, with its mechanism (no DPF decision under SCC)"
+sql "INSERT INTO processors (name, role, country, created_by) VALUES ('UK Mail Ltd', 'processor', 'GB', 'test')" > /dev/null
+run "$MAILOUT" audit ropa --json
+is "$(json "[(t['name'], t['mechanism'], (t['decision'] or '')[:42]) for t in d['e_transfers']['transfers']]")" \
+    "[('CRM <Inc>', 'scc', ''), ('UK Mail Ltd', 'adequacy', 'Commission Implementing Decision (EU) 2021')]" \
+    "(e) an adequacy country needs no mechanism: its decision is named"
+# as the application role (db_role = mailout_app): every table and catalogue it reads is granted
+echo "db_role = mailout_app" >> "$TMP/mailout.conf"
+run "$MAILOUT" audit ropa --json
+is "$RC" 0 "audit ropa as mailout_app ($ERR)"
+sed -i '/^db_role/d' "$TMP/mailout.conf"
 run "$MAILOUT" audit ropa
 is "$RC" 0 "text output exits 0"
 like "$OUT" '^Records of processing' "text: title"
