@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "utf8.h"
 
 static json_t *str_or_null(const char *s)
 {
@@ -55,13 +56,22 @@ static int controller(struct db *db, const struct config *cfg, json_t *rep, stru
 {
     json_t *a = section("GDPR Art. 30(1)(a)");
     json_object_set_new(rep, "a_controller", a);
-    json_object_set_new(a, "legal_entity", str_or_null(cfg->legal_entity));
-    json_object_set_new(a, "from", str_or_null(cfg->from));
-    json_object_set_new(a, "email", str_or_null(cfg->from_addr));
-    json_object_set_new(a, "reply_to", str_or_null(cfg->reply_to_addr));
-    json_object_set_new(a, "postal_address", str_or_null(cfg->postal_address));
-    json_object_set_new(a, "privacy_url", str_or_null(cfg->privacy_url));
-    json_object_set_new(a, "imprint_url", str_or_null(cfg->imprint_url));
+    const struct {
+        const char *key, *value;
+    } keys[] = {{"legal_entity", cfg->legal_entity},
+                {"from", cfg->from},
+                {"email", cfg->from_addr},
+                {"reply_to", cfg->reply_to_addr},
+                {"postal_address", cfg->postal_address},
+                {"privacy_url", cfg->privacy_url},
+                {"imprint_url", cfg->imprint_url}};
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        if (!utf8_valid_str(keys[i].value)) {
+            missing(rep, "%s is not valid UTF-8", keys[i].key);
+            json_object_set_new(a, keys[i].key, json_null());
+        } else
+            json_object_set_new(a, keys[i].key, str_or_null(keys[i].value));
+    }
     if (*cfg->legal_entity == '\0')
         missing(rep, "legal_entity is not set");
     if (*cfg->from_addr == '\0')
@@ -217,12 +227,15 @@ static int categories(struct db *db, const struct config *cfg, json_t *rep, json
             p++, n--;
         while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
             n--;
-        if (n) {
+        if (n && !utf8_valid(p, n)) {
+            missing(rep, "contact_attributes is not valid UTF-8");
+        } else if (n) {
             static const char suffix[] = ":sensitive";
             size_t sl = sizeof(suffix) - 1;
-            int sens = n > sl && strncmp(p + n - sl, suffix, sl) == 0;
-            json_array_append_new(
-                attrs, json_pack("{s:s%, s:b}", "name", p, sens ? n - sl : n, "sensitive", sens));
+            int sens = n >= sl && strncmp(p + n - sl, suffix, sl) == 0;
+            if (n > sl || !sens) /* ":sensitive" alone names nothing */
+                json_array_append_new(attrs, json_pack("{s:s%, s:b}", "name", p, sens ? n - sl : n,
+                                                       "sensitive", sens));
         }
         p = e ? e + 1 : NULL;
     }
@@ -345,7 +358,11 @@ static void retention(const struct config *cfg, json_t *rep)
 
 static void measure(json_t *a, const char *m, const char *detail)
 {
-    json_array_append_new(a, json_pack("{s:s, s:s}", "measure", m, "detail", detail));
+    /* detail may carry configuration values; one that is not UTF-8 is said so */
+    json_array_append_new(a, json_pack("{s:s, s:s}", "measure", m, "detail",
+                                       utf8_valid_str(detail) ? detail
+                                                              : "(a configured value is not "
+                                                                "valid UTF-8)"));
 }
 
 /* (g) technical and organisational security measures */

@@ -6,7 +6,7 @@
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 setup_newsletter "postal_address = ACME GmbH, Musterstr. 1, 10115 Berlin" \
     "imprint_url = https://shop.example/imprint" "contact_attributes = plan, health:sensitive"
-plan 43
+plan 47
 
 PY=/usr/bin/python3
 # json EXPR: evaluates the Python expression EXPR with d = the JSON document $OUT
@@ -126,4 +126,20 @@ page en
 like "$(cat "$TMP/page")" 'ACME &lt;script&gt;alert\(1\)&lt;/script&gt; &amp; &quot;Söhne&quot;' "legal_entity HTML-escaped"
 unlike "$(cat "$TMP/page")" '<script>' "no script element"
 serve_sigterm
+
+# hostile configuration: a value that is not UTF-8, odd attribute lists
+sed -i '/^legal_entity/d;/^contact_attributes/d' "$TMP/mailout.conf"
+printf 'legal_entity = ACME \xff GmbH\ncontact_attributes = , plan ,,:sensitive, health:sensitive ,\n' >> "$TMP/mailout.conf"
+run "$MAILOUT" audit ropa --json
+is "$RC:$ERR" "65:mailout: audit ropa: legal_entity is not valid UTF-8" "legal_entity not UTF-8: exit 65 naming it"
+is "$OUT" "" "nothing on stdout"
+start_serve
+page en
+is "$CODE" 200 "the page still answers (the value left out)"
+serve_sigterm
+sed -i '/^legal_entity/d' "$TMP/mailout.conf"
+echo 'legal_entity = ACME GmbH' >> "$TMP/mailout.conf"
+run "$MAILOUT" audit ropa --json
+is "$(json "[(a['name'], a['sensitive']) for a in d['c_categories']['attributes']]")" \
+    "[('plan', False), ('health', True)]" "attribute list: blanks and a bare :sensitive skipped"
 done_testing
