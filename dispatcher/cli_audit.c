@@ -557,7 +557,7 @@ int cmd_audit_ropa(struct cli *cli, int argc, char **argv, struct mo_err *err)
     struct db *db = cli_db(cli, err);
     if (db == NULL)
         return -1;
-    json_t *rep = ropa_report(db, &cli->cfg, err);
+    json_t *rep = ropa_report(db, &cli->cfg, 1, err);
     db_free(db);
     if (rep == NULL)
         return -1;

@@ -666,7 +666,7 @@ static enum MHD_Result do_privacy_info(struct http_call *call)
 
     mo_err_init(&err);
     db = http_db(call, &err);
-    if (db == NULL || (rep = ropa_report(db, call->s->cfg, &err)) == NULL)
+    if (db == NULL || (rep = ropa_report(db, call->s->cfg, 0, &err)) == NULL)
         return http_unavailable(call, "privacy info", err.msg);
     json_t *miss = json_array_get(json_object_get(rep, "missing"), 0);
     if (miss)

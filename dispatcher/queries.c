@@ -1368,6 +1368,10 @@ static const struct query queries[Q__COUNT] = {
       " FROM topics t LEFT JOIN consent_current c ON c.topic_id = t.id"
       " GROUP BY t.id ORDER BY t.reserved, t.name",
       0),
+    Q(Q_ROPA_TOPICS_NO_COUNTS,
+      "SELECT t.name, t.title, t.reserved, NULL::bigint AS subscribers, NULL::bigint AS pending"
+      " FROM topics t ORDER BY t.reserved, t.name",
+      0),
     /* the current (highest) version of each topic's text per locale */
     Q(Q_ROPA_TEXTS,
       "SELECT DISTINCT ON (ct.topic_id, ct.locale) t.name AS topic, ct.id, ct.version, ct.locale,"

@@ -90,7 +90,7 @@ static int controller(struct db *db, const struct config *cfg, json_t *rep, stru
 }
 
 /* (b) purposes, and (c)'s subscriber counts per topic, which come from the same rows */
-static int purposes(struct db *db, json_t *rep, json_t *subjects, json_t *counts,
+static int purposes(struct db *db, json_t *rep, json_t *subjects, json_t *counts, int with_counts,
                     struct mo_err *err)
 {
     json_t *b = section("GDPR Art. 30(1)(b)"), *topics = json_array(), *t;
@@ -98,7 +98,7 @@ static int purposes(struct db *db, json_t *rep, json_t *subjects, json_t *counts
     json_object_set_new(rep, "b_purposes", b);
     json_object_set_new(b, "topics", topics);
 
-    PGresult *r = db_exec(db, Q_ROPA_TOPICS, NULL, 0, err);
+    PGresult *r = db_exec(db, with_counts ? Q_ROPA_TOPICS : Q_ROPA_TOPICS_NO_COUNTS, NULL, 0, err);
     if (r == NULL)
         return -1;
     for (int i = 0; i < PQntuples(r); i++) {
@@ -144,7 +144,7 @@ static int purposes(struct db *db, json_t *rep, json_t *subjects, json_t *counts
     PQclear(r);
     json_object_set_new(
         b, "existing_customer",
-        json_pack("{s:s, s:o, s:O, s:O}", "description",
+        json_pack("{s:s, s:o, s:O?, s:O?}", "description",
                   "offers of similar goods or services to customers who bought them, without "
                   "consent, unless they objected (UWG 7(3), ePrivacy Art. 13(2)); the "
                   "catalogue relations decide what is similar",
@@ -171,28 +171,32 @@ static int purposes(struct db *db, json_t *rep, json_t *subjects, json_t *counts
 
 /* (c) categories of data subjects and of personal data */
 static int categories(struct db *db, const struct config *cfg, json_t *rep, json_t *subjects,
-                      json_t *counts, struct mo_err *err)
+                      json_t *counts, int with_counts, struct mo_err *err)
 {
     json_t *c = section("GDPR Art. 30(1)(c)");
     json_object_set_new(rep, "c_categories", c);
     json_array_append_new(subjects,
-                          json_pack("{s:s, s:n, s:O}", "category", "customers with orders", "topic",
-                                    "count", json_object_get(counts, "customers")));
+                          json_pack("{s:s, s:n, s:O?}", "category", "customers with orders",
+                                    "topic", "count", json_object_get(counts, "customers")));
     json_array_append_new(subjects,
-                          json_pack("{s:s, s:n, s:O}", "category", "contacts (all)", "topic",
+                          json_pack("{s:s, s:n, s:O?}", "category", "contacts (all)", "topic",
                                     "count", json_object_get(counts, "contacts")));
-    json_array_append_new(subjects, json_pack("{s:s, s:n, s:O}", "category", "erased (tombstones)",
+    json_array_append_new(subjects, json_pack("{s:s, s:n, s:O?}", "category", "erased (tombstones)",
                                               "topic", "count", json_object_get(counts, "erased")));
     json_object_set(c, "data_subjects", subjects);
 
-    PGresult *r = db_exec(db, Q_ROPA_SOURCES, NULL, 0, err);
-    if (r == NULL)
-        return -1;
     json_t *src = json_array();
-    for (int i = 0; i < PQntuples(r); i++)
-        json_array_append_new(src, json_pack("{s:o, s:o}", "source", col(r, i, "source"), "count",
-                                             icol(r, i, "contacts")));
-    PQclear(r);
+    if (with_counts) {
+        PGresult *r = db_exec(db, Q_ROPA_SOURCES, NULL, 0, err);
+        if (r == NULL) {
+            json_decref(src);
+            return -1;
+        }
+        for (int i = 0; i < PQntuples(r); i++)
+            json_array_append_new(src, json_pack("{s:o, s:o}", "source", col(r, i, "source"),
+                                                 "count", icol(r, i, "contacts")));
+        PQclear(r);
+    }
     json_object_set_new(c, "contacts_by_source", src);
 
     static const struct {
@@ -438,7 +442,7 @@ static int security(struct db *db, const struct config *cfg, json_t *rep, struct
     return 0;
 }
 
-json_t *ropa_report(struct db *db, const struct config *cfg, struct mo_err *err)
+json_t *ropa_report(struct db *db, const struct config *cfg, int with_counts, struct mo_err *err)
 {
     json_t *rep = json_object(), *subjects = json_array(), *counts = json_object();
     PGresult *r;
@@ -451,14 +455,18 @@ json_t *ropa_report(struct db *db, const struct config *cfg, struct mo_err *err)
     json_object_set_new(rep, "generated_at", col(r, 0, "now"));
     PQclear(r);
     json_object_set_new(rep, "missing", json_array());
-    if ((r = db_exec(db, Q_ROPA_COUNTS, NULL, 0, err)) == NULL)
-        goto fail;
-    for (int f = 0; f < PQnfields(r); f++)
-        json_object_set_new(counts, PQfname(r, f), icol(r, 0, PQfname(r, f)));
-    PQclear(r);
+    if (with_counts) {
+        if ((r = db_exec(db, Q_ROPA_COUNTS, NULL, 0, err)) == NULL)
+            goto fail;
+        for (int f = 0; f < PQnfields(r); f++)
+            json_object_set_new(counts, PQfname(r, f), icol(r, 0, PQfname(r, f)));
+        PQclear(r);
+    }
 
-    if (controller(db, cfg, rep, err) < 0 || purposes(db, rep, subjects, counts, err) < 0 ||
-        categories(db, cfg, rep, subjects, counts, err) < 0 || recipients(db, cfg, rep, err) < 0)
+    if (controller(db, cfg, rep, err) < 0 ||
+        purposes(db, rep, subjects, counts, with_counts, err) < 0 ||
+        categories(db, cfg, rep, subjects, counts, with_counts, err) < 0 ||
+        recipients(db, cfg, rep, err) < 0)
         goto fail;
     retention(cfg, rep);
     if (security(db, cfg, rep, err) < 0 || db_commit(db, err) < 0)

@@ -48,9 +48,11 @@
 /*
  * The records of processing in one read-only transaction.  Returns a new
  * object (caller decrefs), also when values are missing (see "missing"),
- * or NULL with err when the database fails.  cfg is borrowed.
+ * or NULL with err when the database fails.  cfg is borrowed.  Without
+ * with_counts (the public page) nothing is counted: every count is null,
+ * contacts_by_source is empty, and the ledger is not scanned.
  */
-json_t *ropa_report(struct db *db, const struct config *cfg, struct mo_err *err);
+json_t *ropa_report(struct db *db, const struct config *cfg, int with_counts, struct mo_err *err);
 
 /*
  * Fills v (the caller's) with the variables of page_privacy.html from a
