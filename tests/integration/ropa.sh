@@ -6,7 +6,7 @@
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 setup_newsletter "postal_address = ACME GmbH, Musterstr. 1, 10115 Berlin" \
     "imprint_url = https://shop.example/imprint" "contact_attributes = plan, health:sensitive"
-plan 47
+plan 48
 
 PY=/usr/bin/python3
 # json EXPR: evaluates the Python expression EXPR with d = the JSON document $OUT
@@ -77,7 +77,7 @@ run "$MAILOUT" audit ropa --json
 is "$RC" 0 "audit ropa as mailout_app ($ERR)"
 sed -i '/^db_role/d' "$TMP/mailout.conf"
 run "$MAILOUT" audit ropa
-is "$RC" 0 "text output exits 0"
+is "$RC:$ERR" "0:" "text output exits 0, nothing on stderr"
 like "$OUT" '^Records of processing' "text: title"
 is "$(printf '%s\n' "$OUT" | grep -cE '^\((a|b|c|d|e|f|g)\) ')" 7 "text: one heading per section (a)-(g)"
 like "$OUT" 'CRM <Inc> to US: standard contractual clauses' "text: the transfer with its mechanism"
@@ -117,6 +117,8 @@ sql "DELETE FROM processors WHERE name = 'Acme Mail'" > /dev/null
 
 # legal_entity missing, then hostile: escaped on the page
 serve_sigterm
+unlike "$(grep -E 'ERROR: AddressSanitizer|LeakSanitizer|runtime error' "$TMP/serve.log")" \
+    '.' "the serve log has no sanitizer reports"
 sed -i '/^legal_entity/d' "$TMP/mailout.conf"
 run "$MAILOUT" audit ropa
 is "$ERR" "mailout: audit ropa: legal_entity is not set" "legal_entity missing: exit 65 naming it ($RC)"
