@@ -456,7 +456,7 @@ static void ropa_text(const json_t *rep)
     ropa_kv(a, "privacy notice", "privacy_url");
     ropa_kv(a, "imprint", "imprint_url");
     json_array_foreach(json_object_get(a, "legal_entities"), i, v)
-        printf("  legal entity     %s (since %s)\n", str(v, "name"), str(v, "created_at"));
+        printf("  legal_entities   %s (since %s)\n", str(v, "name"), str(v, "created_at"));
 
     printf("\n(b) Purposes\n");
     json_array_foreach(json_object_get(b, "topics"), i, v)

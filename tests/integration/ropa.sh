@@ -6,7 +6,7 @@
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 setup_newsletter "postal_address = ACME GmbH, Musterstr. 1, 10115 Berlin" \
     "imprint_url = https://shop.example/imprint" "contact_attributes = plan, health:sensitive"
-plan 48
+plan 51
 
 PY=/usr/bin/python3
 # json EXPR: evaluates the Python expression EXPR with d = the JSON document $OUT
@@ -144,4 +144,21 @@ echo 'legal_entity = ACME GmbH' >> "$TMP/mailout.conf"
 run "$MAILOUT" audit ropa --json
 is "$(json "[(a['name'], a['sensitive']) for a in d['c_categories']['attributes']]")" \
     "[('plan', False), ('health', True)]" "attribute list: blanks and a bare :sensitive skipped"
+
+# the quick start's configuration (contrib/quickstart.sh): maildir, no processors, mailout_app
+sql "DELETE FROM processors" > /dev/null
+write_conf "transport = maildir:$TMP/outbox" "db = $MAILOUT_DB" "db_role = mailout_app" \
+    "base_url = $BASE" "listen = 127.0.0.1:$SERVE_PORT" "from = news@shop.example" \
+    "postal_address = ACME Pumps GmbH, Musterstraße 1, 10115 Berlin, Germany" \
+    "unsubscribe_mailto = unsubscribe@shop.example" "legal_entity = ACME Pumps GmbH" \
+    "privacy_url = https://shop.example/privacy" "imprint_url = https://shop.example/imprint" \
+    "suppression_key_file = $TMP/supp.key"
+run "$MAILOUT" audit ropa
+is "$RC:$ERR" "0:" "audit ropa with the quick start's configuration"
+ART=$(cd "${top_builddir:-.}" && pwd)/tests/out
+mkdir -p "$ART" && printf '%s\n' "$OUT" > "$ART/ropa-quickstart.txt" # kept as an artifact
+like "$OUT" "\(d\) Recipients
+  none: mail is delivered by the sender's own infrastructure \(maildir/loopback\)" \
+    "(d) says none, the section is not empty"
+like "$OUT" "TLS for SMTP: not applicable: maildir transport" "(g) TLS not applicable for maildir"
 done_testing
