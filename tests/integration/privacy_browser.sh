@@ -14,7 +14,7 @@ CHROMEDRIVER=/usr/bin/chromedriver
 
 setup_newsletter "postal_address = ACME GmbH, Hauptstr. 1, 10115 Berlin" \
     "contact_attributes = plan, health:sensitive"
-# the rows as the owner (the processor commands are h-proc's)
+# the rows as the owner (processor add would do the same; this test is about the page)
 sql "INSERT INTO processors (name, role, country, hosts, dpa, mechanism, purpose, created_by)
      VALUES ('Relay EU GmbH', 'processor', 'DE', '{relay.eu.example}', 'DPA-1', NULL, 'mail delivery', 'test'),
             ('Cloud CRM Inc.', 'controller', 'US', '{crm.example}', NULL, 'scc', 'CRM', 'test')" > /dev/null

@@ -6,7 +6,7 @@
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 setup_newsletter "postal_address = ACME GmbH, Musterstr. 1, 10115 Berlin" \
     "imprint_url = https://shop.example/imprint" "contact_attributes = plan, health:sensitive"
-plan 51
+plan 53
 
 PY=/usr/bin/python3
 # json EXPR: evaluates the Python expression EXPR with d = the JSON document $OUT
@@ -55,10 +55,13 @@ run "$MAILOUT" audit ropa --json
 is "$(json "[(s['category'], s['topic'], s['count']) for s in d['c_categories']['data_subjects'] if s['category'] in ('subscribers', 'customers with orders')]")" \
     "[('subscribers', 'news', 1), ('customers with orders', None, 1)]" "(c) counts of subscribers and customers"
 
-# --- processors (rows as the owner: the processor CLI is h-proc's) -----------
-sql "INSERT INTO processors (name, role, country, hosts, dpa, mechanism, purpose, created_by)
-     VALUES ('Relay EU GmbH', 'processor', 'DE', '{relay.eu.example}', 'DPA-2026-1', NULL, 'mail delivery', 'test'),
-            ('CRM <Inc>', 'controller', 'US', '{crm.example}', NULL, 'scc', 'CRM & sales', 'test')" > /dev/null
+# --- processors: through the processor commands; rows they refuse as the owner ---
+run "$MAILOUT" processor add "Relay EU GmbH" --role processor --country DE \
+    --host relay.eu.example --dpa DPA-2026-1 --purpose "mail delivery"
+is "$RC" 0 "processor add (EU) ($ERR)"
+run "$MAILOUT" processor add "CRM <Inc>" --role controller --country US --host crm.example \
+    --mechanism scc --purpose "CRM & sales"
+is "$RC" 0 "processor add (US, scc) ($ERR)"
 run "$MAILOUT" audit ropa --json
 is "$RC" 0 "audit ropa with an EU and a US processor"
 is "$(json "[(p['name'], p['country'], p['hosts']) for p in d['d_recipients']['processors']]")" \
