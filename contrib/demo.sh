@@ -99,7 +99,9 @@ say "the campaign per run: recipients per basis and per exclusion, outcomes, uns
 $M audit campaign spring
 say "the history is hash-chained; verify recomputes every chain (exit 65 names the first broken entry)"
 $M audit verify
+say "records of processing (GDPR Art. 30(1)(a)-(g)): controller, purposes, data, recipients, transfers, retention, security"
+$M audit ropa
 echo "More: ./mailout export EMAIL (all data on one person, JSON), ./mailout erase EMAIL, ./mailout audit log"
 echo
 echo "Run it all as a service (scheduler, dispatch, HTTP): ./mailout run   (SIGTERM stops, SIGHUP reloads)"
-echo "Try it in a browser: run ./mailout serve and open $base/subscribe"
+echo "Try it in a browser: run ./mailout serve and open $base/subscribe (privacy information: $base/privacy-info)"

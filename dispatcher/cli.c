@@ -608,6 +608,30 @@ static const struct cli_command commands[] = {
      "(a chain entry deleted), link edited, does not follow (prev_hash differs).\n"
      "--json: {\"intact\": true, \"chains\": [{\"chain\", \"entries\", \"head\"}]}, or\n"
      "{\"intact\": false, \"broken\": TEXT} with exit 65.\n"},
+    /* issue 13: h-ropa */
+    {"audit", "ropa", cmd_audit_ropa, "audit ropa [--json]",
+     "records of processing (GDPR Art. 30(1)(a)-(g)) from configuration and data",
+     "Prints the records of processing activities, one section per point of\n"
+     "GDPR Art. 30(1): (a) the controller (legal_entity, from, reply_to,\n"
+     "postal_address, privacy_url, imprint_url, the legal entities); (b) the\n"
+     "purposes: every topic with its current consent text per locale (id,\n"
+     "version, SHA-256), the existing-customer exception (policy windows,\n"
+     "catalogue relations) and activity tracking; (c) the data subjects with\n"
+     "counts (subscribers per topic, customers with orders, contacts per source)\n"
+     "and the categories of data (contact fields, declared contact_attributes,\n"
+     "those ending in :sensitive marked as special category, orders, web\n"
+     "activity, consent proof, send log); (d) the recipients (processors), or\n"
+     "\"none\" when mail stays on the sender's own infrastructure; (e) transfers\n"
+     "outside the EEA with their mechanism, and residency; (f) retention periods;\n"
+     "(g) security measures (roles, append-only history, hash chains, keyed\n"
+     "hashes, TLS, DKIM, admin view, /metrics).  Writes nothing.\n"
+     "Required: legal_entity, from, a country for every processor, and a\n"
+     "transfer mechanism for a processor in a third country without an adequacy\n"
+     "decision.  A missing one exits 65 naming it, e.g.\n"
+     "  audit ropa: processor 'Acme Mail' has no country\n"
+     "--json: {\"format\", \"generated_at\", \"a_controller\", \"b_purposes\",\n"
+     "\"c_categories\", \"d_recipients\", \"e_transfers\", \"f_retention\",\n"
+     "\"g_security\"} (keys in mailout(1), RECORDS OF PROCESSING).\n"},
     /* issue 10: inbound mail (h-inbound) */
     {"inbound", NULL, cmd_inbound, "inbound [--dry-run]",
      "read one mail message on stdin: mailto unsubscribe, bounce or complaint",

@@ -20,6 +20,7 @@
 #include "csvout.h"
 #include "isotime.h"
 #include "report.h"
+#include "ropa.h"
 
 struct audit_opts {
     int csv;
@@ -424,4 +425,152 @@ int cmd_export(struct cli *cli, int argc, char **argv, struct mo_err *err)
     if (doc == NULL)
         return -1;
     return cli_print_json(doc); /* JSON with or without --json */
+}
+
+/* --- audit ropa (issue 13: h-ropa) ------------------------------------------------------ */
+
+static void ropa_kv(const json_t *o, const char *label, const char *key)
+{
+    printf("  %-16s %s\n", label, str(o, key));
+}
+
+static void ropa_text(const json_t *rep)
+{
+    const json_t *a = json_object_get(rep, "a_controller");
+    const json_t *b = json_object_get(rep, "b_purposes");
+    const json_t *c = json_object_get(rep, "c_categories");
+    const json_t *d = json_object_get(rep, "d_recipients");
+    const json_t *e = json_object_get(rep, "e_transfers");
+    const json_t *f = json_object_get(rep, "f_retention");
+    const json_t *g = json_object_get(rep, "g_security");
+    const json_t *v, *w;
+    size_t i, k;
+
+    printf("Records of processing activities (GDPR Art. 30(1)), generated %s\n",
+           str(rep, "generated_at"));
+    printf("\n(a) Controller\n");
+    ropa_kv(a, "legal entity", "legal_entity");
+    ropa_kv(a, "from", "from");
+    ropa_kv(a, "reply-to", "reply_to");
+    ropa_kv(a, "postal address", "postal_address");
+    ropa_kv(a, "privacy notice", "privacy_url");
+    ropa_kv(a, "imprint", "imprint_url");
+    json_array_foreach(json_object_get(a, "legal_entities"), i, v)
+        printf("  legal_entities   %s (since %s)\n", str(v, "name"), str(v, "created_at"));
+
+    printf("\n(b) Purposes\n");
+    json_array_foreach(json_object_get(b, "topics"), i, v)
+    {
+        printf("  topic %s: %s%s\n", str(v, "name"), str(v, "title"),
+               json_is_true(json_object_get(v, "reserved")) ? " (activity tracking consent)" : "");
+        if (json_array_size(json_object_get(v, "consent_texts")) == 0)
+            printf("    no consent text\n");
+        json_array_foreach(json_object_get(v, "consent_texts"), k, w)
+            printf("    consent text %lld v%lld %s sha256 %s\n",
+                   (long long)json_integer_value(json_object_get(w, "id")),
+                   (long long)json_integer_value(json_object_get(w, "version")), str(w, "locale"),
+                   str(w, "sha256"));
+    }
+    v = json_object_get(b, "existing_customer");
+    printf("  existing customers: %s\n", str(v, "description"));
+    printf("    catalogue relations: %lld product, %lld category\n",
+           (long long)json_integer_value(json_object_get(v, "product_relations")),
+           (long long)json_integer_value(json_object_get(v, "category_relations")));
+    json_array_foreach(json_object_get(v, "policies"), i, w)
+        printf("    policy %s: existing customer %lld months, inquiry %lld months, consent lapses "
+               "after %lld months, consent age %lld%s\n",
+               str(w, "country"),
+               (long long)json_integer_value(json_object_get(w, "existing_customer_months")),
+               (long long)json_integer_value(json_object_get(w, "inquiry_months")),
+               (long long)json_integer_value(json_object_get(w, "consent_lapse_months")),
+               (long long)json_integer_value(json_object_get(w, "consent_age")),
+               json_is_true(json_object_get(w, "opt_out_regime")) ? ", opt-out regime" : "");
+    printf("  tracking: %s\n", str(json_object_get(b, "tracking"), "description"));
+
+    printf("\n(c) Categories of data subjects and of personal data\n");
+    json_array_foreach(json_object_get(c, "data_subjects"), i, v)
+    {
+        printf("  %s", str(v, "category"));
+        if (json_is_string(json_object_get(v, "topic")))
+            printf(" (%s)", str(v, "topic"));
+        printf(": %lld\n", (long long)json_integer_value(json_object_get(v, "count")));
+    }
+    json_array_foreach(json_object_get(c, "contacts_by_source"), i, v)
+        printf("  contacts from %s: %lld\n", str(v, "source"),
+               (long long)json_integer_value(json_object_get(v, "count")));
+    json_array_foreach(json_object_get(c, "data"), i, v)
+        printf("  data: %s: %s\n", str(v, "category"), str(v, "fields"));
+    if (json_array_size(json_object_get(c, "attributes")) == 0)
+        printf("  declared attributes: none\n");
+    json_array_foreach(json_object_get(c, "attributes"), i, v) printf(
+        "  declared attribute %s%s\n", str(v, "name"),
+        json_is_true(json_object_get(v, "sensitive")) ? " (special category, GDPR Art. 9)" : "");
+
+    printf("\n(d) Recipients\n");
+    if (json_array_size(json_object_get(d, "processors")) == 0)
+        printf("  %s\n", str(d, "none"));
+    json_array_foreach(json_object_get(d, "processors"), i, v)
+    {
+        char *hosts = json_dumps(json_object_get(v, "hosts"), JSON_COMPACT);
+        printf("  %s (%s, %s) hosts %s dpa %s mechanism %s purpose %s\n", str(v, "name"),
+               str(v, "role"), str(v, "country"), hosts ? hosts : "[]", str(v, "dpa"),
+               str(v, "mechanism"), str(v, "purpose"));
+        free(hosts);
+    }
+    if (json_is_string(json_object_get(d, "own_infrastructure")) &&
+        json_array_size(json_object_get(d, "processors")) > 0)
+        printf("  also: %s\n", str(d, "own_infrastructure"));
+
+    printf("\n(e) Transfers to third countries\n");
+    printf("  residency %s\n", str(e, "residency"));
+    if (json_array_size(json_object_get(e, "transfers")) == 0)
+        printf("  %s\n", str(e, "summary"));
+    json_array_foreach(json_object_get(e, "transfers"), i, v)
+        printf("  %s to %s: %s%s%s\n", str(v, "name"), str(v, "country"), str(v, "mechanism_text"),
+               json_is_string(json_object_get(v, "decision")) ? "; " : "",
+               json_is_string(json_object_get(v, "decision")) ? str(v, "decision") : "");
+
+    printf("\n(f) Time limits for erasure\n");
+#define N(key) ((long long)json_integer_value(json_object_get(f, key)))
+    printf("  token_ttl %llds, pending_retention %llds, activity_retention %llds,\n"
+           "  contact_retention_months %lld, reply_retention_months %lld\n",
+           N("token_ttl_seconds"), N("pending_retention_seconds"), N("activity_retention_seconds"),
+           N("contact_retention_months"), N("reply_retention_months"));
+#undef N
+    json_array_foreach(json_object_get(f, "rules"), i, v)
+        printf("  %s: %s\n", str(v, "data"), str(v, "kept"));
+
+    printf("\n(g) Security measures\n");
+    json_array_foreach(json_object_get(g, "measures"), i, v)
+        printf("  %s: %s\n", str(v, "measure"), str(v, "detail"));
+}
+
+int cmd_audit_ropa(struct cli *cli, int argc, char **argv, struct mo_err *err)
+{
+    int first, rc;
+
+    rc = cli_getopt(cli, argc, argv, "", NULL, NULL, NULL, &first, err);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    if (argc != first)
+        return mo_err_set(err, MO_E_USAGE, "usage: mailout %s", cli->cmd->synopsis);
+    struct db *db = cli_db(cli, err);
+    if (db == NULL)
+        return -1;
+    json_t *rep = ropa_report(db, &cli->cfg, 1, err);
+    db_free(db);
+    if (rep == NULL)
+        return -1;
+    json_t *miss = json_array_get(json_object_get(rep, "missing"), 0);
+    if (miss) {
+        mo_err_set(err, MO_E_INPUT, "audit ropa: %s", json_string_value(miss));
+        json_decref(rep);
+        return -1;
+    }
+    json_object_del(rep, "missing");
+    if (cli->json)
+        return cli_print_json(rep);
+    ropa_text(rep);
+    json_decref(rep);
+    return 0;
 }

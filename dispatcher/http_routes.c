@@ -23,6 +23,7 @@
 #include "ipnet.h"
 #include "log.h"
 #include "receipt.h"
+#include "ropa.h"
 #include "tmplfile.h"
 #include "topic.h"
 #include "webhook.h"
@@ -650,6 +651,32 @@ static enum MHD_Result do_metrics(struct http_call *call)
     return http_text(call, MHD_HTTP_OK, "text/plain; version=0.0.4", &b);
 }
 
+/* --- GET /privacy-info (issue 13: h-ropa) ------------------------------------ */
+
+/*
+ * The public privacy information: the records of processing (ropa.c)
+ * without counts, in the request's language.  Rendered even when a
+ * required value is missing (audit ropa refuses then); that is logged.
+ */
+static enum MHD_Result do_privacy_info(struct http_call *call)
+{
+    struct mo_err err;
+    struct db *db;
+    json_t *rep;
+
+    mo_err_init(&err);
+    db = http_db(call, &err);
+    if (db == NULL || (rep = ropa_report(db, call->s->cfg, 0, &err)) == NULL)
+        return http_unavailable(call, "privacy info", err.msg);
+    json_t *miss = json_array_get(json_object_get(rep, "missing"), 0);
+    if (miss)
+        mo_log(MO_LOG_WARN, "privacy info: %s (see mailout audit ropa)", json_string_value(miss));
+    struct tmpl_vars *v = tmpl_vars_new();
+    ropa_page_vars(rep, call->lang, v);
+    json_decref(rep);
+    return http_page(call, MHD_HTTP_OK, call->lang, "page_privacy.html", v);
+}
+
 /* --- the table ------------------------------------------------------------ */
 
 const struct http_route http_routes[] = {
@@ -661,6 +688,8 @@ const struct http_route http_routes[] = {
     {"POST", "/u/", HTTP_ROUTE_PREFIX, HTTP_ROUTE_BODY, do_unsub_post},
     {"GET", "/healthz", HTTP_ROUTE_EXACT, 0, do_healthz},
     {"GET", "/metrics", HTTP_ROUTE_EXACT, HTTP_ROUTE_METRICS, do_metrics},
+    /* issue 13: the public privacy information (h-ropa) */
+    {"GET", "/privacy-info", HTTP_ROUTE_EXACT, 0, do_privacy_info},
     /* issue 12: the read-only admin view (http_admin.c), only with admin_token_file */
     {"GET", "/admin", HTTP_ROUTE_EXACT, HTTP_ROUTE_ADMIN, http_admin_home},
     {"POST", "/admin/login", HTTP_ROUTE_EXACT, HTTP_ROUTE_ADMIN | HTTP_ROUTE_FORM,

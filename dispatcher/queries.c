@@ -1387,6 +1387,63 @@ static const struct query queries[Q__COUNT] = {
     /* doctor: the register exists (migration 0027 applied) */
     Q(Q_PROC_TABLE, "SELECT to_regclass('processors') IS NOT NULL AS present", 0),
     /* issue 13: audit ropa, /privacy-info (h-ropa) */
+    Q(Q_ROPA_NOW, "SELECT iso_utc(now()) AS now", 0),
+    Q(Q_ROPA_LEGAL_ENTITIES,
+      "SELECT name, iso_utc(created_at) AS created_at FROM legal_entities ORDER BY name", 0),
+    /* every topic with its data subjects by current state (consent_current) */
+    Q(Q_ROPA_TOPICS,
+      "SELECT t.name, t.title, t.reserved,"
+      " count(c.contact_id) FILTER (WHERE c.state = 'confirmed') AS subscribers,"
+      " count(c.contact_id) FILTER (WHERE c.state = 'pending') AS pending"
+      " FROM topics t LEFT JOIN consent_current c ON c.topic_id = t.id"
+      " GROUP BY t.id ORDER BY t.reserved, t.name",
+      0),
+    Q(Q_ROPA_TOPICS_NO_COUNTS,
+      "SELECT t.name, t.title, t.reserved, NULL::bigint AS subscribers, NULL::bigint AS pending"
+      " FROM topics t ORDER BY t.reserved, t.name",
+      0),
+    /* the current (highest) version of each topic's text per locale */
+    Q(Q_ROPA_TEXTS,
+      "SELECT DISTINCT ON (ct.topic_id, ct.locale) t.name AS topic, ct.id, ct.version, ct.locale,"
+      " ct.sha256 FROM consent_texts ct JOIN topics t ON t.id = ct.topic_id"
+      " ORDER BY ct.topic_id, ct.locale, ct.version DESC",
+      0),
+    Q(Q_ROPA_POLICY,
+      "SELECT country, existing_customer_months, inquiry_months, opt_out_regime,"
+      " consent_lapse_months, consent_age FROM policy ORDER BY country = '*' DESC, country",
+      0),
+    Q(Q_ROPA_COUNTS,
+      "SELECT (SELECT count(*) FROM contacts WHERE erased_at IS NULL) AS contacts,"
+      " (SELECT count(*) FROM contacts WHERE erased_at IS NOT NULL) AS erased,"
+      " (SELECT count(DISTINCT contact_id) FROM orders) AS customers,"
+      " (SELECT count(*) FROM orders) AS orders,"
+      " (SELECT count(*) FROM product_relations) AS product_relations,"
+      " (SELECT count(*) FROM category_relations) AS category_relations,"
+      " (SELECT count(DISTINCT contact_id) FROM web_activity) AS tracked,"
+      " (SELECT count(*) FROM suppression) AS suppressed,"
+      " (SELECT count(*) FROM send_records) AS sends,"
+      " (SELECT count(*) FROM consent_events) AS consent_events",
+      0),
+    Q(Q_ROPA_SOURCES,
+      "SELECT source, count(*) AS contacts FROM contacts WHERE erased_at IS NULL"
+      " GROUP BY source ORDER BY count(*) DESC, source",
+      0),
+    /* country_kind: eea, adequacy, dpf, or NULL for a third country without a decision */
+    Q(Q_ROPA_PROCESSORS,
+      "SELECT p.name, p.role, p.country, array_to_json(p.hosts)::text AS hosts, p.dpa,"
+      " p.mechanism, p.purpose, a.kind AS country_kind, a.decision"
+      " FROM processors p LEFT JOIN adequacy_countries a ON a.country = p.country"
+      " ORDER BY p.name",
+      0),
+    Q(Q_ROPA_ROLES,
+      "SELECT rolname AS role FROM pg_roles WHERE rolname IN ('mailout_app', 'mailout_eraser')"
+      " ORDER BY rolname",
+      0),
+    /* the tables whose rows are never updated or deleted (refuse_history_change triggers) */
+    Q(Q_ROPA_APPEND_ONLY,
+      "SELECT DISTINCT c.relname AS tbl FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
+      " WHERE NOT t.tgisinternal AND t.tgname LIKE '%\\_append\\_only' ORDER BY 1",
+      0),
     /* issue 13: data-subject request log (h-dsr) */
     /* issue 13: retention maintenance (h-retain) */
     /* erase_contact_id(): the locks erase_contact() takes, in its order */

@@ -141,5 +141,7 @@ int cmd_processor_show(struct cli *cli, int argc, char **argv, struct mo_err *er
 int cmd_processor_remove(struct cli *cli, int argc, char **argv, struct mo_err *err);
 /* issue 12: h-chain */
 int cmd_audit_verify(struct cli *cli, int argc, char **argv, struct mo_err *err);
+/* issue 13: h-ropa */
+int cmd_audit_ropa(struct cli *cli, int argc, char **argv, struct mo_err *err);
 
 #endif

@@ -256,6 +256,17 @@ enum query_id {
     Q_PROC_BY_HOST,
     Q_PROC_TABLE,
     /* issue 13: audit ropa, /privacy-info (h-ropa) */
+    Q_ROPA_NOW,
+    Q_ROPA_LEGAL_ENTITIES,
+    Q_ROPA_TOPICS,
+    Q_ROPA_TOPICS_NO_COUNTS,
+    Q_ROPA_TEXTS,
+    Q_ROPA_POLICY,
+    Q_ROPA_COUNTS,
+    Q_ROPA_SOURCES,
+    Q_ROPA_PROCESSORS,
+    Q_ROPA_ROLES,
+    Q_ROPA_APPEND_ONLY,
     /* issue 13: data-subject request log (h-dsr) */
     /* issue 13: retention maintenance (h-retain) */
     Q_ERASE_LOCK_QUEUE,

@@ -12,61 +12,19 @@ screenshot of each as DIR/admin-*.png.  Prints "ok - NAME" / "not ok - NAME"
 per step and "# ..." comments; exits 0 when every step passed.
 """
 import argparse
-import os
 import sys
 import traceback
 
 from selenium import webdriver
-from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
+import browser_lib
+from browser_lib import CHROMEDRIVER, CHROMIUM, WAIT, h1_text, result, shot, wait_h1
+
 STEPS = 16
-WAIT = 20
-CHROMEDRIVER = '/usr/bin/chromedriver'
-CHROMIUM = '/usr/bin/chromium'
-
-failed = 0
-
-
-def result(cond, name, *details):
-    global failed
-    if cond:
-        print('ok - %s' % name)
-    else:
-        failed += 1
-        print('not ok - %s' % name)
-        for d in details:
-            for line in str(d).splitlines():
-                print('# %s' % line)
-    sys.stdout.flush()
-    return cond
-
-
-def comment(text):
-    for line in str(text).splitlines():
-        print('# %s' % line)
-    sys.stdout.flush()
-
-
-def h1_text(d):
-    return d.find_element(By.TAG_NAME, 'h1').text.strip()
-
-
-def wait_h1(d, text):
-    try:
-        WebDriverWait(d, WAIT).until(EC.text_to_be_present_in_element((By.TAG_NAME, 'h1'), text))
-        return h1_text(d) == text
-    except WebDriverException:
-        return False
-
-
-def shot(d, shots, name):
-    path = os.path.join(shots, name)
-    d.save_screenshot(path)
-    comment('screenshot: %s' % path)
 
 
 def main():
@@ -173,7 +131,7 @@ def main():
     finally:
         if d is not None:
             d.quit()
-    return 0 if failed == 0 else 1
+    return 0 if browser_lib.failed == 0 else 1
 
 
 if __name__ == '__main__':

@@ -161,7 +161,7 @@ def main():
     finally:
         if d is not None:
             d.quit()
-    return 0 if bc.failed == 0 else 1
+    return 0 if bc.browser_lib.failed == 0 else 1
 
 
 if __name__ == '__main__':
