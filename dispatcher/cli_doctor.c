@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "dkim.h"
 #include "doctor.h"
+#include "dsr.h"
 
 /* Seconds allowed for each relay's connect and greeting. */
 #define RELAY_TIMEOUT_MS 3000
@@ -37,6 +38,7 @@ static void check_database(struct cli *cli, struct doctor_report *r)
         doctor_add(r, DOCTOR_WARNING, "database", "data_dir too long: schema version not checked");
     else
         doctor_check_migrations(db, sqldir, r);
+    dsr_doctor_check(db, r); /* issue 13: h-dsr */
     db_free(db);
 }
 

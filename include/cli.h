@@ -136,5 +136,10 @@ int cmd_audit_log(struct cli *cli, int argc, char **argv, struct mo_err *err);
 int cmd_export(struct cli *cli, int argc, char **argv, struct mo_err *err);
 /* issue 12: h-chain */
 int cmd_audit_verify(struct cli *cli, int argc, char **argv, struct mo_err *err);
+/* issue 13: data-subject request log (h-dsr) */
+int cmd_request_add(struct cli *cli, int argc, char **argv, struct mo_err *err);
+int cmd_request_list(struct cli *cli, int argc, char **argv, struct mo_err *err);
+int cmd_request_extend(struct cli *cli, int argc, char **argv, struct mo_err *err);
+int cmd_request_done(struct cli *cli, int argc, char **argv, struct mo_err *err);
 
 #endif

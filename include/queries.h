@@ -248,6 +248,16 @@ enum query_id {
     /* issue 13: processors and host checks (h-proc) */
     /* issue 13: audit ropa, /privacy-info (h-ropa) */
     /* issue 13: data-subject request log (h-dsr) */
+    Q_DSR_TODAY,
+    Q_DSR_FIND_CONTACT,
+    Q_DSR_INSERT,
+    Q_DSR_LOCK,
+    Q_DSR_EXTEND,
+    Q_DSR_DONE,
+    Q_DSR_LIST,
+    Q_DSR_CLOSE_MATCHING,
+    Q_DSR_TOTALS,
+    Q_DSR_OVERDUE,
     /* issue 13: retention maintenance (h-retain) */
     /* issue 13: sensitive attributes, minors (h-sensitive) */
     Q__COUNT
