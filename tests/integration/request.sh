@@ -11,7 +11,7 @@
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 
 setup_newsletter
-plan 86
+plan 94
 
 { cat "$TMP/mailout.conf"; echo "db_role = mailout_app"; } > "$TMP/app.conf"
 M() { "$MAILOUT" --config "$TMP/app.conf" "$@"; }
@@ -89,6 +89,38 @@ is "$RC" 65 "a second extension: refused with 65"
 like "$ERR" "already extended" "... says it is already extended"
 is "$(sql "SELECT count(*) FROM audit_log WHERE action = 'request.extend' AND object = 'request:$bob_req'")" 1 \
     "one audit entry request.extend"
+
+# on the due date itself an extension is still in time (a receipt day whose due date is today)
+DUE_TODAY=$(/usr/bin/python3 -c 'import datetime
+from dateutil.relativedelta import relativedelta
+t = datetime.datetime.now(datetime.timezone.utc).date()
+print(next((str(t - datetime.timedelta(days=n)) for n in range(27, 32)
+            if t - datetime.timedelta(days=n) + relativedelta(months=1) == t), ""))')
+if [ -n "$DUE_TODAY" ]; then
+    run M request add bob.rect@example.com --kind access --received "$DUE_TODAY"
+    like "$OUT" "due $TODAY\$" "received $DUE_TODAY is due today"
+    id=$(printf '%s' "$OUT" | sed -E 's/^request ([0-9]+).*/\1/')
+    run M request extend "$id" --reason "asked on the last day"
+    is "$RC" 0 "extend on the due date itself: exit 0"
+    run M request done "$id"
+else
+    ok 0 "received N days ago is due today # SKIP no receipt day is due today"
+    ok 0 "extend on the due date itself # SKIP no receipt day is due today"
+fi
+
+# two extensions at once: the row lock lets exactly one through
+run M request add bob.rect@example.com --kind access
+race=$(printf '%s' "$OUT" | sed -E 's/^request ([0-9]+).*/\1/')
+M request extend "$race" --reason "first" > /dev/null 2>&1 &
+p1=$!
+M request extend "$race" --reason "second" > /dev/null 2>&1 &
+p2=$!
+wait "$p1"; r1=$?
+wait "$p2"; r2=$?
+is "$(printf '%s\n' "$r1" "$r2" | sort | tr '\n' ' ')" "0 65 " "two concurrent extensions: one succeeds, one is refused"
+is "$(sql "SELECT count(*) FROM audit_log WHERE action = 'request.extend' AND object = 'request:$race'")" 1 \
+    "... one audit entry"
+run M request done "$race"
 
 # --- an address mailout does not know ----------------------------------------
 run M request add Nobody.Known@example.org --kind access --channel web
@@ -218,6 +250,14 @@ run M request done 999999
 is "$RC" 66 "done an unknown id: 66"
 run M request done "1; DROP TABLE dsr_requests"
 is "$RC" 65 "done with a malformed id: 65"
+run M request done 99999999999999999999999
+is "$RC" 65 "done with an id beyond 64 bits: 65"
+run M request done 0
+is "$RC" 65 "done with id 0: 65"
+run M request add "$(head -c 100000 /dev/zero | tr '\0' a)@example.com" --kind access
+is "$RC:$(nreq)" "65:$n" "a 100 kB address: 65, nothing written"
+run M request add ann.access@example.com --kind access --received $'2026-01-31\n'
+is "$RC:$(nreq)" "65:$n" "--received with a trailing newline: 65"
 is "$(sql "SELECT count(*) FROM audit_log WHERE action LIKE 'request.%' AND (object LIKE '%@%' OR detail::text LIKE '%@%')")" 0 \
     "no request audit entry holds an address"
 
