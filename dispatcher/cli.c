@@ -632,6 +632,47 @@ static const struct cli_command commands[] = {
      "Send complaint feedback loops (ARF) to one of them too.\n"
      "\n"
      "  -n, --dry-run   classify and print, touch no database\n"},
+    /* issue 13: processors (h-proc) */
+    {"processor", "add", cmd_processor_add,
+     "processor add NAME --role processor|controller --country CC --host HOST[,HOST...] "
+     "[--dpa REF] [--mechanism adequacy|dpf|scc|bcr] [--purpose TEXT]",
+     "register a third party that receives personal data (R-GDPR-13)",
+     "Registers a processor (acts on our instructions, Art. 28) or an independent\n"
+     "controller with the hosts it operates: SMTP relays and webhook receivers.\n"
+     "Every relay host of transport and the host of webhook_url must belong to a\n"
+     "registered processor before mailout sends to it; loopback hosts and the\n"
+     "maildir: transport are exempt.  Hosts are host names (stored as lower-case\n"
+     "A-labels) or IP addresses, without port; a host belongs to one processor.\n"
+     "With residency = eu (the default, R-GDPR-15) a country outside the EEA needs\n"
+     "an adequacy decision (seed table adequacy_countries), or a mechanism: the US\n"
+     "needs dpf, scc or bcr; any other country scc or bcr.  adequacy for a country\n"
+     "without a decision and dpf outside the US are refused.  With residency = none\n"
+     "no country is refused.  Bad values exit 65 naming the option, an existing\n"
+     "name or a host of another processor 65, missing options 64; nothing is\n"
+     "written then.  Audited (processor.add).\n"
+     "\n"
+     "  -r, --role ROLE        processor or controller\n"
+     "  -c, --country CC       ISO 3166-1 alpha-2 country where the data is processed\n"
+     "  -H, --host HOSTS       comma-separated host names or IP addresses\n"
+     "  -d, --dpa REF          reference of the data processing agreement\n"
+     "  -m, --mechanism M      adequacy, dpf (EU-US Data Privacy Framework), scc, bcr\n"
+     "  -p, --purpose TEXT     what the party does with the data\n"},
+    {"processor", "list", cmd_processor_list, "processor list [--json]",
+     "list the registered processors",
+     "One line per processor: name, role, country, mechanism, hosts, and\n"
+     "'(breaks residency)' when the current residency setting refuses it.\n"
+     "--json: {\"residency\", \"processors\": [{\"name\", \"role\", \"country\",\n"
+     "\"hosts\", \"dpa\", \"mechanism\", \"purpose\", \"adequacy\", \"created_at\",\n"
+     "\"created_by\", \"residency_ok\", \"residency_problem\"}]}.  Writes nothing.\n"},
+    {"processor", "show", cmd_processor_show, "processor show NAME [--json]",
+     "show one registered processor",
+     "Prints the processor's record (as one element of processor list --json with\n"
+     "--json).  Unknown name: exit 66.\n"},
+    {"processor", "remove", cmd_processor_remove, "processor remove NAME",
+     "remove a registered processor",
+     "Removes the processor.  Refused (exit 65) while one of its hosts is a relay of\n"
+     "transport or the host of webhook_url: change the configuration first.\n"
+     "Unknown name: exit 66.  Audited (processor.remove).\n"},
     /* issue 12: erasure (h-erase) */
     {"erase", NULL, cmd_erase, "erase EMAIL [--json]",
      "erase a person's personal data (GDPR Art. 17); no prompt",

@@ -16,6 +16,7 @@
 #include "campaign_mail.h"
 #include "cli.h"
 #include "isotime.h"
+#include "processor.h"
 
 static int usage(struct cli *cli, struct mo_err *err)
 {
@@ -246,6 +247,11 @@ int cmd_campaign_send(struct cli *cli, int argc, char **argv, struct mo_err *err
                         "providers will not offer one-click unsubscribe (RFC 8058)\n");
     if ((db = cli_db(cli, err)) == NULL)
         return -1;
+    /* R-GDPR-13: no run for a relay that belongs to no registered processor */
+    if (processor_check_relays(db, &cli->cfg, err) < 0) {
+        db_free(db);
+        return -1;
+    }
     rc = campaign_build_run(db, &cli->cfg, argv[first], audit_cli_actor(), &st, err);
     db_free(db);
     if (rc < 0)

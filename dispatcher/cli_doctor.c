@@ -12,6 +12,7 @@
 #include "dkim.h"
 #include "doctor.h"
 #include "dsr.h"
+#include "processor.h"
 
 /* Seconds allowed for each relay's connect and greeting. */
 #define RELAY_TIMEOUT_MS 3000
@@ -39,6 +40,7 @@ static void check_database(struct cli *cli, struct doctor_report *r)
     else
         doctor_check_migrations(db, sqldir, r);
     dsr_doctor_check(db, r); /* issue 13: h-dsr */
+    processor_doctor(db, &cli->cfg, r); /* issue 13: R-GDPR-13, R-GDPR-15 */
     db_free(db);
 }
 

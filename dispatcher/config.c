@@ -790,6 +790,13 @@ static int validate(struct config *cfg, const char *name, const unsigned *lines,
         return mo_err_set(err, MO_E_INPUT,
                           "invalid value '%llds' for key schedule_grace: expected at least 2s (%s)",
                           cfg->schedule_grace, where);
+    /* issue 13: h-proc */
+    if (strcmp(cfg->residency, "eu") != 0 && strcmp(cfg->residency, "none") != 0) {
+        key_where(where, sizeof(where), name, lines, "residency");
+        return mo_err_set(err, MO_E_INPUT,
+                          "invalid value '%s' for key residency: expected eu or none (%s)",
+                          shown(cfg->residency, sv), where);
+    }
     if (cfg->transport_kind == TRANSPORT_SMTP) {
         const struct cfg_key *k = find_key("smtp_starttls");
         /* every relay must be on loopback for the loopback exemptions */

@@ -31,6 +31,7 @@
 #include "crypto.h"
 #include "dkim.h"
 #include "log.h"
+#include "processor.h"
 #include "send_window.h"
 #include "throttle.h"
 #include "transport.h"
@@ -1009,6 +1010,9 @@ static enum batch_rc run_batch(struct worker *w, struct mo_err *err)
     memset(&b, 0, sizeof(b));
     mo_err_init(&terr);
     long want = d->o.batch;
+    /* R-GDPR-13: nothing is claimed for a relay no registered processor operates */
+    if (processor_check_relays(w->db, d->cfg, err) < 0)
+        return lost(w) ? BATCH_DB_LOST : BATCH_RELAY_DOWN;
     if (throttle_take(w->db, d->cfg->rate, want, &granted, &wait_ms, err) < 0)
         return lost(w) ? BATCH_DB_LOST : BATCH_FATAL;
     if (granted <= 0) {

@@ -29,6 +29,7 @@
 #include "dkim.h"
 #include "doi.h"
 #include "log.h"
+#include "processor.h"
 #include "receipt.h"
 #include "suppress.h"
 #include "tmpl.h"
@@ -544,6 +545,11 @@ static int run_batch(struct db *db, const struct config *cfg, const char *data_d
     /* before claiming: a missing key must not count as an attempt */
     if (doi_mail_key_load(db, cfg, &key, err) < 0)
         return -1;
+    /* R-GDPR-13: the mail stays queued while the relay is unregistered */
+    if (processor_check_relays(db, cfg, err) < 0) {
+        doi_mail_key_wipe(&key);
+        return -1;
+    }
     if (dkim == NULL) {
         if (dkim_open(cfg, &own_dkim, err) < 0) {
             doi_mail_key_wipe(&key);

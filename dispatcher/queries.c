@@ -1359,6 +1359,33 @@ static const struct query queries[Q__COUNT] = {
       " WHERE span.lo IS NOT NULL ORDER BY g",
       1),
     /* issue 13: processors and host checks (h-proc) */
+    Q(Q_PROC_COUNTRY_KIND, "SELECT kind FROM adequacy_countries WHERE country = $1", 1),
+    /* a host belongs to one processor: writers take turns */
+    Q(Q_PROC_LOCK, "LOCK TABLE processors IN SHARE ROW EXCLUSIVE MODE", 0),
+    Q(Q_PROC_GET, "SELECT id, array_to_json(hosts)::text AS hosts FROM processors WHERE name = $1",
+      1),
+    Q(Q_PROC_HOST_TAKEN,
+      "SELECT p.name, h AS host FROM processors p, unnest(p.hosts) h"
+      " WHERE h = ANY($1::text[]) ORDER BY 1, 2 LIMIT 1",
+      1),
+    Q(Q_PROC_INSERT,
+      "INSERT INTO processors (name, role, country, hosts, dpa, mechanism, purpose, created_by)"
+      " VALUES ($1, $2, $3, $4::text[], $5, $6, $7, $8) RETURNING id",
+      8),
+    Q(Q_PROC_DELETE, "DELETE FROM processors WHERE name = $1", 1),
+    Q(Q_PROC_LIST,
+      "SELECT p.name, p.role, p.country, a.kind, array_to_json(p.hosts)::text AS hosts, p.dpa,"
+      " p.mechanism, p.purpose, iso_utc(p.created_at) AS created_at, p.created_by"
+      " FROM processors p LEFT JOIN adequacy_countries a ON a.country = p.country"
+      " WHERE $1::text IS NULL OR p.name = $1 ORDER BY p.name",
+      1),
+    Q(Q_PROC_BY_HOST,
+      "SELECT p.name, p.country, a.kind, p.mechanism"
+      " FROM processors p LEFT JOIN adequacy_countries a ON a.country = p.country"
+      " WHERE $1 = ANY(p.hosts) ORDER BY p.id LIMIT 1",
+      1),
+    /* doctor: the register exists (migration 0027 applied) */
+    Q(Q_PROC_TABLE, "SELECT to_regclass('processors') IS NOT NULL AS present", 0),
     /* issue 13: audit ropa, /privacy-info (h-ropa) */
     /* issue 13: data-subject request log (h-dsr) */
     Q(Q_DSR_TODAY, "SELECT to_char(" DSR_TODAY ", 'YYYY-MM-DD') AS today", 0),

@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "contact.h"
 #include "dsr.h"
+#include "processor.h"
 
 static json_t *val(const PGresult *r, int row, const char *col)
 {
@@ -225,78 +226,9 @@ json_t *report_log(struct db *db, const char *since, struct mo_err *err)
 
 /* --- export (GDPR Art. 15) --------------------------------------------------------- */
 
-/*
- * The webhook URL without what may be secret in it: scheme, host, port and
- * path only (no user:password@, no query, no fragment).
- */
-static json_t *url_public(const char *url)
-{
-    struct buf b;
-    const char *s, *host, *end, *at;
-
-    if (url == NULL || *url == '\0')
-        return json_null();
-    s = strstr(url, "://");
-    buf_init(&b, 0);
-    if (s == NULL)
-        s = url;
-    else {
-        buf_add(&b, url, (size_t)(s - url) + 3);
-        s += 3;
-    }
-    end = s + strcspn(s, "?#");
-    host = s;
-    at = memchr(s, '@', (size_t)(end - s));
-    if (at && (const char *)memchr(s, '/', (size_t)(at - s)) == NULL)
-        host = at + 1;
-    buf_add(&b, host, (size_t)(end - host));
-    json_t *j = json_string(b.s);
-    buf_release(&b);
-    return j ? j : json_null();
-}
-
-/* host part of a URL (or "" when none), into out */
-static void url_host(const char *url, char *out, size_t n)
-{
-    const char *s = strstr(url, "://");
-    s = s ? s + 3 : url;
-    size_t len = strcspn(s, "/?#");
-    const char *at = memchr(s, '@', len);
-    if (at) {
-        len -= (size_t)(at + 1 - s);
-        s = at + 1;
-    }
-    snprintf(out, n, "%.*s", (int)(len < n ? len : n - 1), s);
-}
-
 static json_t *or_null(const char *s)
 {
     return s && *s ? json_string(s) : json_null();
-}
-
-static json_t *recipients(const struct config *cfg)
-{
-    json_t *a = json_array();
-    if (cfg->webhook_url && *cfg->webhook_url) {
-        char host[256];
-        url_host(cfg->webhook_url, host, sizeof(host));
-        json_array_append_new(
-            a, json_pack("{s:s, s:s, s:o, s:s, s:s}", "recipient", "crm_webhook", "host", host,
-                         "url", url_public(cfg->webhook_url), "what",
-                         "consent changes (confirmed, withdrawn, objected, paused, erased, "
-                         "suppressed) with the contact id and address",
-                         "purpose", "keep the CRM's marketing permissions in step"));
-    }
-    if (cfg->transport_kind == TRANSPORT_SMTP) {
-        json_t *hosts = json_array();
-        for (size_t i = 0; i < cfg->nrelays; i++)
-            json_array_append_new(hosts, json_string(cfg->relays[i]));
-        json_array_append_new(a,
-                              json_pack("{s:s, s:o, s:s, s:s}", "recipient", "smtp_relay", "hosts",
-                                        hosts, "what", "the address and the messages sent to it",
-                                        "purpose", "deliver the mail (processor)"));
-    }
-    return a;
 }
 
 static json_t *retention(const struct config *cfg, json_t *policy)
@@ -442,7 +374,9 @@ json_t *report_export(struct db *db, const struct config *cfg, const char *email
         goto fail;
     json_object_set_new(doc, "bounces", a);
     json_object_set(doc, "webhook_deliveries", json_object_get(rep, "webhook_deliveries"));
-    json_object_set_new(doc, "recipients", recipients(cfg));
+    if ((a = processor_recipients(db, cfg, err)) == NULL)
+        goto fail;
+    json_object_set_new(doc, "recipients", a);
     {
         json_t *country = json_object_get(contact, "country");
         const char *p[] = {json_is_string(country) ? json_string_value(country) : "*"};

@@ -31,6 +31,7 @@
 #include "fileio.h"
 #include "log.h"
 #include "monotime.h"
+#include "processor.h"
 #include "xalloc.h"
 
 /* --- pure parts ------------------------------------------------------------ */
@@ -509,6 +510,9 @@ int webhook_run_one(struct db *db, struct webhook_sender *s, const char *owner,
 
     memset(st, 0, sizeof(*st));
     memset(&c, 0, sizeof(c));
+    /* R-GDPR-13: the outbox waits while the webhook host is unregistered */
+    if (processor_check_webhook(db, s->cfg, err) < 0)
+        return -1;
     rc = claim(db, s, owner, &c, err);
     if (rc <= 0)
         return rc;

@@ -134,6 +134,11 @@ int cmd_audit_contact(struct cli *cli, int argc, char **argv, struct mo_err *err
 int cmd_audit_campaign(struct cli *cli, int argc, char **argv, struct mo_err *err);
 int cmd_audit_log(struct cli *cli, int argc, char **argv, struct mo_err *err);
 int cmd_export(struct cli *cli, int argc, char **argv, struct mo_err *err);
+/* issue 13: processors (h-proc) */
+int cmd_processor_add(struct cli *cli, int argc, char **argv, struct mo_err *err);
+int cmd_processor_list(struct cli *cli, int argc, char **argv, struct mo_err *err);
+int cmd_processor_show(struct cli *cli, int argc, char **argv, struct mo_err *err);
+int cmd_processor_remove(struct cli *cli, int argc, char **argv, struct mo_err *err);
 /* issue 12: h-chain */
 int cmd_audit_verify(struct cli *cli, int argc, char **argv, struct mo_err *err);
 /* issue 13: data-subject request log (h-dsr) */

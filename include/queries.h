@@ -246,6 +246,15 @@ enum query_id {
     Q_ADMIN_CAMPAIGN_NAMES,
     Q_ADMIN_SERIES,
     /* issue 13: processors and host checks (h-proc) */
+    Q_PROC_COUNTRY_KIND,
+    Q_PROC_LOCK,
+    Q_PROC_GET,
+    Q_PROC_HOST_TAKEN,
+    Q_PROC_INSERT,
+    Q_PROC_DELETE,
+    Q_PROC_LIST,
+    Q_PROC_BY_HOST,
+    Q_PROC_TABLE,
     /* issue 13: audit ropa, /privacy-info (h-ropa) */
     /* issue 13: data-subject request log (h-dsr) */
     Q_DSR_TODAY,
