@@ -39,7 +39,7 @@ static void check_database(struct cli *cli, struct doctor_report *r)
         doctor_add(r, DOCTOR_WARNING, "database", "data_dir too long: schema version not checked");
     else
         doctor_check_migrations(db, sqldir, r);
-    dsr_doctor_check(db, r); /* issue 13: h-dsr */
+    dsr_doctor_check(db, r);            /* issue 13: h-dsr */
     processor_doctor(db, &cli->cfg, r); /* issue 13: R-GDPR-13, R-GDPR-15 */
     db_free(db);
 }
