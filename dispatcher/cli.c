@@ -730,6 +730,50 @@ static const struct cli_command commands[] = {
      "that (R-DOI-6).  Prints what was removed.  Exit 0 when erased, and when\n"
      "the address belongs to a contact erased before ('already erased'); 66 for\n"
      "an unknown address; 65 for an invalid one.\n"},
+    /* issue 13: data-subject request log (h-dsr) */
+    {"request", "add", cmd_request_add,
+     "request add EMAIL --kind access|erasure|objection|rectification [--received DATE] "
+     "[--channel C]",
+     "record a data-subject request and its due date (GDPR Art. 12(3))",
+     "Records an access, erasure, objection or rectification request and prints\n"
+     "its id and due date: one month from receipt, the same day number in the\n"
+     "next month or that month's last day when it has none (2026-01-31 is due\n"
+     "2026-02-28; Regulation 1182/71 Art. 3(2)(c)).  The log holds no address:\n"
+     "the person is the contact (live or erased) and the keyed hash of the\n"
+     "address, so a request for an address mailout does not know is recorded\n"
+     "too.  `export` closes the person's open access requests, `erase` the\n"
+     "erasure requests and `unsubscribe` without --topic the objection requests.\n"
+     "Audited (request.add).  Exit 65 for a bad address, kind, channel or date.\n"
+     "\n"
+     "  -k, --kind K         access, erasure, objection or rectification\n"
+     "  -r, --received DATE  day of receipt, YYYY-MM-DD, not in the future\n"
+     "                       (default: today, UTC)\n"
+     "  -c, --channel C      email (default), web, post, phone or other\n"},
+    {"request", "list", cmd_request_list, "request list [--open] [--overdue] [--json]",
+     "list data-subject requests with their due dates",
+     "One line per request: id, kind, channel, received, due date (marked\n"
+     "'extended' after an extension), state, days left or overdue, and the\n"
+     "person: the address of a live contact, [erased] after erasure, or\n"
+     "[unknown HASH-PREFIX] for an address mailout does not know.  --json: an\n"
+     "array of objects (fields in mailout(1), REQUEST LOG).\n"
+     "\n"
+     "      --open      only open requests\n"
+     "      --overdue   only open requests past their due date\n"},
+    {"request", "extend", cmd_request_extend, "request extend ID --reason TEXT",
+     "extend a request by two further months (Art. 12(3))",
+     "Moves the due date to three months from receipt (same month arithmetic),\n"
+     "once, and only on or before the current due date: the person must be told\n"
+     "of the extension and its reasons within the first month.  Refused with exit\n"
+     "65 after the due date, for a request already extended or closed, and for a\n"
+     "reason that is empty, longer than 500 bytes, not UTF-8, or holds a control\n"
+     "character or '@' (the log keeps no address).  Unknown ID: 66.  Audited\n"
+     "(request.extend, with the reason).\n"
+     "\n"
+     "  -R, --reason TEXT   the reasons given to the person\n"},
+    {"request", "done", cmd_request_done, "request done ID",
+     "close a data-subject request answered by other means",
+     "Closes an open request (closed_via manual) and links its audit entry\n"
+     "(request.done).  A closed request: 65; unknown ID: 66.\n"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -498,6 +498,7 @@ int cmd_unsubscribe(struct cli *cli, int argc, char **argv, struct mo_err *err)
                                        {"suppress", no_argument, NULL, 's'},
                                        {NULL, 0, NULL, 0}};
     struct unsub_opts o = {NULL, NULL, 0};
+    struct dsr_closed closed = {0};
     long long cid;
     int first, rc, changed;
 
@@ -513,7 +514,8 @@ int cmd_unsubscribe(struct cli *cli, int argc, char **argv, struct mo_err *err)
                                  .actor = audit_cli_actor(),
                                  .reason = o.reason ? o.reason : "opt-out received by other means",
                                  .message_id = NULL,
-                                 .suppress = o.suppress};
+                                 .suppress = o.suppress,
+                                 .closed = &closed};
     struct db *db = cli_db(cli, err);
     if (db == NULL)
         return -1;
@@ -530,6 +532,8 @@ int cmd_unsubscribe(struct cli *cli, int argc, char **argv, struct mo_err *err)
                o.suppress ? "; suppressed" : "");
     if (!changed)
         fprintf(stderr, "mailout: already recorded; nothing changed\n");
+    for (size_t i = 0; i < closed.n; i++)
+        fprintf(stderr, "mailout: closed request %lld\n", closed.ids[i]);
     return 0;
 }
 

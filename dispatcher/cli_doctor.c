@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "dkim.h"
 #include "doctor.h"
+#include "dsr.h"
 #include "processor.h"
 
 /* Seconds allowed for each relay's connect and greeting. */
@@ -38,6 +39,7 @@ static void check_database(struct cli *cli, struct doctor_report *r)
         doctor_add(r, DOCTOR_WARNING, "database", "data_dir too long: schema version not checked");
     else
         doctor_check_migrations(db, sqldir, r);
+    dsr_doctor_check(db, r);            /* issue 13: h-dsr */
     processor_doctor(db, &cli->cfg, r); /* issue 13: R-GDPR-13, R-GDPR-15 */
     db_free(db);
 }

@@ -31,9 +31,10 @@ int cmd_erase(struct cli *cli, int argc, char **argv, struct mo_err *err)
     json_error_t je;
     json_t *counts = res.counts ? json_loads(res.counts, 0, &je) : NULL;
     if (cli->json) {
-        rc = cli_print_json(json_pack("{s:I, s:b, s:o}", "contact_id", (json_int_t)res.contact_id,
-                                      "already_erased", res.already, "removed",
-                                      counts ? counts : json_object()));
+        rc = cli_print_json(json_pack("{s:I, s:b, s:o, s:o}", "contact_id",
+                                      (json_int_t)res.contact_id, "already_erased", res.already,
+                                      "removed", counts ? counts : json_object(), "closed_requests",
+                                      dsr_closed_json(&res.closed)));
         erase_result_release(&res);
         return rc;
     }
@@ -46,6 +47,8 @@ int cmd_erase(struct cli *cli, int argc, char **argv, struct mo_err *err)
                res.contact_id);
         json_object_foreach(counts, k, v)
             printf("  %-20s %lld\n", k, (long long)json_integer_value(v));
+        for (size_t i = 0; i < res.closed.n; i++)
+            fprintf(stderr, "mailout: closed request %lld\n", res.closed.ids[i]);
     }
     json_decref(counts);
     erase_result_release(&res);

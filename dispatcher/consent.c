@@ -100,7 +100,14 @@ int consent_unsubscribe(struct db *db, const struct config *cfg, const struct co
     /* the address may never be mailed or imported again: its keyed hash, no address */
     if (o->suppress && suppress_add(db, addr_hmac, cid, "admin", &suppressed, err) < 0)
         goto fail;
-    if (audit_optout(db, o, &t, cid, revoked, suppressed, err) < 0 || db_commit(db, err) < 0)
+    if (audit_optout(db, o, &t, cid, revoked, suppressed, err) < 0)
+        goto fail;
+    /* issue 13: h-dsr - an objection to all marketing answers the objection requests */
+    if (cid != 0 && o->topic == NULL &&
+        dsr_close_matching(db, cid, "objection", "objection", "consent.object", o->actor, o->closed,
+                           err) < 0)
+        goto fail;
+    if (db_commit(db, err) < 0)
         goto fail;
     *changed = revoked || suppressed;
     if (contact_id)

@@ -79,7 +79,11 @@ static int erase_once(struct db *db, const char *email, const char *norm, const 
     }
     res->counts = xstrdup(db_val(r, 0, "counts"));
     PQclear(r);
-    if (db_commit(db, err) < 0) {
+    /* issue 13: h-dsr - the erasure answers the person's erasure requests */
+    if (dsr_close_matching(db, res->contact_id, "erasure", "erase", "contact.erase", actor,
+                           &res->closed, err) < 0 ||
+        db_commit(db, err) < 0) {
+        db_rollback(db);
         free(res->counts);
         res->counts = NULL;
         return -1;

@@ -20,6 +20,7 @@
 #include "consent.h"
 #include "crypto.h"
 #include "doi.h"
+#include "dsr.h"
 #include "ipnet.h"
 #include "log.h"
 #include "receipt.h"
@@ -644,9 +645,15 @@ static enum MHD_Result do_metrics(struct http_call *call)
     int hook_ok = db_ok && webhook_totals_read(db, &wt, &err) == 0;
     if (db_ok && !hook_ok)
         mo_log(MO_LOG_WARN, "metrics: webhook outbox not read: %s", err.msg);
+    /* issue 13: h-dsr - open and overdue data-subject requests */
+    struct dsr_totals dt;
+    int dsr_ok = db_ok && dsr_totals_read(db, &dt, &err) == 0;
+    if (db_ok && !dsr_ok)
+        mo_log(MO_LOG_WARN, "metrics: data-subject requests not read: %s", err.msg);
     if (metrics_render(call->s->metrics, &b) < 0 ||
         metrics_render_campaign(db_ok ? &t : NULL, &b) < 0 ||
-        (hook_ok && webhook_metrics_render(&wt, &b) < 0))
+        (hook_ok && webhook_metrics_render(&wt, &b) < 0) ||
+        (dsr_ok && dsr_metrics_render(&dt, &b) < 0))
         mo_log(MO_LOG_WARN, "metrics: output cut at %zu bytes", b.len);
     return http_text(call, MHD_HTTP_OK, "text/plain; version=0.0.4", &b);
 }

@@ -8,6 +8,9 @@
 
 #define Q(id, sql, n) [id] = {id, #id, sql, n}
 
+/* issue 13: h-dsr - today in UTC, the day request due dates are counted against */
+#define DSR_TODAY "(now() AT TIME ZONE 'UTC')::date"
+
 #define DOI_LOOKUP_SQL                                                                             \
     "SELECT r.id, COALESCE(r.locale, 'en') AS locale, c.email,"                                    \
     " (SELECT string_agg(t.title, ', ' ORDER BY t.name) FROM doi_request_topics rt"                \
@@ -1445,6 +1448,76 @@ static const struct query queries[Q__COUNT] = {
       " WHERE NOT t.tgisinternal AND t.tgname LIKE '%\\_append\\_only' ORDER BY 1",
       0),
     /* issue 13: data-subject request log (h-dsr) */
+    Q(Q_DSR_TODAY, "SELECT to_char(" DSR_TODAY ", 'YYYY-MM-DD') AS today", 0),
+    Q(Q_DSR_FIND_CONTACT,
+      "SELECT id, erased_at IS NOT NULL AS erased FROM contacts"
+      " WHERE (email_norm = $1 AND erased_at IS NULL) OR (addr_hmac = $2 AND erased_at IS NOT NULL)"
+      " ORDER BY erased_at IS NOT NULL, id LIMIT 1",
+      2),
+    Q(Q_DSR_INSERT,
+      "INSERT INTO dsr_requests (contact_id, addr_hmac, kind, channel, received_on, due_on,"
+      " created_by) VALUES ($1::bigint, $2, $3, $4, $5::date, $6::date, $7) RETURNING id",
+      7),
+    Q(Q_DSR_LOCK,
+      "SELECT id, state, contact_id, to_char(received_on, 'YYYY-MM-DD') AS received_on,"
+      " to_char(due_on, 'YYYY-MM-DD') AS due_on, extended_to IS NOT NULL AS extended,"
+      " to_char(extended_to, 'YYYY-MM-DD') AS extended_to,"
+      " " DSR_TODAY " > due_on AS past_due, to_char(" DSR_TODAY ", 'YYYY-MM-DD') AS today"
+      " FROM dsr_requests WHERE id = $1::bigint FOR UPDATE",
+      1),
+    Q(Q_DSR_EXTEND,
+      "UPDATE dsr_requests SET extended_to = $2::date, extend_reason = $3, extended_at = now()"
+      " WHERE id = $1::bigint AND state = 'open' AND extended_to IS NULL",
+      3),
+    Q(Q_DSR_DONE,
+      "UPDATE dsr_requests SET state = 'done', closed_at = now(), closed_by = $2,"
+      " closed_via = 'manual', closed_audit_id = (SELECT a.id FROM audit_log a"
+      "  WHERE a.action = 'request.done' AND a.object = 'request:' || $1::bigint"
+      "  ORDER BY a.id DESC LIMIT 1)"
+      " WHERE id = $1::bigint AND state = 'open'",
+      2),
+    /* the subject: the contact recorded, else one that has the keyed hash now */
+    Q(Q_DSR_LIST,
+      "SELECT r.id, r.kind, r.channel, c.id AS contact_id,"
+      " CASE WHEN c.erased_at IS NULL THEN c.email END AS email,"
+      " CASE WHEN c.id IS NULL THEN 'unknown' WHEN c.erased_at IS NOT NULL THEN 'erased'"
+      "  ELSE 'live' END AS subject, left(r.addr_hmac, 12) AS hash_prefix,"
+      " to_char(r.received_on, 'YYYY-MM-DD') AS received_on,"
+      " to_char(r.due_on, 'YYYY-MM-DD') AS due_on,"
+      " to_char(r.extended_to, 'YYYY-MM-DD') AS extended_to, r.extend_reason,"
+      " iso_utc(r.extended_at) AS extended_at,"
+      " to_char(COALESCE(r.extended_to, r.due_on), 'YYYY-MM-DD') AS effective_due,"
+      " CASE WHEN r.state = 'open' THEN COALESCE(r.extended_to, r.due_on) - " DSR_TODAY " END"
+      "  AS days_left,"
+      " r.state = 'open' AND COALESCE(r.extended_to, r.due_on) < " DSR_TODAY " AS overdue,"
+      " r.state, iso_utc(r.closed_at) AS closed_at, r.closed_by, r.closed_via, r.closed_audit_id,"
+      " iso_utc(r.created_at) AS created_at, r.created_by"
+      " FROM dsr_requests r LEFT JOIN contacts c ON c.id = COALESCE(r.contact_id,"
+      "  (SELECT x.id FROM contacts x WHERE x.addr_hmac = r.addr_hmac"
+      "   ORDER BY x.erased_at IS NOT NULL, x.id LIMIT 1))"
+      " WHERE (NOT $1::boolean OR r.state = 'open')"
+      " AND (NOT $2::boolean OR (r.state = 'open' AND COALESCE(r.extended_to, r.due_on) < " DSR_TODAY
+      "))"
+      " ORDER BY r.id",
+      2),
+    /* after the action's audit entry, in its transaction: that entry is the newest */
+    Q(Q_DSR_CLOSE_MATCHING,
+      "UPDATE dsr_requests r SET state = 'done', closed_at = now(), closed_by = $4,"
+      " closed_via = $3, closed_audit_id = (SELECT a.id FROM audit_log a WHERE a.action = $5"
+      "  AND a.object = 'contact:' || $1::bigint ORDER BY a.id DESC LIMIT 1)"
+      " WHERE r.state = 'open' AND r.kind = $2 AND (r.contact_id = $1::bigint"
+      "  OR r.addr_hmac = (SELECT c.addr_hmac FROM contacts c WHERE c.id = $1::bigint))"
+      " RETURNING r.id, r.closed_audit_id",
+      5),
+    Q(Q_DSR_TOTALS,
+      "SELECT count(*) AS open, count(*) FILTER (WHERE COALESCE(extended_to, due_on) < " DSR_TODAY
+      ") AS overdue FROM dsr_requests WHERE state = 'open'",
+      0),
+    Q(Q_DSR_OVERDUE,
+      "SELECT id, kind, " DSR_TODAY " - COALESCE(extended_to, due_on) AS days FROM dsr_requests"
+      " WHERE state = 'open' AND COALESCE(extended_to, due_on) < " DSR_TODAY
+      " ORDER BY id LIMIT 50",
+      0),
     /* issue 13: retention maintenance (h-retain) */
     /* erase_contact_id(): the locks erase_contact() takes, in its order */
     Q(Q_ERASE_LOCK_QUEUE,

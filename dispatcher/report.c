@@ -15,6 +15,7 @@
 #include "audit.h"
 #include "buf.h"
 #include "contact.h"
+#include "dsr.h"
 #include "processor.h"
 
 static json_t *val(const PGresult *r, int row, const char *col)
@@ -395,8 +396,17 @@ json_t *report_export(struct db *db, const struct config *cfg, const char *email
 
     snprintf(obj, sizeof(obj), "contact:%lld", id); /* fits: at most 28 characters */
     if (audit_append_json(db, actor, "contact.export", obj, json_pack("{s:s}", "kind", "access"),
-                          err) < 0 ||
-        db_commit(db, err) < 0)
+                          err) < 0)
+        goto fail;
+    {
+        /* issue 13: h-dsr - the export answers the person's access requests */
+        struct dsr_closed closed;
+        if (dsr_close_matching(db, id, "access", "export", "contact.export", actor, &closed, err) <
+            0)
+            goto fail;
+        json_object_set_new(doc, "closed_requests", dsr_closed_json(&closed));
+    }
+    if (db_commit(db, err) < 0)
         goto fail;
     json_decref(rep);
     return doc;

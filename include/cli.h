@@ -143,5 +143,10 @@ int cmd_processor_remove(struct cli *cli, int argc, char **argv, struct mo_err *
 int cmd_audit_verify(struct cli *cli, int argc, char **argv, struct mo_err *err);
 /* issue 13: h-ropa */
 int cmd_audit_ropa(struct cli *cli, int argc, char **argv, struct mo_err *err);
+/* issue 13: data-subject request log (h-dsr) */
+int cmd_request_add(struct cli *cli, int argc, char **argv, struct mo_err *err);
+int cmd_request_list(struct cli *cli, int argc, char **argv, struct mo_err *err);
+int cmd_request_extend(struct cli *cli, int argc, char **argv, struct mo_err *err);
+int cmd_request_done(struct cli *cli, int argc, char **argv, struct mo_err *err);
 
 #endif

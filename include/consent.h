@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "dsr.h"
 #include "err.h"
 
 struct consent_optout {
@@ -24,6 +25,7 @@ struct consent_optout {
     const char *reason;     /* note kept with the ledger event, or NULL */
     const char *message_id; /* Message-ID of the mail the opt-out answers, or NULL */
     int suppress;           /* also put the address on the do-not-contact list (reason 'admin') */
+    struct dsr_closed *closed; /* issue 13: NULL, or gets the objection requests closed */
 };
 
 /*
@@ -39,6 +41,9 @@ struct consent_optout {
  * channel, changed, and suppressed with o->suppress), or suppression.add
  * (object "suppression") for an unknown address; it holds no address and no
  * reason.  A repeat changes nothing (*changed 0) but is still audited.
+ * An objection (no topic) of a known contact closes the person's open
+ * objection requests (dsr_close_matching(), closed_via objection, into
+ * o->closed when set), also on a repeat.
  * *contact_id (may be NULL) gets the contact's id, 0 for an unknown address.
  * The suppression key is loaded (and checked) from cfg.
  * Errors: MO_E_INPUT for an invalid address, MO_E_NOTFOUND for an unknown

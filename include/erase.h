@@ -14,22 +14,26 @@
 
 #include "config.h"
 #include "db.h"
+#include "dsr.h"
 #include "err.h"
 #include "queries.h"
 #include "suppress.h"
 
 struct erase_result {
-    long long contact_id; /* the contact erased, or the tombstone already there */
-    int already;          /* 1: the address's keyed hash belongs to a tombstone: nothing done */
-    char *counts;         /* JSON object of what was removed (as in the audit entry), or NULL;
-                             release with erase_result_release() */
+    long long contact_id;     /* the contact erased, or the tombstone already there */
+    int already;              /* 1: the address's keyed hash belongs to a tombstone: nothing done */
+    char *counts;             /* JSON object of what was removed (as in the audit entry), or NULL;
+                                 release with erase_result_release() */
+    struct dsr_closed closed; /* the person's open erasure requests this erasure closed */
 };
 
 /*
  * Erases the contact with the address email (normalized as contact import
  * does): loads the suppression key, seals the chains, then in one
  * transaction calls erase_contact() (tombstone, deletions, nulled history
- * columns, suppression entry, 'erased' webhook, audit entry under actor).
+ * columns, suppression entry, 'erased' webhook, audit entry under actor)
+ * and closes the person's open erasure requests (dsr_close_matching(),
+ * closed_via erase, into res->closed).
  * An address whose keyed hash belongs to an erased tombstone sets
  * res->already and returns 0.  -1 with err: MO_E_INPUT for an invalid
  * address, MO_E_NOTFOUND for an unknown one, the key's and the database's

@@ -268,6 +268,16 @@ enum query_id {
     Q_ROPA_ROLES,
     Q_ROPA_APPEND_ONLY,
     /* issue 13: data-subject request log (h-dsr) */
+    Q_DSR_TODAY,
+    Q_DSR_FIND_CONTACT,
+    Q_DSR_INSERT,
+    Q_DSR_LOCK,
+    Q_DSR_EXTEND,
+    Q_DSR_DONE,
+    Q_DSR_LIST,
+    Q_DSR_CLOSE_MATCHING,
+    Q_DSR_TOTALS,
+    Q_DSR_OVERDUE,
     /* issue 13: retention maintenance (h-retain) */
     Q_ERASE_LOCK_QUEUE,
     Q_ERASE_LOCK_CONTACT,
