@@ -250,6 +250,9 @@ enum query_id {
     /* issue 13: data-subject request log (h-dsr) */
     /* issue 13: retention maintenance (h-retain) */
     /* issue 13: sensitive attributes, minors (h-sensitive) */
+    Q_SENSITIVE_TEXT_ADD,
+    Q_SENSITIVE_TOPIC_TEXT,
+    Q_SENSITIVE_CAMPAIGN_TEMPLATE,
     Q__COUNT
 };
 
