@@ -134,8 +134,8 @@ static const char *const terms[] = {
     "health*", "medical", "medication*", "diagnosis", "diagnoses", "disease*", "illness*",
     "disability", "disabilities", "disabled", "pregnan*", "allergy", "allergies",
     /* beliefs, origin, politics, unions */
-    "religion*", "religious", "faith", "belief", "beliefs", "ethnic", "ethnicity", "race",
-    "racial", "political", "political_party", "union", "trade_union", "union_member*",
+    "religion*", "religious", "faith", "belief", "beliefs", "ethnic", "ethnicity", "race", "racial",
+    "political", "political_party", "union", "trade_union", "union_member*",
     /* sex life and orientation, biometric and genetic data */
     "sexual*", "sex_life", "orientation", "biometric*", "genetic*", "dna",
     /* criminal convictions (Art. 10) */

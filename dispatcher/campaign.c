@@ -19,8 +19,8 @@
 #include "contact.h"
 #include "ledger.h"
 #include "segment.h"
-#include "sensitive.h"
 #include "send_window.h"
+#include "sensitive.h"
 #include "suppress.h"
 #include "topic.h"
 #include "utf8.h"
@@ -383,9 +383,9 @@ json_t *campaign_explain(struct db *db, const struct config *cfg, const char *na
                             db_val(r, i, "key"), json_integer(n));
         total += n;
     }
-    out = json_pack("{s:s, s:s, s:s, s:I, s:o, s:o, s:o}", "campaign", c.name, "segment",
-                    c.segment, "at", ats, "total", (json_int_t)total, "basis", basis, "excluded",
-                    excluded, "sensitive", sens);
+    out = json_pack("{s:s, s:s, s:s, s:I, s:o, s:o, s:o}", "campaign", c.name, "segment", c.segment,
+                    "at", ats, "total", (json_int_t)total, "basis", basis, "excluded", excluded,
+                    "sensitive", sens);
     sens = NULL;
 out:
     json_decref(sens);

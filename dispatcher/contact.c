@@ -111,8 +111,8 @@ static int check_special(struct import *im, const struct csvin_row *row, const c
     return -1;
 }
 
-static int map_header_in(struct import *im, const struct csvin_row *row,
-                         const struct attr_list *al, struct mo_err *err)
+static int map_header_in(struct import *im, const struct csvin_row *row, const struct attr_list *al,
+                         struct mo_err *err)
 {
     int proof = 0, have_email = 0;
 

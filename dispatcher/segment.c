@@ -35,9 +35,9 @@
 
 #include <jansson.h>
 
+#include "attrs.h"
 #include "audit.h"
 #include "buf.h"
-#include "attrs.h"
 #include "topic.h"
 #include "xalloc.h"
 
@@ -125,11 +125,11 @@ struct parser {
     enum tok tok;     /* current token */
     size_t tok_start; /* its first byte */
     size_t tok_len;
-    enum op tok_op;    /* T_OP */
-    struct buf str;    /* T_STRING: the text with '' undone */
+    enum op tok_op;         /* T_OP */
+    struct buf str;         /* T_STRING: the text with '' undone */
     struct attr_list attrs; /* declared attributes */
     const char *topic_id;   /* the campaign's topic for sensitive attributes, or NULL */
-    int nparams;       /* values so far (the parameters the tree needs) */
+    int nparams;            /* values so far (the parameters the tree needs) */
     struct mo_err *err;
 };
 
@@ -898,8 +898,7 @@ int segment_compile(const char *expr, const char *attributes, int at_param, int 
 }
 
 int segment_compile_for(const char *expr, const char *attributes, const char *topic_id,
-                        int at_param, int first_param, struct segment_sql *out,
-                        struct mo_err *err)
+                        int at_param, int first_param, struct segment_sql *out, struct mo_err *err)
 {
     struct parser p;
     struct compiler c;

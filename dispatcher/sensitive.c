@@ -194,24 +194,23 @@ static json_t *check_one(struct db *db, const char *tid, const char *topic, cons
                  "refused: %s uses sensitive attribute '%s' (GDPR Art. 9) but no current consent "
                  "text of topic '%s' is explicit for it (consent-text add %s FILE --explicit %s)",
                  used_by, attr, topic, topic, attr);
-        o = json_pack("{s:s, s:s, s:b, s:n, s:s}", "attribute", attr, "used_by", used_by,
-                      "allowed", 0, "consent_text", "message", msg);
+        o = json_pack("{s:s, s:s, s:b, s:n, s:s}", "attribute", attr, "used_by", used_by, "allowed",
+                      0, "consent_text", "message", msg);
     } else {
         snprintf(msg, sizeof(msg),
                  "%s uses sensitive attribute '%s' (Art. 9): allowed by explicit consent text %s "
                  "of topic '%s' (only contacts who consented under such a text)",
                  used_by, attr, db_val(r, 0, "id"), topic);
-        o = json_pack("{s:s, s:s, s:b, s:I, s:s}", "attribute", attr, "used_by", used_by,
-                      "allowed", 1, "consent_text", (json_int_t)db_int(r, 0, "id"), "message",
-                      msg);
+        o = json_pack("{s:s, s:s, s:b, s:I, s:s}", "attribute", attr, "used_by", used_by, "allowed",
+                      1, "consent_text", (json_int_t)db_int(r, 0, "id"), "message", msg);
     }
     PQclear(r);
     return o;
 }
 
 json_t *sensitive_campaign_check(struct db *db, const char *declared, long long campaign_id,
-                                 long long topic_id, const char *topic, char **seg_attrs,
-                                 int nseg, int *refused, struct mo_err *err)
+                                 long long topic_id, const char *topic, char **seg_attrs, int nseg,
+                                 int *refused, struct mo_err *err)
 {
     char tid[24], cid[24];
     char **tmpl = NULL;

@@ -62,8 +62,7 @@ int segment_compile(const char *expr, const char *attributes, int at_param, int 
  * the sensitive attributes used, for the checks of campaign.c.
  */
 int segment_compile_for(const char *expr, const char *attributes, const char *topic_id,
-                        int at_param, int first_param, struct segment_sql *out,
-                        struct mo_err *err);
+                        int at_param, int first_param, struct segment_sql *out, struct mo_err *err);
 /* Frees what segment_compile() or segment_load() filled; the struct is then empty. */
 void segment_sql_free(struct segment_sql *s);
 

@@ -48,8 +48,8 @@ void sensitive_template_uses(const char *body, const char *declared, char ***nam
  * NULL with err on a database error.
  */
 json_t *sensitive_campaign_check(struct db *db, const char *declared, long long campaign_id,
-                                 long long topic_id, const char *topic, char **seg_attrs,
-                                 int nseg, int *refused, struct mo_err *err);
+                                 long long topic_id, const char *topic, char **seg_attrs, int nseg,
+                                 int *refused, struct mo_err *err);
 
 /* 1 when attr appears in the PostgreSQL text-array literal arr ("{a,b}"). */
 int sensitive_in_array(const char *arr, const char *attr);

@@ -64,7 +64,7 @@ static const struct {
     {"g\xc3\xa4ste", "contact_attributes: item 1 'g\xc3\xa4ste': a name has only ASCII letters, "
                      "digits and '_'"},
     {"g\xffx", "contact_attributes: item 1 'g\\xffx': a name has only ASCII letters, digits "
-                "and '_'"},
+               "and '_'"},
 };
 
 START_TEST(parse_bad)
@@ -157,8 +157,8 @@ START_TEST(special_terms)
     if (cols[_i].term == NULL)
         ck_assert_msg(t == NULL, "'%s' matched %s", cols[_i].col, t);
     else
-        ck_assert_msg(t && strcmp(t, cols[_i].term) == 0, "'%s' matched %s, not %s",
-                      cols[_i].col, t ? t : "nothing", cols[_i].term);
+        ck_assert_msg(t && strcmp(t, cols[_i].term) == 0, "'%s' matched %s, not %s", cols[_i].col,
+                      t ? t : "nothing", cols[_i].term);
 }
 END_TEST
 

@@ -322,10 +322,8 @@ START_TEST(sensitive_attr)
     ck_assert_str_eq(s.sensitive[0], "health");
     segment_sql_free(&s);
     /* outside a campaign: consent under any topic */
-    ck_assert_int_eq(
-        segment_compile("attr.health IS NULL", "health:sensitive", 1, 2, &s, &err), 0);
-    ck_assert_str_eq(s.where,
-                     "((c.attrs ->> $2) IS NULL AND sensitive_allowed(c.id, NULL, $3))");
+    ck_assert_int_eq(segment_compile("attr.health IS NULL", "health:sensitive", 1, 2, &s, &err), 0);
+    ck_assert_str_eq(s.where, "((c.attrs ->> $2) IS NULL AND sensitive_allowed(c.id, NULL, $3))");
     ck_assert_int_eq(s.nparams, 2);
     segment_sql_free(&s);
     /* a bad list is an error naming the item */
