@@ -583,7 +583,9 @@ static const struct query queries[Q__COUNT] = {
     Q(Q_ACTIVITY_IMPORT_DROP,
       "WITH allowed AS (SELECT c.email_norm FROM contacts c"
       "  WHERE c.email_norm IN (SELECT DISTINCT email_norm FROM import_activity)"
-      "  AND consent_is_current(c.id, " TRACKING_TOPIC ")),"
+      "  AND consent_is_current(c.id, " TRACKING_TOPIC ")"
+      /* issue 13 (h-sensitive): known minors are never profiled (Art. 8, R-GDPR-6) */
+      "  AND NOT contact_is_minor(c.birth_date, c.country, now())),"
       " gone AS (DELETE FROM import_activity i"
       "  WHERE i.email_norm NOT IN (SELECT email_norm FROM allowed) RETURNING i.email_norm)"
       " SELECT count(*) AS dropped, count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM contacts c"

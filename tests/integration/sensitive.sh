@@ -10,7 +10,7 @@
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 start_pg
 start_smtp
-plan 60
+plan 64
 
 conf() {
     write_conf "transport = smtp://127.0.0.1:$SMTP_PORT" "smtp_starttls = off" \
@@ -170,7 +170,12 @@ is "$RC" 0 "a 15-year-old and an adult, both with tracking consent"
 sql "INSERT INTO web_activity (contact_id, kind, item, at)
      SELECT id, 'view', 'SKU-X', now() - interval '1 day' FROM contacts
       WHERE email_norm IN ('kid@x.example', 'adult@x.example')" > /dev/null
-is "$(sql "SELECT count(*) FROM web_activity")" 2 "both have activity"
+is "$(sql "SELECT count(*) FROM web_activity")" 2 "both have activity (stored directly)"
+printf 'email,kind,item,at\nkid@x.example,view,SKU-Y,2026-11-01T10:00:00Z\nadult@x.example,view,SKU-Y,2026-11-01T10:00:00Z\n' > "$TMP/act.csv"
+run "$MAILOUT" activity import "$TMP/act.csv"
+is "$RC" 0 "activity import"
+is "$(sql "SELECT string_agg(c.email_norm, ',') FROM web_activity w JOIN contacts c ON c.id = w.contact_id WHERE w.item = 'SKU-Y'")" \
+    "adult@x.example" "a known minor's activity is not even recorded"
 "$MAILOUT" segment create viewedx --where "viewed(sku 'SKU-X')" > /dev/null
 run "$MAILOUT" segment count viewedx
 is "$RC|$OUT" "0|1" "viewed sku X matches one contact"
@@ -178,5 +183,13 @@ is "$RC|$OUT" "0|1" "viewed sku X matches one contact"
 "$MAILOUT" segment create viewedadult --where "viewed(sku 'SKU-X') AND email = 'adult@x.example'" > /dev/null
 is "$("$MAILOUT" segment count viewedkid)|$("$MAILOUT" segment count viewedadult)" "0|1" \
     "the 15-year-old DE contact does not match, the adult does"
+
+# --- 6. doctor ---
+conf "contact_attributes = religion, health:sensitive"
+MAILOUT_DNS_SERVER=127.0.0.1:1 run "$MAILOUT" doctor
+like "$OUT" "attribute 'religion' looks like special-category or financial data .*declare it religion:sensitive" \
+    "doctor warns about a special-category attribute declared without :sensitive"
+like "$OUT" "sensitive attributes \\(used only under explicit consent, Art. 9\\(2\\)\\(a\\)\\): health" \
+    "doctor lists the sensitive attributes"
 
 done_testing
