@@ -412,7 +412,7 @@ json_t *campaign_explain_contact(struct db *db, const struct config *cfg, const 
     struct segment_sql seg = {0};
     json_t *out = NULL, *path = NULL;
     PGresult *r = NULL;
-    char *norm = NULL, id[24], cid[24], ats[32], detail[300];
+    char *norm = NULL, id[24], cid[24], ats[32], detail[512];
     long long contact;
     int member, refused = 0;
     json_t *sens = NULL;
@@ -447,7 +447,13 @@ json_t *campaign_explain_contact(struct db *db, const struct config *cfg, const 
         r = NULL;
     }
     path = json_array();
-    snprintf(detail, sizeof(detail), "%s segment %s", member ? "in" : "not in", c.segment);
+    if (!member && seg.nsensitive > 0) /* issue 13: say why a sensitive predicate may not hold */
+        snprintf(detail, sizeof(detail),
+                 "not in segment %s (its sensitive attribute '%s' counts only for contacts who "
+                 "consented to topic '%s' under a text explicit for it)",
+                 c.segment, seg.sensitive[0], c.topic);
+    else
+        snprintf(detail, sizeof(detail), "%s segment %s", member ? "in" : "not in", c.segment);
     json_array_append_new(path, path_step("segment", member ? "pass" : "fail", detail));
     if (!member) {
         out = json_pack("{s:s, s:s, s:s, s:s, s:n, s:s, s:o, s:{s:n, s:n, s:n}}", "campaign",

@@ -10,7 +10,7 @@
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 start_pg
 start_smtp
-plan 64
+plan 65
 
 conf() {
     write_conf "transport = smtp://127.0.0.1:$SMTP_PORT" "smtp_starttls = off" \
@@ -127,6 +127,8 @@ is "$(printf '%s' "$OUT" | /usr/bin/python3 -c 'import json,sys; j=json.load(sys
     "health True $explicit 1" "explain --json: the check, and only the explicit consenter in the segment"
 run "$MAILOUT" campaign explain c1 --contact plain@x.example
 like "$OUT" "not_in_segment" "a diabetic who consented under the plain text does not match"
+like "$OUT" "its sensitive attribute 'health' counts only for contacts who consented to topic 'care' under a text explicit for it" \
+    "explain --contact says why"
 run "$MAILOUT" campaign send c1
 is "$RC" 0 "send accepted with an explicit consent text"
 is "$(sql "SELECT string_agg(c.email_norm, ',') FROM send_queue q JOIN contacts c ON c.id = q.contact_id")" \
