@@ -125,6 +125,12 @@ const struct attr_def *attrs_find(const struct attr_list *l, const char *name)
     return NULL;
 }
 
+int attrs_is_sensitive(const struct attr_list *l, const char *name)
+{
+    const struct attr_def *d = attrs_find(l, name);
+    return (d && d->sensitive) || attrs_special_term(name) != NULL;
+}
+
 /*
  * The terms.  "a_b" is a term of two words (it also matches the one word
  * "ab"); a trailing '*' makes a stem that matches the start of a word.

@@ -333,8 +333,8 @@ static void set_attrs(struct tmpl_vars *v, const char *json, const char *declare
     json_object_foreach(o, k, val)
     {
         const char *s = NULL;
-        const struct attr_def *d = attrs_find(&al, k);
-        if (e.code != MO_E_OK || (d && d->sensitive && !sensitive_in_array(explicit_attrs, k)))
+        if (e.code != MO_E_OK ||
+            (attrs_is_sensitive(&al, k) && !sensitive_in_array(explicit_attrs, k)))
             continue; /* a bad list (config check refuses it) renders no attribute at all */
         if (snprintf(name, sizeof(name), "attr.%s", k) >= (int)sizeof(name))
             continue;

@@ -383,7 +383,7 @@ static struct node *parse_field_predicate(struct parser *p)
                  n->attr);
             goto fail;
         }
-        n->sensitive = d->sensitive;
+        n->sensitive = attrs_is_sensitive(&p->attrs, n->attr);
         if (count_param(p) < 0)
             goto fail;
         /* a sensitive attribute: its name again and the topic, for sensitive_allowed() */

@@ -155,8 +155,7 @@ void sensitive_template_uses(const char *body, const char *declared, char ***nam
         while ((isalnum((unsigned char)*p) || *p == '_') && k < ATTRS_NAME_MAX)
             name[k++] = (char)tolower((unsigned char)*p++);
         name[k] = '\0';
-        const struct attr_def *d = attrs_find(&decl, name);
-        if (d && d->sensitive)
+        if (k > 0 && attrs_is_sensitive(&decl, name))
             add_name(names, n, name);
     }
     attrs_free(&decl);

@@ -50,6 +50,15 @@ void attrs_free(struct attr_list *l);
 const struct attr_def *attrs_find(const struct attr_list *l, const char *name);
 
 /*
+ * 1 when the attribute name is treated as sensitive: declared NAME:sensitive
+ * in l, or its name matches a special-category or financial term
+ * (attrs_special_term) however it is declared, so data loaded under another
+ * list (import --attributes) or a list without the flag is never used
+ * without explicit consent.
+ */
+int attrs_is_sensitive(const struct attr_list *l, const char *name);
+
+/*
  * The built-in special-category or financial term (English or German) that
  * the column name matches, or NULL.  The rule: the name is lower-cased and
  * split into words at every byte that is not a letter or digit (and at

@@ -33,8 +33,9 @@ int sensitive_text_add(struct db *db, const char *declared, const char *topic, c
 
 /*
  * The sensitive attributes a template body uses ({{attr.NAME}} or a
- * section {{#attr.NAME}}, any spacing and case), of those declared
- * sensitive in declared, appended to *names (distinct; *n entries).
+ * section {{#attr.NAME}}, any spacing and case): declared sensitive in
+ * declared or named like special-category data (attrs_is_sensitive),
+ * appended to *names (distinct; *n entries).
  */
 void sensitive_template_uses(const char *body, const char *declared, char ***names, int *n);
 

@@ -10,7 +10,7 @@
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 start_pg
 start_smtp
-plan 65
+plan 67
 
 conf() {
     write_conf "transport = smtp://127.0.0.1:$SMTP_PORT" "smtp_starttls = off" \
@@ -157,6 +157,16 @@ like "$OUT" "Offers for diabetes" "the sensitive value is rendered for them"
 run "$MAILOUT" campaign preview c3 --contact plain@x.example
 is "$RC" 0 "preview for a contact who consented under the plain text"
 unlike "$OUT" "diabetes" "the sensitive value is not rendered for them"
+
+# data imported under another list (--attributes iban:sensitive) while the key does not
+# declare it: still sensitive by its name, never rendered without explicit consent
+sql "UPDATE contacts SET attrs = attrs || '{\"iban\": \"DE02120300000000202051\"}' WHERE email_norm = 'exp@x.example'" > /dev/null
+printf 'Account: {{attr.iban}}.\n{{unsubscribe_url}}\n{{postal_address}}\n' > "$TMP/iban.txt"
+"$MAILOUT" template add bank --subject 'Care' --text "$TMP/iban.txt" > /dev/null 2>&1
+"$MAILOUT" campaign create c4 --topic care --template bank --segment carers > /dev/null
+run "$MAILOUT" campaign send c4
+is "$RC" 65 "a template attribute named like financial data counts as sensitive even when not declared"
+like "$ERR" "refused: template uses sensitive attribute 'iban'" "naming it"
 
 # --- 5. known minors are never profiled by activity (Art. 8, R-GDPR-6) ---
 printf 'Use my web activity for offers. I can withdraw at any time.\n' > "$TMP/tracking.txt"

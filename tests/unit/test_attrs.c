@@ -32,6 +32,9 @@ START_TEST(parse_ok)
     ck_assert_int_eq(l.v[3].sensitive, 1);
     ck_assert_ptr_nonnull(attrs_find(&l, "HEALTH"));
     ck_assert_ptr_null(attrs_find(&l, "heal"));
+    ck_assert(attrs_is_sensitive(&l, "health"));
+    ck_assert(!attrs_is_sensitive(&l, "vip"));
+    ck_assert(attrs_is_sensitive(&l, "iban")); /* undeclared, but named like financial data */
     attrs_free(&l);
     attrs_free(&l);
     ck_assert_int_eq(attrs_parse(NULL, "x", &l, &err), 0);
