@@ -20,6 +20,7 @@
 #include "ledger.h"
 #include "segment.h"
 #include "send_window.h"
+#include "sensitive.h"
 #include "suppress.h"
 #include "topic.h"
 #include "utf8.h"
@@ -319,6 +320,29 @@ static int campaign_get(struct db *db, enum query_id q, const char *name, struct
     return 0;
 }
 
+/*
+ * issue 13 (h-sensitive): loads the campaign's segment compiled for its
+ * topic (sensitive predicates hold only under explicit consent) and checks
+ * the sensitive attributes its segment and template use (sensitive.h);
+ * *sens gets the check's array, *refused the attributes without an
+ * explicit consent text.
+ */
+static int load_checked(struct db *db, const struct config *cfg, const struct campaign_row *c,
+                        int at_param, int first_param, struct segment_sql *seg, json_t **sens,
+                        int *refused, struct mo_err *err)
+{
+    char tid[24];
+
+    *sens = NULL;
+    snprintf(tid, sizeof(tid), "%lld", c->topic_id);
+    if (segment_load_for(db, c->segment, cfg->contact_attributes, tid, at_param, first_param, seg,
+                         err) < 0)
+        return -1;
+    *sens = sensitive_campaign_check(db, cfg->contact_attributes, c->id, c->topic_id, c->topic,
+                                     seg->sensitive, seg->nsensitive, refused, err);
+    return *sens ? 0 : -1;
+}
+
 static void iso(time_t t, char out[32])
 {
     struct tm tm;
@@ -336,10 +360,12 @@ json_t *campaign_explain(struct db *db, const struct config *cfg, const char *na
     PGresult *r = NULL;
     char id[24], ats[32];
     long long total = 0;
+    json_t *sens = NULL;
+    int refused = 0;
 
     if (campaign_get(db, Q_CAMPAIGN_GET, name, &c, err) < 0)
         return NULL;
-    if (segment_load(db, c.segment, cfg->contact_attributes, 2, 3, &seg, err) < 0)
+    if (load_checked(db, cfg, &c, 2, 3, &seg, &sens, &refused, err) < 0)
         goto out;
     snprintf(id, sizeof(id), "%lld", c.id);
     iso(at, ats);
@@ -357,9 +383,12 @@ json_t *campaign_explain(struct db *db, const struct config *cfg, const char *na
                             db_val(r, i, "key"), json_integer(n));
         total += n;
     }
-    out = json_pack("{s:s, s:s, s:s, s:I, s:o, s:o}", "campaign", c.name, "segment", c.segment,
-                    "at", ats, "total", (json_int_t)total, "basis", basis, "excluded", excluded);
+    out = json_pack("{s:s, s:s, s:s, s:I, s:o, s:o, s:o}", "campaign", c.name, "segment", c.segment,
+                    "at", ats, "total", (json_int_t)total, "basis", basis, "excluded", excluded,
+                    "sensitive", sens);
+    sens = NULL;
 out:
+    json_decref(sens);
     PQclear(r);
     segment_sql_free(&seg);
     campaign_row_free(&c);
@@ -383,9 +412,10 @@ json_t *campaign_explain_contact(struct db *db, const struct config *cfg, const 
     struct segment_sql seg = {0};
     json_t *out = NULL, *path = NULL;
     PGresult *r = NULL;
-    char *norm = NULL, id[24], cid[24], ats[32], detail[300];
+    char *norm = NULL, id[24], cid[24], ats[32], detail[512];
     long long contact;
-    int member;
+    int member, refused = 0;
+    json_t *sens = NULL;
 
     if (campaign_get(db, Q_CAMPAIGN_GET, name, &c, err) < 0)
         return NULL;
@@ -403,7 +433,7 @@ json_t *campaign_explain_contact(struct db *db, const struct config *cfg, const 
         PQclear(r);
         r = NULL;
     }
-    if (segment_load(db, c.segment, cfg->contact_attributes, 2, 3, &seg, err) < 0)
+    if (load_checked(db, cfg, &c, 2, 3, &seg, &sens, &refused, err) < 0)
         goto out;
     snprintf(id, sizeof(id), "%lld", c.id);
     snprintf(cid, sizeof(cid), "%lld", contact);
@@ -417,7 +447,13 @@ json_t *campaign_explain_contact(struct db *db, const struct config *cfg, const 
         r = NULL;
     }
     path = json_array();
-    snprintf(detail, sizeof(detail), "%s segment %s", member ? "in" : "not in", c.segment);
+    if (!member && seg.nsensitive > 0) /* issue 13: say why a sensitive predicate may not hold */
+        snprintf(detail, sizeof(detail),
+                 "not in segment %s (its sensitive attribute '%s' counts only for contacts who "
+                 "consented to topic '%s' under a text explicit for it)",
+                 c.segment, seg.sensitive[0], c.topic);
+    else
+        snprintf(detail, sizeof(detail), "%s segment %s", member ? "in" : "not in", c.segment);
     json_array_append_new(path, path_step("segment", member ? "pass" : "fail", detail));
     if (!member) {
         out = json_pack("{s:s, s:s, s:s, s:s, s:n, s:s, s:o, s:{s:n, s:n, s:n}}", "campaign",
@@ -425,6 +461,8 @@ json_t *campaign_explain_contact(struct db *db, const struct config *cfg, const 
                         "not_in_segment", "path", path, "evidence", "consent_event", "order_id",
                         "relation");
         path = NULL;
+        if (out)
+            json_object_set(out, "sensitive", sens);
         goto out;
     }
     {
@@ -449,8 +487,11 @@ json_t *campaign_explain_contact(struct db *db, const struct config *cfg, const 
                         "path", path, "evidence", "consent_event", ce, "order_id",
                         str_or_null(r, 0, "order_id"), "relation", str_or_null(r, 0, "relation"));
         path = NULL;
+        if (out)
+            json_object_set(out, "sensitive", sens);
     }
 out:
+    json_decref(sens);
     json_decref(path);
     PQclear(r);
     free(norm);
@@ -467,6 +508,8 @@ json_t *campaign_explain_since(struct db *db, const struct config *cfg, const ch
     json_t *out = NULL, *list;
     PGresult *r = NULL;
     char id[24], run[24], ats[32], lim[24], *run_at = NULL;
+    json_t *sens = NULL;
+    int refused = 0;
 
     if (campaign_get(db, Q_CAMPAIGN_GET, name, &c, err) < 0)
         return NULL;
@@ -487,7 +530,7 @@ json_t *campaign_explain_since(struct db *db, const struct config *cfg, const ch
         PQclear(r);
         r = NULL;
     }
-    if (segment_load(db, c.segment, cfg->contact_attributes, 2, 5, &seg, err) < 0)
+    if (load_checked(db, cfg, &c, 2, 5, &seg, &sens, &refused, err) < 0)
         goto out;
     iso(at, ats);
     snprintf(lim, sizeof(lim), "%ld", limit);
@@ -508,7 +551,10 @@ json_t *campaign_explain_since(struct db *db, const struct config *cfg, const ch
                     "last_run", (json_int_t)strtoll(run, NULL, 10), "last_run_at", run_at, "gained",
                     (json_int_t)db_int(r, 0, "gained"), "lost", (json_int_t)db_int(r, 0, "lost"),
                     "changed", (json_int_t)db_int(r, 0, "changed"), "contacts", list);
+    if (out)
+        json_object_set(out, "sensitive", sens);
 out:
+    json_decref(sens);
     PQclear(r);
     free(run_at);
     segment_sql_free(&seg);
@@ -540,7 +586,8 @@ int campaign_build_run_in(struct db *db, const struct config *cfg, const char *n
     PGresult *r = NULL;
     json_t *detail;
     char id[24], run[24], ats[32], sched[32], source[64];
-    int rc = -1;
+    int rc = -1, refused = 0;
+    json_t *sens = NULL;
 
     memset(st, 0, sizeof(*st));
     memset(&c, 0, sizeof(c));
@@ -551,6 +598,20 @@ int campaign_build_run_in(struct db *db, const struct config *cfg, const char *n
     r = NULL;
     if (campaign_get(db, Q_CAMPAIGN_GET_FOR_UPDATE, name, &c, err) < 0)
         goto out;
+    /* a sensitive attribute without explicit consent (Art. 9(2)(a)): no run at all */
+    if (load_checked(db, cfg, &c, 2, 4, &seg, &sens, &refused, err) < 0)
+        goto out;
+    if (refused) {
+        for (size_t i = 0; i < json_array_size(sens); i++) {
+            json_t *o = json_array_get(sens, i);
+            if (!json_is_true(json_object_get(o, "allowed"))) {
+                mo_err_set(err, MO_E_INPUT, "campaign '%s': %s", c.name,
+                           json_string_value(json_object_get(o, "message")));
+                break;
+            }
+        }
+        goto out;
+    }
     snprintf(id, sizeof(id), "%lld", c.id);
     if (scheduled_for)
         iso(scheduled_for, sched);
@@ -574,8 +635,6 @@ int campaign_build_run_in(struct db *db, const struct config *cfg, const char *n
         PQclear(r);
         r = NULL;
     }
-    if (segment_load(db, c.segment, cfg->contact_attributes, 2, 4, &seg, err) < 0)
-        goto out;
     snprintf(run, sizeof(run), "%lld", st->run_id);
     iso(time(NULL), ats);
     {
@@ -615,6 +674,7 @@ int campaign_build_run_in(struct db *db, const struct config *cfg, const char *n
         goto out;
     rc = 0;
 out:
+    json_decref(sens);
     PQclear(r);
     segment_sql_free(&seg);
     campaign_row_free(&c);

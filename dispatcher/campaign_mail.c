@@ -23,10 +23,12 @@
 #include <jansson.h>
 
 #include "address.h"
+#include "attrs.h"
 #include "campaign.h"
 #include "config.h"
 #include "crypto.h"
 #include "dkim.h"
+#include "sensitive.h"
 #include "tmpl.h"
 #include "tmplfile.h"
 #include "xalloc.h"
@@ -305,19 +307,35 @@ const char *campaign_mail_name(const struct campaign_mail *cm)
 
 /* --- rendering --- */
 
-static void set_attrs(struct tmpl_vars *v, const char *json)
+/*
+ * The contact's attributes as attr.NAME; a sensitive one (contact_attributes
+ * NAME:sensitive) only when the contact's consent for the campaign's topic
+ * was given under a text explicit for it (issue 13, GDPR Art. 9(2)(a)).
+ */
+static void set_attrs(struct tmpl_vars *v, const char *json, const char *declared,
+                      const char *explicit_attrs)
 {
     json_error_t je;
     json_t *o;
     const char *k;
     json_t *val;
     char name[TMPL_MAX_NAME + 1], num[64];
+    struct attr_list al;
+    struct mo_err e;
 
-    if (json == NULL || (o = json_loads(json, 0, &je)) == NULL)
+    mo_err_init(&e);
+    if (attrs_parse(declared, "contact_attributes", &al, &e) < 0)
+        memset(&al, 0, sizeof(al));
+    if (json == NULL || (o = json_loads(json, 0, &je)) == NULL) {
+        attrs_free(&al);
         return;
+    }
     json_object_foreach(o, k, val)
     {
         const char *s = NULL;
+        if (e.code != MO_E_OK ||
+            (attrs_is_sensitive(&al, k) && !sensitive_in_array(explicit_attrs, k)))
+            continue; /* a bad list (config check refuses it) renders no attribute at all */
         if (snprintf(name, sizeof(name), "attr.%s", k) >= (int)sizeof(name))
             continue;
         if (json_is_string(val))
@@ -334,6 +352,7 @@ static void set_attrs(struct tmpl_vars *v, const char *json)
             tmpl_vars_set(v, name, s);
     }
     json_decref(o);
+    attrs_free(&al);
 }
 
 static const struct ad_label *label_for(const struct campaign_mail *cm, const char *country)
@@ -446,7 +465,7 @@ int campaign_mail_render(const struct campaign_mail *cm, const struct campaign_m
     tmpl_vars_set(v, "postal_address", cfg->postal_address);
     tmpl_vars_set(v, "campaign", cm->name);
     tmpl_vars_set(v, "topic", cm->topic);
-    set_attrs(v, r->attrs_json);
+    set_attrs(v, r->attrs_json, cm->cfg->contact_attributes, r->explicit_attrs);
 
     if (rendered("subject", cm->subject, v, TMPL_RAW, &subject, err) < 0)
         goto out;
@@ -547,8 +566,10 @@ int campaign_mail_preview(struct db *db, const struct config *cfg, const char *d
     if (address_normalize(email, &norm, err) < 0)
         goto out;
     {
-        const char *p[] = {norm};
-        if ((cr = db_exec(db, Q_CAMPAIGN_MAIL_CONTACT, p, 1, err)) == NULL)
+        char cid[24];
+        snprintf(cid, sizeof(cid), "%lld", id);
+        const char *p[] = {norm, cid};
+        if ((cr = db_exec(db, Q_CAMPAIGN_MAIL_CONTACT, p, 2, err)) == NULL)
             goto out;
         if (PQntuples(cr) == 0) {
             mo_err_set(err, MO_E_NOTFOUND, "no contact with the address %s", norm);
@@ -557,6 +578,15 @@ int campaign_mail_preview(struct db *db, const struct config *cfg, const char *d
     }
     if ((dec = campaign_explain_contact(db, cfg, name, norm, time(NULL), err)) == NULL)
         goto out;
+    /* issue 13: a sensitive attribute without explicit consent: no test message either */
+    for (size_t i = 0; i < json_array_size(json_object_get(dec, "sensitive")); i++) {
+        json_t *o = json_array_get(json_object_get(dec, "sensitive"), i);
+        if (!json_is_true(json_object_get(o, "allowed"))) {
+            mo_err_set(err, MO_E_INPUT, "campaign '%s': %s", name,
+                       json_string_value(json_object_get(o, "message")));
+            goto out;
+        }
+    }
     copy_str(info->basis, sizeof(info->basis), json_string_value(json_object_get(dec, "basis")));
     copy_str(info->reason, sizeof(info->reason), json_string_value(json_object_get(dec, "reason")));
     if (campaign_mail_load(db, cfg, data_dir, id, &cm, err) < 0)
@@ -568,6 +598,7 @@ int campaign_mail_preview(struct db *db, const struct config *cfg, const char *d
             .country = db_isnull(cr, 0, "country") ? NULL : db_val(cr, 0, "country"),
             .locale = db_isnull(cr, 0, "locale") ? NULL : db_val(cr, 0, "locale"),
             .attrs_json = db_isnull(cr, 0, "attrs") ? NULL : db_val(cr, 0, "attrs"),
+            .explicit_attrs = db_isnull(cr, 0, "explicit") ? NULL : db_val(cr, 0, "explicit"),
             .basis = *info->basis ? info->basis : NULL,
             .token = CAMPAIGN_MAIL_PREVIEW_TOKEN,
         };

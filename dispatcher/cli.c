@@ -47,15 +47,22 @@ static const struct cli_command commands[] = {
      "on the subscribe form, in confirmation mails and on pages.\n"
      "\n"
      "  -t, --title TEXT   the human title (required)\n"},
-    {"consent-text", "add", cmd_consent_text_add, "consent-text add TOPIC FILE [--locale L]",
+    {"consent-text", "add", cmd_consent_text_add,
+     "consent-text add TOPIC FILE [--locale L] [--explicit ATTR[,ATTR]]",
      "store the exact wording shown when asking for consent",
      "Stores FILE (UTF-8, '-' for standard input) as the next version of TOPIC's\n"
      "consent text in locale L and prints its id alone on stdout; forms send that id\n"
      "as consent_text.  The same text again prints the existing id.  The text must\n"
      "tell people they can withdraw: one without any of withdraw, revoke,\n"
      "unsubscribe, opt out, widerruf, abmelden or abbestellen is refused (exit 65).\n"
+     "--explicit makes the text the explicit consent (GDPR Art. 9(2)(a)) for\n"
+     "sensitive attributes (contact_attributes NAME:sensitive): each must be\n"
+     "declared sensitive and named in the text (any case), else exit 65.  A\n"
+     "campaign uses a sensitive attribute in its segment or template only when its\n"
+     "topic has such a text, and only for contacts who consented under one.\n"
      "\n"
-     "  -l, --locale L   language of the text (default en)\n"},
+     "  -l, --locale L          language of the text (default en)\n"
+     "  -x, --explicit A[,B]    sensitive attributes this text asks explicit consent for\n"},
     {"contact", "import", cmd_contact_import,
      "contact import FILE.csv [--skip-invalid] [--attributes A,B]",
      "load contacts from an RFC 4180 CSV file",
@@ -64,7 +71,10 @@ static const struct cli_command commands[] = {
      "windows; one the zone database does not know is a bad row); consent proof,\n"
      "all five or none: consent_topic, consented_at, consent_source,\n"
      "consent_text_id, consent_ip.  Declared custom\n"
-     "attributes are kept; other columns are dropped and reported.  A plain import\n"
+     "attributes are kept; other columns are dropped and reported, except that a\n"
+     "column whose name looks like special-category or financial data (health,\n"
+     "religion, ethnicity, union, iban, credit_card, gesundheit, ... as a word) is\n"
+     "refused (exit 65, nothing loaded) unless declared NAME:sensitive.  A plain import\n"
      "creates no consent.  Suppressed addresses are not imported.  Any bad row\n"
      "means nothing is loaded (exit 65) and every bad row is reported as\n"
      "FILE:LINE: reason.  Addresses are stored without surrounding spaces.\n"
@@ -76,8 +86,8 @@ static const struct cli_command commands[] = {
      "recorded or refused, duplicate rows merged, undeclared columns dropped.\n"
      "\n"
      "  -s, --skip-invalid     load the good rows, report the bad ones, exit 0\n"
-     "  -a, --attributes A,B   custom attribute columns to keep (also: key\n"
-     "                         contact_attributes)\n"},
+     "  -a, --attributes A,B   custom attribute columns to keep, NAME or\n"
+     "                         NAME:sensitive (also: key contact_attributes)\n"},
     {"contact", "show", cmd_contact_show, "contact show EMAIL [--json]",
      "one contact: attributes, consent state per topic, full history with proof",
      "Prints the contact's attributes, the consent state per topic derived from\n"
@@ -190,10 +200,13 @@ static const struct cli_command commands[] = {
      "('YYYY-MM-DD'), attr.NAME (declared in contact_attributes); operators\n"
      "= != < <= > >= LIKE, [NOT] IN (...), IS [NOT] NULL; AND, OR, NOT, ( );\n"
      "bought(sku 'X' [, DAYS]), bought(category 'PATH' [, DAYS]), viewed(...),\n"
-     "downloaded(...) (only contacts with a current tracking consent),\n"
-     "subscribed('TOPIC'); 'true' alone is every contact.  Values are always\n"
-     "passed as parameters.  A segment chooses whom to consider; the legal-basis\n"
-     "engine still decides who may be mailed.  An existing NAME exits 65.\n"
+     "downloaded(...) (only contacts with a current tracking consent who are not\n"
+     "known minors), subscribed('TOPIC'); 'true' alone is every contact.  Values\n"
+     "are always passed as parameters.  A segment chooses whom to consider; the\n"
+     "legal-basis engine still decides who may be mailed.  An existing NAME exits\n"
+     "65.  A sensitive attribute (NAME:sensitive) is allowed with a warning: it\n"
+     "matches only contacts who consented under a text explicit for it\n"
+     "(consent-text add --explicit), and a campaign using it needs such a text.\n"
      "\n"
      "  -w, --where EXPR   the condition (required)\n"},
     {"segment", "count", cmd_segment_count, "segment count NAME",

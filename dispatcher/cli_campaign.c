@@ -122,6 +122,15 @@ static int explain_opt(int c, const char *arg, void *ctx, struct mo_err *err)
     }
 }
 
+/* issue 13 (h-sensitive): what explain says about sensitive attributes */
+static void print_sensitive(json_t *j)
+{
+    size_t i;
+    json_t *o;
+    json_array_foreach(json_object_get(j, "sensitive"), i, o)
+        printf("sensitive: %s\n", json_string_value(json_object_get(o, "message")));
+}
+
 static void print_counts(json_t *j)
 {
     const char *k;
@@ -138,6 +147,7 @@ static void print_counts(json_t *j)
     printf("excluded\n");
     json_object_foreach(json_object_get(j, "excluded"), k, v)
         printf("  %-24s %10lld\n", k, (long long)json_integer_value(v));
+    print_sensitive(j);
 }
 
 static void print_contact(json_t *j)
@@ -164,6 +174,7 @@ static void print_contact(json_t *j)
                json_is_string(json_object_get(ev, "relation"))
                    ? json_string_value(json_object_get(ev, "relation"))
                    : "not related");
+    print_sensitive(j);
 }
 
 static void print_since(json_t *j)

@@ -22,6 +22,7 @@
 #include "doi_mail.h"
 #include "fileio.h"
 #include "retention.h"
+#include "sensitive.h"
 #include "topic.h"
 #include "xalloc.h"
 
@@ -57,11 +58,16 @@ int cmd_topic_add(struct cli *cli, int argc, char **argv, struct mo_err *err)
 
 struct text_opts {
     const char *locale;
+    const char *explicit_attrs; /* --explicit A,B or NULL */
 };
 
 static int text_opt(int c, const char *arg, void *ctx, struct mo_err *err)
 {
     (void)err;
+    if (c == 'x') {
+        ((struct text_opts *)ctx)->explicit_attrs = arg;
+        return 0;
+    }
     if (c != 'l')
         return -1;
     ((struct text_opts *)ctx)->locale = arg;
@@ -71,13 +77,14 @@ static int text_opt(int c, const char *arg, void *ctx, struct mo_err *err)
 int cmd_consent_text_add(struct cli *cli, int argc, char **argv, struct mo_err *err)
 {
     static const struct option lo[] = {{"locale", required_argument, NULL, 'l'},
+                                       {"explicit", required_argument, NULL, 'x'},
                                        {NULL, 0, NULL, 0}};
-    struct text_opts o = {"en"};
+    struct text_opts o = {"en", NULL};
     struct buf body;
     int first, rc, created = 0;
     long long id;
 
-    rc = cli_getopt(cli, argc, argv, "l:", lo, text_opt, &o, &first, err);
+    rc = cli_getopt(cli, argc, argv, "l:x:", lo, text_opt, &o, &first, err);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
     if (argc - first != 2)
@@ -97,8 +104,12 @@ int cmd_consent_text_add(struct cli *cli, int argc, char **argv, struct mo_err *
         buf_release(&body);
         return -1;
     }
-    rc = consent_text_add(db, argv[first], o.locale, body.s, body.len, audit_cli_actor(), &id,
-                          &created, err);
+    if (o.explicit_attrs) /* issue 13: explicit consent for sensitive attributes (Art. 9(2)(a)) */
+        rc = sensitive_text_add(db, cli->cfg.contact_attributes, argv[first], o.locale, body.s,
+                                body.len, o.explicit_attrs, audit_cli_actor(), &id, &created, err);
+    else
+        rc = consent_text_add(db, argv[first], o.locale, body.s, body.len, audit_cli_actor(), &id,
+                              &created, err);
     db_free(db);
     buf_release(&body);
     if (rc < 0)

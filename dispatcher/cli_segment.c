@@ -42,6 +42,21 @@ int cmd_segment_create(struct cli *cli, int argc, char **argv, struct mo_err *er
         }
         return -1;
     }
+    /* issue 13: a segment on a sensitive attribute is only a definition; say what it takes */
+    {
+        struct segment_sql s;
+        struct mo_err e;
+        mo_err_init(&e);
+        if (segment_compile(where, cli->cfg.contact_attributes, 1, 2, &s, &e) == 0) {
+            for (int i = 0; i < s.nsensitive; i++)
+                fprintf(stderr,
+                        "warning: segment '%s' uses sensitive attribute '%s' (GDPR Art. 9): a "
+                        "campaign matches it only for contacts who consented to its topic under "
+                        "a text explicit for it (consent-text add TOPIC FILE --explicit %s)\n",
+                        argv[first], s.sensitive[i], s.sensitive[i]);
+            segment_sql_free(&s);
+        }
+    }
     if (cli->json) {
         json_t *j = json_pack("{s:s, s:I}", "segment", argv[first], "id", (json_int_t)id);
         json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "address.h"
+#include "attrs.h"
 #include "buf.h"
 #include "fileio.h"
 #include "utf8.h"
@@ -811,6 +812,16 @@ static int validate(struct config *cfg, const char *name, const unsigned *lines,
     if (validate_dkim(cfg, name, lines, err) < 0 || validate_webhook(cfg, name, lines, err) < 0 ||
         validate_retention(cfg, name, lines, err) < 0)
         return -1;
+    /* issue 13: h-sensitive: contact_attributes is NAME or NAME:sensitive, comma-separated */
+    {
+        struct attr_list al;
+        struct mo_err e;
+        mo_err_init(&e);
+        key_where(where, sizeof(where), name, lines, "contact_attributes");
+        if (attrs_parse(cfg->contact_attributes, "contact_attributes", &al, &e) < 0)
+            return mo_err_set(err, MO_E_INPUT, "invalid value for key %s (%s)", e.msg, where);
+        attrs_free(&al);
+    }
     /* the scheduler looks once a second: a shorter grace would skip what is merely due */
     key_where(where, sizeof(where), name, lines, "schedule_grace");
     if (cfg->schedule_grace < 2)

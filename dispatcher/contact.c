@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "address.h"
+#include "attrs.h"
 #include "audit.h"
 #include "buf.h"
 #include "csvin.h"
@@ -70,21 +71,6 @@ struct import {
 
 #define reportf(im, line, ...) importer_reportf(&(im)->io, line, __VA_ARGS__)
 
-static int declared(const char *list, const char *name)
-{
-    size_t n = strlen(name);
-    const char *p = list;
-    while (p && *p) {
-        while (*p == ' ' || *p == ',')
-            p++;
-        size_t len = strcspn(p, ", ");
-        if (len == n && strncmp(p, name, n) == 0)
-            return 1;
-        p += len;
-    }
-    return 0;
-}
-
 static int attr_name_valid(const char *s)
 {
     size_t n = strlen(s);
@@ -96,8 +82,37 @@ static int attr_name_valid(const char *s)
     return 1;
 }
 
-static int map_header(struct import *im, const struct csvin_row *row, const char *attrs,
-                      struct mo_err *err)
+/*
+ * A column whose name matches a special-category or financial term
+ * (attrs_special_term) must be declared NAME:sensitive: anything else is
+ * refused with the reason, so nobody loads such data by accident
+ * (GDPR Art. 9(1), R-GDPR-16).
+ */
+static int check_special(struct import *im, const struct csvin_row *row, const char *name,
+                         const struct attr_list *al, struct mo_err *err)
+{
+    const char *term = attrs_special_term(name);
+    const struct attr_def *d = attrs_find(al, name);
+    struct buf b;
+
+    if (term == NULL || (d && d->sensitive))
+        return 0;
+    buf_init(&b, 0);
+    buf_put_shown(&b, name, strlen(name), 64);
+    mo_err_set(err, MO_E_INPUT,
+               "%s:%lu: column '%s' looks like special-category or financial data (matches "
+               "'%.*s', GDPR Art. 9): refused, nothing imported; %s to keep it "
+               "(contact_attributes = %s:sensitive, or --attributes %s:sensitive), or remove "
+               "the column",
+               im->io.file, row->line, b.s, (int)strcspn(term, "*"), term,
+               d ? "it is declared without ':sensitive': mark it" : "declare it sensitive",
+               attr_name_valid(name) ? name : "NAME", attr_name_valid(name) ? name : "NAME");
+    buf_release(&b);
+    return -1;
+}
+
+static int map_header_in(struct import *im, const struct csvin_row *row, const struct attr_list *al,
+                         struct mo_err *err)
 {
     int proof = 0, have_email = 0;
 
@@ -123,12 +138,14 @@ static int map_header(struct import *im, const struct csvin_row *row, const char
         for (int k = 0; k < COL__KNOWN; k++)
             if (strcmp(name, known_cols[k]) == 0)
                 im->map[i] = k;
-        if (im->map[i] == COL_DROP && attr_name_valid(name) && declared(attrs, name))
+        if (im->map[i] == COL_DROP && attr_name_valid(name) && attrs_find(al, name))
             im->map[i] = COL_ATTR;
         for (size_t j = 0; j < i; j++)
             if (strcmp(im->colname[j], name) == 0)
                 return mo_err_set(err, MO_E_INPUT, "%s:%lu: column '%s' appears twice", im->io.file,
                                   row->line, name);
+        if (im->map[i] >= COL__KNOWN && check_special(im, row, name, al, err) < 0)
+            return -1;
         if (im->map[i] == COL_EMAIL)
             have_email = 1;
         if (im->map[i] == COL_TIME_ZONE)
@@ -153,6 +170,18 @@ static int map_header(struct import *im, const struct csvin_row *row, const char
                           im->io.file, row->line);
     im->has_proof = proof == 5;
     return 0;
+}
+
+static int map_header(struct import *im, const struct csvin_row *row, const char *attrs,
+                      struct mo_err *err)
+{
+    struct attr_list al;
+
+    if (attrs_parse(attrs, "attributes", &al, err) < 0)
+        return -1;
+    int rc = map_header_in(im, row, &al, err);
+    attrs_free(&al);
+    return rc;
 }
 
 /* 1 when s holds a control character; line breaks and tabs count only if !multiline. */

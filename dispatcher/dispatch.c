@@ -165,7 +165,7 @@ struct item {
     long long id, run_id, campaign_id, contact_id;
     long attempts;
     char *email; /* RCPT: the mailbox as address_parse() writes it */
-    char *name, *country, *locale, *attrs;
+    char *name, *country, *locale, *attrs, *explicit_attrs;
     const char *domain; /* inside email */
     enum fate fate;
     char basis[24];
@@ -422,6 +422,7 @@ static void batch_free(struct dispatch *d, struct batch *b)
         free(it->country);
         free(it->locale);
         free(it->attrs);
+        free(it->explicit_attrs);
         free(it->consent_event);
         free(it->order_id);
         free(it->relation);
@@ -502,6 +503,7 @@ static int claim(struct worker *w, long want, struct batch *b, struct mo_err *er
         it->country = dup_or_null(r, i, "country");
         it->locale = dup_or_null(r, i, "locale");
         it->attrs = dup_or_null(r, i, "attrs");
+        it->explicit_attrs = dup_or_null(r, i, "explicit");
         it->fate = FATE_EXCLUDED; /* until the engine finds a basis */
     }
     PQclear(r);
@@ -655,6 +657,7 @@ static int render(struct worker *w, struct batch *b, struct mo_err *err)
             .country = it->country,
             .locale = it->locale,
             .attrs_json = it->attrs,
+            .explicit_attrs = it->explicit_attrs,
             .basis = it->basis,
             .token = token,
         };

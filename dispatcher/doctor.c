@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "attrs.h"
 #include "buf.h"
 #include "campaign_mail.h"
 #include "crypto.h"
@@ -116,6 +117,45 @@ static int aligned(const char *a, const char *b)
     return a[la - lb - 1] == '.' && strcasecmp(a + la - lb, b) == 0;
 }
 
+/*
+ * issue 13 (h-sensitive): the declared attributes: a name that looks like
+ * special-category or financial data but is not marked NAME:sensitive is a
+ * warning (its import column would be refused); the sensitive ones are listed.
+ */
+static void check_attributes(const struct config *cfg, struct doctor_report *r)
+{
+    struct attr_list al;
+    struct mo_err e;
+    struct buf names;
+
+    mo_err_init(&e);
+    if (attrs_parse(cfg->contact_attributes, "contact_attributes", &al, &e) < 0) {
+        doctor_add(r, DOCTOR_ERROR, "config", "%s", e.msg);
+        return;
+    }
+    buf_init(&names, 0);
+    for (int i = 0; i < al.n; i++) {
+        const char *term = attrs_special_term(al.v[i].name);
+        if (al.v[i].sensitive) {
+            if (names.len)
+                buf_puts(&names, ", ");
+            buf_puts(&names, al.v[i].name);
+        } else if (term) {
+            doctor_add(r, DOCTOR_WARNING, "config",
+                       "attribute '%s' looks like special-category or financial data (matches "
+                       "'%.*s', GDPR Art. 9): declare it %s:sensitive (key contact_attributes); "
+                       "an import column of that name is refused until then",
+                       al.v[i].name, (int)strcspn(term, "*"), term, al.v[i].name);
+        }
+    }
+    if (names.len)
+        doctor_add(r, DOCTOR_OK, "config",
+                   "sensitive attributes (used only under explicit consent, Art. 9(2)(a)): %s",
+                   names.s);
+    buf_release(&names);
+    attrs_free(&al);
+}
+
 void doctor_check_config(const struct config *cfg, struct doctor_report *r)
 {
     struct mo_err e;
@@ -160,6 +200,7 @@ void doctor_check_config(const struct config *cfg, struct doctor_report *r)
                        "admin_session_ttl)",
                        cfg->admin_session_ttl);
     }
+    check_attributes(cfg, r);
 }
 
 /* --- migrations --- */

@@ -586,7 +586,9 @@ static const struct query queries[Q__COUNT] = {
     Q(Q_ACTIVITY_IMPORT_DROP,
       "WITH allowed AS (SELECT c.email_norm FROM contacts c"
       "  WHERE c.email_norm IN (SELECT DISTINCT email_norm FROM import_activity)"
-      "  AND consent_is_current(c.id, " TRACKING_TOPIC ")),"
+      "  AND consent_is_current(c.id, " TRACKING_TOPIC ")"
+      /* issue 13 (h-sensitive): known minors are never profiled (Art. 8, R-GDPR-6) */
+      "  AND NOT contact_is_minor(c.birth_date, c.country, now())),"
       " gone AS (DELETE FROM import_activity i"
       "  WHERE i.email_norm NOT IN (SELECT email_norm FROM allowed) RETURNING i.email_norm)"
       " SELECT count(*) AS dropped, count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM contacts c"
@@ -612,9 +614,11 @@ static const struct query queries[Q__COUNT] = {
     Q(Q_CAMPAIGN_MAIL_LABELS, "SELECT country, opt_out_label FROM policy ORDER BY country", 0),
     Q(Q_CAMPAIGN_MAIL_FIND, "SELECT id FROM campaigns WHERE name = $1", 1),
     Q(Q_CAMPAIGN_MAIL_CONTACT,
-      "SELECT id, email_norm AS email, name, country, locale, attrs::text AS attrs"
+      "SELECT id, email_norm AS email, name, country, locale, attrs::text AS attrs,"
+      " consent_explicit_attrs(id, (SELECT topic_id FROM campaigns WHERE id = $2::bigint))::text"
+      " AS explicit"
       " FROM contacts WHERE email_norm = $1",
-      1),
+      2),
     /* issue 9: dispatch (h-dispatch) */
     Q(Q_DISPATCH_LOCK, "SELECT pg_try_advisory_lock(" DISPATCH_LOCK_CLASS ", $1::integer) AS ok",
       1),
@@ -653,7 +657,9 @@ static const struct query queries[Q__COUNT] = {
       " rs AS (UPDATE campaign_runs r SET state = 'sending'"
       "  WHERE r.state = 'queued' AND r.id IN (SELECT u.run_id FROM u))"
       " SELECT u.id, u.run_id, r.campaign_id, u.contact_id, u.attempts, ct.email, ct.name,"
-      "  ct.country, ct.locale, ct.attrs::text AS attrs"
+      "  ct.country, ct.locale, ct.attrs::text AS attrs,"
+      "  consent_explicit_attrs(ct.id, (SELECT cm.topic_id FROM campaigns cm"
+      "   WHERE cm.id = r.campaign_id))::text AS explicit"
       " FROM u JOIN campaign_runs r ON r.id = u.run_id JOIN contacts ct ON ct.id = u.contact_id"
       " ORDER BY r.campaign_id, u.id",
       2),
@@ -1558,6 +1564,24 @@ static const struct query queries[Q__COUNT] = {
       1),
     Q(Q_RETENTION_REDACT, "SELECT redact_old_replies($1::timestamptz, $2::int) AS n", 2),
     /* issue 13: sensitive attributes, minors (h-sensitive) */
+    Q(Q_SENSITIVE_TEXT_ADD,
+      "WITH existing AS (SELECT id, version, explicit_attributes FROM consent_texts"
+      "   WHERE topic_id = $1::bigint AND locale = $2 AND sha256 = $4),"
+      " ins AS (INSERT INTO consent_texts (topic_id, locale, version, body, sha256,"
+      "   explicit_attributes)"
+      "   SELECT $1::bigint, $2, COALESCE((SELECT max(version) FROM consent_texts"
+      "     WHERE topic_id = $1::bigint AND locale = $2), 0) + 1, $3, $4, $5::text[]"
+      "   WHERE NOT EXISTS (SELECT 1 FROM existing) RETURNING id, version, explicit_attributes)"
+      " SELECT id, version, true AS created, true AS same, explicit_attributes::text AS explicit"
+      " FROM ins UNION ALL SELECT id, version, false,"
+      " explicit_attributes @> $5::text[] AND explicit_attributes <@ $5::text[],"
+      " explicit_attributes::text FROM existing",
+      5),
+    Q(Q_SENSITIVE_TOPIC_TEXT, "SELECT topic_explicit_text($1::bigint, $2) AS id", 2),
+    Q(Q_SENSITIVE_CAMPAIGN_TEMPLATE,
+      "SELECT tp.subject, tp.text_body, tp.html_body FROM campaigns cm"
+      " JOIN templates tp ON tp.id = cm.template_id WHERE cm.id = $1::bigint",
+      1),
 };
 
 const struct query *query_get(enum query_id id)

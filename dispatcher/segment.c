@@ -35,6 +35,7 @@
 
 #include <jansson.h>
 
+#include "attrs.h"
 #include "audit.h"
 #include "buf.h"
 #include "topic.h"
@@ -65,6 +66,7 @@ struct node {
     int nkids;
     enum field field; /* N_CMP, N_IN, N_NULL */
     char *attr;       /* F_ATTR: the attribute's name */
+    int sensitive;    /* F_ATTR: declared NAME:sensitive (Art. 9) */
     enum op op;
     int negated;        /* NOT IN, IS NOT NULL */
     struct value *vals; /* N_CMP: one; N_IN: one or more */
@@ -123,10 +125,11 @@ struct parser {
     enum tok tok;     /* current token */
     size_t tok_start; /* its first byte */
     size_t tok_len;
-    enum op tok_op;    /* T_OP */
-    struct buf str;    /* T_STRING: the text with '' undone */
-    const char *attrs; /* declared attributes, or NULL */
-    int nparams;       /* values so far (the parameters the tree needs) */
+    enum op tok_op;         /* T_OP */
+    struct buf str;         /* T_STRING: the text with '' undone */
+    struct attr_list attrs; /* declared attributes */
+    const char *topic_id;   /* the campaign's topic for sensitive attributes, or NULL */
+    int nparams;            /* values so far (the parameters the tree needs) */
     struct mo_err *err;
 };
 
@@ -280,21 +283,6 @@ static int count_param(struct parser *p)
 
 /* ---- checks of values ---------------------------------------------------- */
 
-static int declared(const char *list, const char *name)
-{
-    size_t n = strlen(name);
-    const char *q = list;
-    while (q && *q) {
-        while (*q == ' ' || *q == ',' || *q == '\t')
-            q++;
-        size_t len = strcspn(q, ", \t");
-        if (len == n && strncasecmp(q, name, n) == 0)
-            return 1;
-        q += len;
-    }
-    return 0;
-}
-
 /* 1 for a valid calendar date YYYY-MM-DD (years 0001-9999). */
 static int date_valid(const char *s)
 {
@@ -389,12 +377,17 @@ static struct node *parse_field_predicate(struct parser *p)
         n->attr = xstrndup(p->src + p->tok_start + 5, len);
         for (char *c = n->attr; *c; c++)
             *c = (char)tolower((unsigned char)*c);
-        if (!declared(p->attrs, n->attr)) {
+        const struct attr_def *d = attrs_find(&p->attrs, n->attr);
+        if (d == NULL) {
             perr(p, fstart, "undeclared attribute '%s' (declare it in contact_attributes)",
                  n->attr);
             goto fail;
         }
+        n->sensitive = attrs_is_sensitive(&p->attrs, n->attr);
         if (count_param(p) < 0)
+            goto fail;
+        /* a sensitive attribute: its name again and the topic, for sensitive_allowed() */
+        if (n->sensitive && (count_param(p) < 0 || (p->topic_id && count_param(p) < 0)))
             goto fail;
         found = 1;
     }
@@ -681,6 +674,7 @@ struct compiler {
     int at_param;
     int first_param;
     int uses_at;
+    const char *topic_id;
 };
 
 /* Adds a parameter; returns its number ($N). */
@@ -750,7 +744,31 @@ static void emit_window(struct compiler *c, const char *col, int days)
                c->at_param, param(c, d));
 }
 
+static void emit_plain(struct compiler *c, const struct node *n);
+
+/*
+ * A predicate on a sensitive attribute holds only for contacts whose
+ * consent for the campaign's topic (any topic outside a campaign) was given
+ * under a text explicit for it (GDPR Art. 9(2)(a); sql/0031_sensitive.sql).
+ */
 static void emit(struct compiler *c, const struct node *n)
+{
+    if ((n->kind == N_CMP || n->kind == N_IN || n->kind == N_NULL) && n->field == F_ATTR &&
+        n->sensitive) {
+        buf_putc(&c->sql, '(');
+        emit_plain(c, n);
+        int a = param(c, n->attr);
+        if (c->topic_id)
+            buf_printf(&c->sql, " AND sensitive_allowed(c.id, $%d::bigint, $%d))",
+                       param(c, c->topic_id), a);
+        else
+            buf_printf(&c->sql, " AND sensitive_allowed(c.id, NULL, $%d))", a);
+        return;
+    }
+    emit_plain(c, n);
+}
+
+static void emit_plain(struct compiler *c, const struct node *n)
 {
     switch (n->kind) {
     case N_TRUE:
@@ -823,9 +841,15 @@ static void emit(struct compiler *c, const struct node *n)
             buf_printf(&c->sql, " AND %s = $%d", n->act == ACT_BOUGHT ? "o.sku" : "w.item", t);
         emit_window(c, n->act == ACT_BOUGHT ? "o.ordered_at" : "w.at", n->days);
         buf_putc(&c->sql, ')');
-        if (n->act != ACT_BOUGHT)
+        if (n->act != ACT_BOUGHT) {
+            /* known minors (Art. 8, R-GDPR-6) are never profiled by their web activity */
+            c->uses_at = 1;
+            buf_printf(&c->sql,
+                       " AND NOT contact_is_minor(c.birth_date, c.country, $%d::timestamptz)",
+                       c->at_param);
             buf_puts(&c->sql, " AND consent_is_current(c.id,"
                               " (SELECT t.id FROM topics t WHERE t.name = 'tracking')))");
+        }
         break;
     }
     case N_SUBSCRIBED:
@@ -850,10 +874,31 @@ static void collect_topics(const struct node *n, struct segment_sql *out)
     out->topics[out->ntopics++] = xstrdup(n->target);
 }
 
+/* Collects the distinct sensitive attributes the tree uses. */
+static void collect_sensitive(const struct node *n, struct segment_sql *out)
+{
+    for (int i = 0; i < n->nkids; i++)
+        collect_sensitive(n->kids[i], out);
+    if (n->attr == NULL || !n->sensitive)
+        return;
+    for (int i = 0; i < out->nsensitive; i++)
+        if (strcmp(out->sensitive[i], n->attr) == 0)
+            return;
+    out->sensitive =
+        xrealloc(out->sensitive, (size_t)(out->nsensitive + 1) * sizeof(*out->sensitive));
+    out->sensitive[out->nsensitive++] = xstrdup(n->attr);
+}
+
 /* ---- public -------------------------------------------------------------- */
 
 int segment_compile(const char *expr, const char *attributes, int at_param, int first_param,
                     struct segment_sql *out, struct mo_err *err)
+{
+    return segment_compile_for(expr, attributes, NULL, at_param, first_param, out, err);
+}
+
+int segment_compile_for(const char *expr, const char *attributes, const char *topic_id,
+                        int at_param, int first_param, struct segment_sql *out, struct mo_err *err)
 {
     struct parser p;
     struct compiler c;
@@ -863,11 +908,13 @@ int segment_compile(const char *expr, const char *attributes, int at_param, int 
     memset(out, 0, sizeof(*out));
     memset(&p, 0, sizeof(p));
     p.src = expr;
-    p.attrs = attributes;
+    p.topic_id = topic_id;
     p.err = err;
     if (len > SEGMENT_EXPR_MAX)
         return mo_err_set(err, MO_E_INPUT, "1:1: expression longer than %d bytes",
                           SEGMENT_EXPR_MAX);
+    if (attrs_parse(attributes, "contact_attributes", &p.attrs, err) < 0)
+        return -1;
     /* the whole text must be UTF-8: report the first bad byte */
     for (size_t i = 0; i < len;) {
         unsigned char ch = (unsigned char)expr[i];
@@ -888,8 +935,10 @@ int segment_compile(const char *expr, const char *attributes, int at_param, int 
                                  : 0x10000ul) &&
                  cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff);
         }
-        if (!ok)
+        if (!ok) {
+            attrs_free(&p.attrs);
             return perr(&p, i, "invalid UTF-8");
+        }
         i += n;
     }
     buf_init(&p.str, 0);
@@ -917,6 +966,7 @@ int segment_compile(const char *expr, const char *attributes, int at_param, int 
     c.params = xcalloc((size_t)p.nparams + 1, sizeof(*c.params));
     c.at_param = at_param;
     c.first_param = first_param;
+    c.topic_id = topic_id;
     emit(&c, tree);
     if (c.nparams != p.nparams) { /* the parser counts what the compiler adds */
         for (int i = 0; i < c.nparams; i++)
@@ -924,11 +974,14 @@ int segment_compile(const char *expr, const char *attributes, int at_param, int 
         free(c.params);
         buf_release(&c.sql);
         node_free(tree);
+        attrs_free(&p.attrs);
         return mo_err_set(err, MO_E_INTERNAL, "segment: %d parameters counted, %d made", p.nparams,
                           c.nparams);
     }
     collect_topics(tree, out);
+    collect_sensitive(tree, out);
     node_free(tree);
+    attrs_free(&p.attrs);
     out->where = buf_detach(&c.sql);
     out->params = c.params;
     out->nparams = c.nparams;
@@ -937,6 +990,7 @@ int segment_compile(const char *expr, const char *attributes, int at_param, int 
 fail:
     buf_release(&p.str);
     node_free(tree);
+    attrs_free(&p.attrs);
     return -1;
 }
 
@@ -950,6 +1004,9 @@ void segment_sql_free(struct segment_sql *s)
     for (int i = 0; i < s->ntopics; i++)
         free(s->topics[i]);
     free(s->topics);
+    for (int i = 0; i < s->nsensitive; i++)
+        free(s->sensitive[i]);
+    free(s->sensitive);
     free(s->where);
     memset(s, 0, sizeof(*s));
 }
@@ -1011,6 +1068,12 @@ fail:
 int segment_load(struct db *db, const char *name, const char *attributes, int at_param,
                  int first_param, struct segment_sql *out, struct mo_err *err)
 {
+    return segment_load_for(db, name, attributes, NULL, at_param, first_param, out, err);
+}
+
+int segment_load_for(struct db *db, const char *name, const char *attributes, const char *topic_id,
+                     int at_param, int first_param, struct segment_sql *out, struct mo_err *err)
+{
     memset(out, 0, sizeof(*out));
     if (!segment_name_valid(name))
         return mo_err_set(err, MO_E_NOTFOUND, "unknown segment");
@@ -1022,7 +1085,8 @@ int segment_load(struct db *db, const char *name, const char *attributes, int at
         PQclear(r);
         return mo_err_set(err, MO_E_NOTFOUND, "unknown segment '%s'", name);
     }
-    int rc = segment_compile(db_val(r, 0, "expr"), attributes, at_param, first_param, out, err);
+    int rc = segment_compile_for(db_val(r, 0, "expr"), attributes, topic_id, at_param, first_param,
+                                 out, err);
     PQclear(r);
     if (rc < 0)
         mo_err_detail(err, "segment '%s'", name);

@@ -18,8 +18,9 @@
 
 /*
  * Imports activity rows (email, kind view|download, item, at) from a CSV
- * file in one transaction.  Rows of unknown contacts or of contacts without
- * a current tracking consent are counted in st->dropped (of them,
+ * file in one transaction.  Rows of unknown contacts, of contacts without
+ * a current tracking consent or of known minors (younger than the consent
+ * age of their country today; issue 13, GDPR Art. 8) are counted in st->dropped (of them,
  * st->unknown_contacts had no contact at all) and stored nowhere, the audit
  * entry (activity.import, counts only) included; contacts are never
  * created.  A row already stored is not stored twice.  Bad rows and

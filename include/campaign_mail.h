@@ -62,13 +62,16 @@ void campaign_mail_free(struct campaign_mail *cm);
 
 /* The recipient of one message; every pointer borrowed for the call. */
 struct campaign_mail_rcpt {
-    const char *email;      /* bare address (printable ASCII) */
-    const char *name;       /* display name, UTF-8; NULL or "" for none */
-    const char *country;    /* ISO 3166 alpha-2, NULL when unknown */
-    const char *locale;     /* NULL when unknown */
-    const char *attrs_json; /* contacts.attrs as JSON text ({"vip": "yes"}), NULL for none */
-    const char *basis;      /* consent, existing_customer or opt_out_regime */
-    const char *token;      /* the unsubscribe token of this message (crypto_random_token) */
+    const char *email;          /* bare address (printable ASCII) */
+    const char *name;           /* display name, UTF-8; NULL or "" for none */
+    const char *country;        /* ISO 3166 alpha-2, NULL when unknown */
+    const char *locale;         /* NULL when unknown */
+    const char *attrs_json;     /* contacts.attrs as JSON text ({"vip": "yes"}), NULL for none */
+    const char *explicit_attrs; /* the sensitive attributes the contact's consent for the topic
+                                   covers, as a text-array literal ("{health}"); NULL for none:
+                                   other sensitive attributes are not rendered (Art. 9(2)(a)) */
+    const char *basis;          /* consent, existing_customer or opt_out_regime */
+    const char *token;          /* the unsubscribe token of this message (crypto_random_token) */
 };
 
 /*

@@ -288,6 +288,9 @@ enum query_id {
     Q_RETENTION_REPLY_COUNT,
     Q_RETENTION_REDACT,
     /* issue 13: sensitive attributes, minors (h-sensitive) */
+    Q_SENSITIVE_TEXT_ADD,
+    Q_SENSITIVE_TOPIC_TEXT,
+    Q_SENSITIVE_CAMPAIGN_TEMPLATE,
     Q__COUNT
 };
 

@@ -34,6 +34,8 @@ struct segment_sql {
                       give that parameter a type (e.g. paramTypes) if it passes it */
     char **topics; /* the distinct topic names subscribed() refers to, for checks */
     int ntopics;
+    char **sensitive; /* the distinct sensitive attributes (NAME:sensitive) it uses */
+    int nsensitive;
 };
 
 /*
@@ -49,6 +51,18 @@ struct segment_sql {
  */
 int segment_compile(const char *expr, const char *attributes, int at_param, int first_param,
                     struct segment_sql *out, struct mo_err *err);
+/*
+ * segment_compile() for a campaign whose topic has the id topic_id (decimal
+ * text), or NULL outside a campaign.  A predicate on a sensitive attribute
+ * (contact_attributes NAME:sensitive) holds only for contacts whose current
+ * consent for that topic (for any topic when NULL) was given under a consent
+ * text explicit for the attribute (sql/0031: sensitive_allowed); web-activity
+ * predicates (viewed, downloaded) never hold for known minors (under the
+ * consent age of their country at the reference time).  out->sensitive lists
+ * the sensitive attributes used, for the checks of campaign.c.
+ */
+int segment_compile_for(const char *expr, const char *attributes, const char *topic_id,
+                        int at_param, int first_param, struct segment_sql *out, struct mo_err *err);
 /* Frees what segment_compile() or segment_load() filled; the struct is then empty. */
 void segment_sql_free(struct segment_sql *s);
 
@@ -72,6 +86,9 @@ int segment_create(struct db *db, const char *name, const char *expr, const char
  */
 int segment_load(struct db *db, const char *name, const char *attributes, int at_param,
                  int first_param, struct segment_sql *out, struct mo_err *err);
+/* segment_load() compiled with segment_compile_for(). */
+int segment_load_for(struct db *db, const char *name, const char *attributes, const char *topic_id,
+                     int at_param, int first_param, struct segment_sql *out, struct mo_err *err);
 
 /*
  * Runs query q, a query-table statement whose text holds the marker

@@ -16,6 +16,7 @@
 
 /* the reference time is $1, the values start at $2 */
 #define TRACKING                                                                                   \
+    " AND NOT contact_is_minor(c.birth_date, c.country, $1::timestamptz)"                          \
     " AND consent_is_current(c.id, (SELECT t.id FROM topics t WHERE t.name = 'tracking')))"
 #define CAT_JOIN " JOIN products p ON p.sku = %s JOIN categories k ON k.id = p.category_id"
 #define NUM_ATTR                                                                                   \
@@ -302,6 +303,36 @@ START_TEST(topics_collected)
 }
 END_TEST
 
+/* a sensitive attribute holds only with explicit consent (sensitive_allowed) */
+START_TEST(sensitive_attr)
+{
+    struct segment_sql s;
+    struct mo_err err;
+
+    mo_err_init(&err);
+    ck_assert_int_eq(segment_compile_for("attr.vip = 'y' AND attr.Health = 'x'",
+                                         "vip, health:sensitive", "7", 1, 2, &s, &err),
+                     0);
+    ck_assert_str_eq(s.where, "((c.attrs ->> $2) = $3 AND ((c.attrs ->> $4) = $5 AND "
+                              "sensitive_allowed(c.id, $7::bigint, $6)))");
+    ck_assert_int_eq(s.nparams, 6);
+    ck_assert_str_eq(s.params[4], "health");
+    ck_assert_str_eq(s.params[5], "7");
+    ck_assert_int_eq(s.nsensitive, 1);
+    ck_assert_str_eq(s.sensitive[0], "health");
+    segment_sql_free(&s);
+    /* outside a campaign: consent under any topic */
+    ck_assert_int_eq(segment_compile("attr.health IS NULL", "health:sensitive", 1, 2, &s, &err), 0);
+    ck_assert_str_eq(s.where, "((c.attrs ->> $2) IS NULL AND sensitive_allowed(c.id, NULL, $3))");
+    ck_assert_int_eq(s.nparams, 2);
+    segment_sql_free(&s);
+    /* a bad list is an error naming the item */
+    ck_assert_int_eq(segment_compile("attr.vip = 1", "vip:secret", 1, 2, &s, &err), -1);
+    ck_assert_str_eq(err.msg, "contact_attributes: item 1 'vip:secret': unknown flag after ':' "
+                              "(the only flag is ':sensitive')");
+}
+END_TEST
+
 START_TEST(names)
 {
     ck_assert(segment_name_valid("de-customers_2026.q1"));
@@ -324,6 +355,7 @@ static Suite *segment_suite(void)
     tcase_add_test(tc, long_chain);
     tcase_add_test(tc, topics_collected);
     tcase_add_test(tc, names);
+    tcase_add_test(tc, sensitive_attr);
     suite_add_tcase(s, tc);
     return s;
 }
