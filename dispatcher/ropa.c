@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attrs.h"
 #include "buf.h"
 #include "utf8.h"
 
@@ -221,27 +222,17 @@ static int categories(struct db *db, const struct config *cfg, json_t *rep, json
             d, json_pack("{s:s, s:s}", "category", data[i].category, "fields", data[i].fields));
     json_object_set_new(c, "data", d);
 
-    /* declared attributes as written: NAME or NAME:sensitive, comma-separated */
+    /* declared attributes (attrs.h); a name in the special-category list counts as sensitive */
     json_t *attrs = json_array();
-    const char *p = cfg->contact_attributes;
-    while (p && *p) {
-        const char *e = strchr(p, ',');
-        size_t n = e ? (size_t)(e - p) : strlen(p);
-        while (n && (*p == ' ' || *p == '\t'))
-            p++, n--;
-        while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
-            n--;
-        if (n && !utf8_valid(p, n)) {
-            missing(rep, "contact_attributes is not valid UTF-8");
-        } else if (n) {
-            static const char suffix[] = ":sensitive";
-            size_t sl = sizeof(suffix) - 1;
-            int sens = n >= sl && strncmp(p + n - sl, suffix, sl) == 0;
-            if (n > sl || !sens) /* ":sensitive" alone names nothing */
-                json_array_append_new(attrs, json_pack("{s:s%, s:b}", "name", p, sens ? n - sl : n,
-                                                       "sensitive", sens));
-        }
-        p = e ? e + 1 : NULL;
+    struct attr_list al;
+    struct mo_err aerr = {0};
+    if (attrs_parse(cfg->contact_attributes, "contact_attributes", &al, &aerr) < 0) {
+        missing(rep, "contact_attributes is not valid");
+    } else {
+        for (int k = 0; k < al.n; k++)
+            json_array_append_new(attrs, json_pack("{s:s, s:b}", "name", al.v[k].name, "sensitive",
+                                                   attrs_is_sensitive(&al, al.v[k].name)));
+        attrs_free(&al);
     }
     json_object_set_new(c, "attributes", attrs);
     return 0;
