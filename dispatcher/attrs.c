@@ -138,10 +138,12 @@ int attrs_is_sensitive(const struct attr_list *l, const char *name)
 static const char *const terms[] = {
     /* English: health and body (Art. 9(1)) */
     "health*", "medical", "medication*", "diagnosis", "diagnoses", "disease*", "illness*",
-    "disability", "disabilities", "disabled", "pregnan*", "allergy", "allergies",
+    "disability", "disabilities", "disabled", "pregnan*", "allergy", "allergies", "hiv",
+    "prescription*",
     /* beliefs, origin, politics, unions */
-    "religion*", "religious", "faith", "belief", "beliefs", "ethnic", "ethnicity", "race", "racial",
-    "political", "political_party", "union", "trade_union", "union_member*",
+    "religion*", "religious", "religi*", "faith", "belief", "beliefs", "philosophical", "ethnic",
+    "ethnicity", "race", "racial", "political", "political_party", "union", "trade_union",
+    "union_member*",
     /* sex life and orientation, biometric and genetic data */
     "sexual*", "sex_life", "orientation", "biometric*", "genetic*", "dna",
     /* criminal convictions (Art. 10) */
@@ -151,9 +153,10 @@ static const char *const terms[] = {
     "credit_card", "card_number", "cvv", "cvc", "salary", "income",
     /* German */
     "gesundheit*", "krankheit*", "kranken*", "diagnose*", "behinderung*", "schwanger*",
-    "konfession*", "glaube*", "ethnie", "ethnisch*", "herkunft", "rasse", "politisch*", "partei*",
-    "gewerkschaft*", "sexuell*", "biometrisch*", "genetisch*", "vorstrafe*", "steuer*",
-    "kontonummer", "kreditkarte*", "gehalt", "einkommen", "blutgruppe"};
+    "konfession*", "glaube*", "weltanschau*", "ethnie", "ethnisch*", "herkunft", "rasse",
+    "politisch*", "partei*", "gewerkschaft*", "sexuell*", "biometrisch*", "genetisch*",
+    "vorstrafe*", "steuer*", "kontonummer", "kreditkarte*", "gehalt", "einkommen", "blutgruppe",
+    "allergie*", "medikament*", "bankverbindung"};
 
 #define MAX_WORDS 32
 

@@ -1548,6 +1548,9 @@ static const struct query queries[Q__COUNT] = {
       "   AND s.occurred_at >= cut.t)"
       " AND NOT EXISTS (SELECT 1 FROM doi_requests d WHERE d.contact_id = c.id"
       "   AND d.expires_at >= cut.t)"
+      /* an open data-subject request holds the data until it is answered (Art. 12(3)) */
+      " AND NOT EXISTS (SELECT 1 FROM dsr_requests q WHERE q.state = 'open'"
+      "   AND (q.contact_id = c.id OR q.addr_hmac = c.addr_hmac))"
       " ORDER BY c.id",
       2),
     Q(Q_RETENTION_DOI_COUNT,

@@ -18,7 +18,7 @@
 start_pg
 start_smtp
 command -v pg_dump > /dev/null || skip_all "pg_dump not installed"
-plan 43
+plan 45
 
 PORT=$(free_port)
 BASE="http://127.0.0.1:$PORT"
@@ -198,6 +198,21 @@ is "$RC" 0 "audit verify stays green after maintenance"
 run "$MAILOUT" maintenance --json
 is "$(printf '%s' "$OUT" | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["dry_run"], d["contacts_erased"], d["activity_deleted"], d["replies_cleared"])')" \
     "False 0 0 0" "a second run finds nothing left"
+
+# --- an open data-subject request holds the contact ---------------------------
+printf 'email,name,country\nasker@example.com,Ask Er,DE\n' > "$TMP/asker.csv"
+"$MAILOUT" contact import "$TMP/asker.csv" > /dev/null
+asker=$(id_of asker@example.com)
+sql "UPDATE contacts SET created_at = '$M40' WHERE id = $asker" > /dev/null
+req=$("$MAILOUT" request add asker@example.com --kind access --json |
+    /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+run "$MAILOUT" maintenance --json
+is "$RC|$(printf '%s' "$OUT" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["contacts_erased"])')|$(sql "SELECT erased_at IS NULL FROM contacts WHERE id = $asker")" \
+    "0|0|t" "an idle contact with an open access request is not erased before it is answered"
+"$MAILOUT" request done "$req" > /dev/null
+run "$MAILOUT" maintenance --json
+is "$RC|$(printf '%s' "$OUT" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["contacts_erased"])')" \
+    "0|1" "once the request is done, retention erases it"
 
 # --- two maintenance runs at once ---------------------------------------------
 sql "UPDATE contacts SET created_at = '$M40' WHERE id = $fresh" > /dev/null

@@ -10,7 +10,7 @@
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 start_pg
 start_smtp
-plan 67
+plan 69
 
 conf() {
     write_conf "transport = smtp://127.0.0.1:$SMTP_PORT" "smtp_starttls = off" \
@@ -29,7 +29,7 @@ is "$RC" 65 "a religion column is refused (exit 65)"
 like "$ERR" "religion.csv:1: column 'religion' looks like special-category or financial data \\(matches 'religion', GDPR Art. 9\\): refused, nothing imported; declare it sensitive to keep it \\(contact_attributes = religion:sensitive" \
     "the message names the file, the column, why and how to declare it"
 is "$(contacts)|$(sql "SELECT count(*) FROM consent_events")" "0|0" "nothing is in the database"
-for col in Religion gesundheit credit_card_no 'Tax ID' kontonummer; do
+for col in Religion gesundheit credit_card_no 'Tax ID' kontonummer Weltanschauung 'philosophical beliefs'; do
     printf 'email,%s\nr2@x.example,x\n' "$col" > "$TMP/col.csv"
     run "$MAILOUT" contact import "$TMP/col.csv"
     is "$RC|$(contacts)" "65|0" "column '$col' refused, nothing imported"

@@ -141,6 +141,15 @@ static const struct {
     {"partei", "partei*"},
     {"political_party", "political"},
     {"salary_eur", "salary"},
+    /* Art. 9(1) names philosophical beliefs (German: weltanschauliche Überzeugungen) */
+    {"philosophical_views", "philosophical"},
+    {"Weltanschauung", "weltanschau*"},
+    {"religiös", "religi*"},
+    {"Religiosität", "religi*"},
+    {"Allergien", "allergie*"},
+    {"Medikamente", "medikament*"},
+    {"Bankverbindung", "bankverbindung"},
+    {"hiv_status", "hiv"},
     /* no match: a term must be a whole word (or a listed stem) */
     {"partner", NULL},
     {"party_size", NULL},
