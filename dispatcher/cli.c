@@ -893,6 +893,20 @@ struct db *cli_db(struct cli *cli, struct mo_err *err)
     return db_connect(&cli->cfg, err);
 }
 
+int cli_operands_db(struct cli *cli, int argc, char **argv, int noperands, int *first,
+                    struct db **db, struct mo_err *err)
+{
+    int rc = cli_getopt(cli, argc, argv, "", NULL, NULL, NULL, first, err);
+
+    *db = NULL;
+    if (rc != 0)
+        return rc;
+    if (argc - *first != noperands)
+        return mo_err_set(err, MO_E_USAGE, "usage: mailout %s", cli->cmd->synopsis);
+    *db = cli_db(cli, err);
+    return *db == NULL ? -1 : 0;
+}
+
 void cli_report_stderr(const char *msg, void *arg)
 {
     (void)arg;

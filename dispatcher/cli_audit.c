@@ -412,14 +412,10 @@ int cmd_export(struct cli *cli, int argc, char **argv, struct mo_err *err)
 {
     int first, rc;
 
-    rc = cli_getopt(cli, argc, argv, "", NULL, NULL, NULL, &first, err);
+    struct db *db;
+    rc = cli_operands_db(cli, argc, argv, 1, &first, &db, err);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
-    if (argc - first != 1)
-        return mo_err_set(err, MO_E_USAGE, "usage: mailout %s", cli->cmd->synopsis);
-    struct db *db = cli_db(cli, err);
-    if (db == NULL)
-        return -1;
     json_t *doc = report_export(db, &cli->cfg, argv[first], audit_cli_actor(), err);
     db_free(db);
     if (doc == NULL)
@@ -549,14 +545,10 @@ int cmd_audit_ropa(struct cli *cli, int argc, char **argv, struct mo_err *err)
 {
     int first, rc;
 
-    rc = cli_getopt(cli, argc, argv, "", NULL, NULL, NULL, &first, err);
+    struct db *db;
+    rc = cli_operands_db(cli, argc, argv, 0, &first, &db, err);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
-    if (argc != first)
-        return mo_err_set(err, MO_E_USAGE, "usage: mailout %s", cli->cmd->synopsis);
-    struct db *db = cli_db(cli, err);
-    if (db == NULL)
-        return -1;
     json_t *rep = ropa_report(db, &cli->cfg, 1, err);
     db_free(db);
     if (rep == NULL)

@@ -17,14 +17,10 @@ int cmd_audit_verify(struct cli *cli, int argc, char **argv, struct mo_err *err)
     struct suppress_key key;
     int first, rc;
 
-    rc = cli_getopt(cli, argc, argv, "", NULL, NULL, NULL, &first, err);
+    struct db *db;
+    rc = cli_operands_db(cli, argc, argv, 0, &first, &db, err);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
-    if (argc != first)
-        return mo_err_set(err, MO_E_USAGE, "usage: mailout %s", cli->cmd->synopsis);
-    struct db *db = cli_db(cli, err);
-    if (db == NULL)
-        return -1;
     rc = suppress_key_load(db, &cli->cfg, &key, err);
     if (rc == 0)
         rc = chain_verify(db, &key, res, err);

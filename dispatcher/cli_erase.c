@@ -16,14 +16,10 @@ int cmd_erase(struct cli *cli, int argc, char **argv, struct mo_err *err)
     struct erase_result res;
     int first, rc;
 
-    rc = cli_getopt(cli, argc, argv, "", NULL, NULL, NULL, &first, err);
+    struct db *db;
+    rc = cli_operands_db(cli, argc, argv, 1, &first, &db, err);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
-    if (argc - first != 1)
-        return mo_err_set(err, MO_E_USAGE, "usage: mailout %s", cli->cmd->synopsis);
-    struct db *db = cli_db(cli, err);
-    if (db == NULL)
-        return -1;
     rc = erase_email(db, &cli->cfg, argv[first], audit_cli_actor(), &res, err);
     db_free(db);
     if (rc < 0)

@@ -120,14 +120,10 @@ int cmd_processor_list(struct cli *cli, int argc, char **argv, struct mo_err *er
 {
     int first, rc;
 
-    rc = cli_getopt(cli, argc, argv, "", NULL, NULL, NULL, &first, err);
+    struct db *db;
+    rc = cli_operands_db(cli, argc, argv, 0, &first, &db, err);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
-    if (argc != first)
-        return usage(cli, err);
-    struct db *db = cli_db(cli, err);
-    if (db == NULL)
-        return -1;
     json_t *a = processor_list(db, &cli->cfg, NULL, err);
     db_free(db);
     if (a == NULL)
@@ -148,14 +144,10 @@ int cmd_processor_show(struct cli *cli, int argc, char **argv, struct mo_err *er
 {
     int first, rc;
 
-    rc = cli_getopt(cli, argc, argv, "", NULL, NULL, NULL, &first, err);
+    struct db *db;
+    rc = cli_operands_db(cli, argc, argv, 1, &first, &db, err);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
-    if (argc - first != 1)
-        return usage(cli, err);
-    struct db *db = cli_db(cli, err);
-    if (db == NULL)
-        return -1;
     json_t *a = processor_list(db, &cli->cfg, argv[first], err);
     db_free(db);
     if (a == NULL)
@@ -174,14 +166,10 @@ int cmd_processor_remove(struct cli *cli, int argc, char **argv, struct mo_err *
 {
     int first, rc;
 
-    rc = cli_getopt(cli, argc, argv, "", NULL, NULL, NULL, &first, err);
+    struct db *db;
+    rc = cli_operands_db(cli, argc, argv, 1, &first, &db, err);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
-    if (argc - first != 1)
-        return usage(cli, err);
-    struct db *db = cli_db(cli, err);
-    if (db == NULL)
-        return -1;
     rc = processor_remove(db, &cli->cfg, audit_cli_actor(), argv[first], err);
     db_free(db);
     if (rc < 0)

@@ -22,14 +22,10 @@ int cmd_webhook_status(struct cli *cli, int argc, char **argv, struct mo_err *er
     struct webhook_totals t;
     int first, rc;
 
-    rc = cli_getopt(cli, argc, argv, "", NULL, NULL, NULL, &first, err);
+    struct db *db;
+    rc = cli_operands_db(cli, argc, argv, 0, &first, &db, err);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
-    if (argc != first)
-        return mo_err_set(err, MO_E_USAGE, "usage: mailout %s", cli->cmd->synopsis);
-    struct db *db = cli_db(cli, err);
-    if (db == NULL)
-        return -1;
     json_t *dead = NULL;
     rc = webhook_totals_read(db, &t, err);
     if (rc == 0 && (dead = webhook_dead_list(db, STATUS_DEAD_MAX, err)) == NULL)

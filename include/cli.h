@@ -55,6 +55,15 @@ int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts,
 struct db *cli_db(struct cli *cli, struct mo_err *err);
 
 /*
+ * For a command with no options of its own and exactly noperands operands
+ * (from argv[*first]): cli_getopt(), the operand count (MO_E_USAGE with the
+ * synopsis), then cli_db() into *db.  Returns 0 (the caller frees *db), 1
+ * when --help was printed, -1 with err.
+ */
+int cli_operands_db(struct cli *cli, int argc, char **argv, int noperands, int *first,
+                    struct db **db, struct mo_err *err);
+
+/*
  * Loads the configuration again as cli_getopt() did (the same file, then
  * --db) into next, for a reload; applies nothing.  0, or -1 with err naming
  * the file, line and key (next is then released).  The caller releases
