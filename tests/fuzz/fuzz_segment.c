@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attrs.h"
 #include "fuzz.h"
 
 #define AT    1
@@ -70,14 +71,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* part 0: the expression; part 1 (optional): the declared attributes */
     fuzz_parts_split(&parts, data, size, 2);
     mo_err_init(&err);
-    int rc = segment_compile(parts.part[0], parts.n > 1 ? parts.part[1] : "vip,score", AT, FIRST,
-                             &s, &err);
+    const char *declared = parts.n > 1 ? parts.part[1] : "vip,score";
+    struct attr_list al;
+    struct mo_err aerr;
+    mo_err_init(&aerr);
+    int list_ok = attrs_parse(declared, "contact_attributes", &al, &aerr) == 0;
+    if (list_ok)
+        attrs_free(&al);
+    int rc = segment_compile(parts.part[0], declared, AT, FIRST, &s, &err);
     if (rc == 0) {
         FUZZ_CHECK(err.code == MO_E_OK && s.where != NULL);
         check_sql(&s);
     } else {
         FUZZ_CHECK(rc == -1 && err.code == MO_E_INPUT && s.where == NULL && s.nparams == 0);
-        FUZZ_CHECK(isdigit((unsigned char)err.msg[0]) && strchr(err.msg, ':') != NULL);
+        if (list_ok) /* an error in the expression names its line and column */
+            FUZZ_CHECK(isdigit((unsigned char)err.msg[0]) && strchr(err.msg, ':') != NULL);
+        else /* a bad declared list (config.c refuses it at load) is named as such */
+            FUZZ_CHECK(strcmp(err.msg, aerr.msg) == 0);
     }
     segment_sql_free(&s);
     fuzz_parts_free(&parts);
